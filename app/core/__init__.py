@@ -1,0 +1,1 @@
+"""ExportDesk's core: everything the window and the command line share. Never imports Qt."""

@@ -1,0 +1,57 @@
+"""Every test runs with its own config, data and home folders and an in-memory keyring."""
+
+from __future__ import annotations
+
+import os
+
+# Before anything imports Qt: tests never need a display.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.keyrings import MemoryKeyring, use_keyring
+
+# Fixture modules of each area; add a line for a new one.
+pytest_plugins = [
+    "tests.fixtures.system",
+]
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+CORPUS = SHARED / "marc-corpus"
+TEST_DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Settings, save files, documents and Qt's own settings all go under tmp_path."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("XDG_DOCUMENTS_DIR", str(home / "Documents"))
+    monkeypatch.setenv("EXPORTDESK_INSTITUTION_FILE", str(tmp_path / "institution.json"))
+    return home
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> MemoryKeyring:
+    """A fresh in-memory keyring for each test; tests that need another one swap it."""
+    backend = MemoryKeyring()
+    with use_keyring(backend):
+        yield backend
+
+
+@pytest.fixture
+def corpus() -> Path:
+    """../shared/marc-corpus, or a skip saying why when this checkout has none beside it."""
+    if not CORPUS.is_dir():
+        pytest.skip(f"the MARC corpus is not at {CORPUS} (../shared beside the checkout)")
+    return CORPUS
+
+
+@pytest.fixture
+def test_data() -> Path:
+    return TEST_DATA
