@@ -132,6 +132,11 @@ class Vault:
         self._session[(connection_id, kind)] = value
         return Stored.SESSION
 
+    def drop_session_value(
+        self, connection_id: str, kind: SecretKind = SecretKind.PASSWORD
+    ) -> None:
+        self._session.pop((connection_id, kind), None)
+
     def forget(self, connection_id: str, kind: SecretKind = SecretKind.PASSWORD) -> None:
         """Remove the value from the session and the keyring (a missing entry is fine)."""
         self._session.pop((connection_id, kind), None)
