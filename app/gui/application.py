@@ -6,11 +6,13 @@ import argparse
 import sys
 
 from PySide6.QtCore import QObject
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from app import APP_NAME, __version__
 from app.core.account_settings import AccountSettings
 from app.core.accounts import AccountRegistry
+from app.core.resources import resource_path
 from app.gui.logon import LogonDialog
 from app.gui.main_window import MainWindow
 
@@ -60,6 +62,8 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName("exportdesk")
+    app.setWindowIcon(QIcon(str(resource_path("icons", "exportdesk.svg"))))
     return app
 
 
