@@ -34,6 +34,7 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.setenv("XDG_DOCUMENTS_DIR", str(home / "Documents"))
     monkeypatch.setenv("EXPORTDESK_INSTITUTION_FILE", str(tmp_path / "institution.json"))
+    monkeypatch.delenv("EXPORTDESK_HOME", raising=False)
     return home
 
 
