@@ -121,28 +121,61 @@ def is_combining(char: str) -> bool:
 _Token = tuple[str, tuple[Code, ...] | None]
 
 
-@functools.lru_cache(maxsize=8192)
-def _tokens_for(char: str) -> tuple[_Token, ...]:
-    """The character itself when MARC-8 has it, else its canonical decomposition's parts.
+# Letters with more marks than this are not searched for a precomposed MARC-8 letter.
+_MOST_MARKS_SEARCHED = 6
 
-    When the bare base letter plus some of the marks is itself a MARC-8 letter, that letter
-    is used with the other marks: Vietnamese o with horn and hook above is ANSEL's o-horn
-    with a hook, since ANSEL has o-horn but no combining horn.
+
+@functools.lru_cache(maxsize=1024)
+def _starts_cluster(char: str) -> bool:
+    """False for a combining character, which belongs to the character before it."""
+    return unicodedata.combining(char) == 0 and unicodedata.category(char)[0] != "M"
+
+
+def _clusters(text: str) -> list[str]:
+    """The text cut before each character that is not a combining mark."""
+    clusters: list[str] = []
+    for char in text:
+        if clusters and not _starts_cluster(char):
+            clusters[-1] += char
+        else:
+            clusters.append(char)
+    return clusters
+
+
+@functools.lru_cache(maxsize=8192)
+def _tokens_for(cluster: str) -> tuple[_Token, ...]:
+    """A letter and its marks (or any one character) as MARC-8 characters, in Unicode order.
+
+    The characters themselves when MARC-8 has them all; else, from the canonical
+    decomposition, the MARC-8 letter that takes up as many of the marks as possible with
+    the other marks as diacritics (Vietnamese o with horn and hook above is ANSEL's o-horn
+    with a hook, since ANSEL has o-horn but no combining horn); else each character, or its
+    decomposition, on its own (None for what MARC-8 lacks).
     """
-    codes = _REVERSE.get(char)
-    if codes is not None:
-        return ((char, codes),)
-    decomposed = unicodedata.normalize("NFD", char)
-    if decomposed == char:
-        return ((char, None),)
+    if all(char in _REVERSE for char in cluster):
+        return tuple((char, _REVERSE[char]) for char in cluster)
+    decomposed = unicodedata.normalize("NFD", cluster)
     base, marks = decomposed[0], decomposed[1:]
-    for size in range(len(marks), 0, -1):
-        for chosen in itertools.combinations(range(len(marks)), size):
-            composed = unicodedata.normalize("NFC", base + "".join(marks[i] for i in chosen))
-            rest = [marks[i] for i in range(len(marks)) if i not in chosen]
-            if len(composed) == 1 and composed in _REVERSE and all(m in _REVERSE for m in rest):
-                return ((composed, _REVERSE[composed]), *((m, _REVERSE[m]) for m in rest))
-    return tuple((part, _REVERSE.get(part)) for part in decomposed)
+    if all(not _starts_cluster(mark) for mark in marks) and len(marks) <= _MOST_MARKS_SEARCHED:
+        for size in range(len(marks), -1, -1):
+            for chosen in itertools.combinations(range(len(marks)), size):
+                letter = unicodedata.normalize("NFC", base + "".join(marks[i] for i in chosen))
+                rest = "".join(marks[i] for i in range(len(marks)) if i not in chosen)
+                if (
+                    len(letter) == 1
+                    and letter in _REVERSE
+                    and all(mark in _REVERSE for mark in rest)
+                    # Marks of the same class don't commute: the result must mean the same.
+                    and unicodedata.normalize("NFD", letter + rest) == decomposed
+                ):
+                    return ((letter, _REVERSE[letter]), *((m, _REVERSE[m]) for m in rest))
+    tokens: list[_Token] = []
+    for char in cluster:
+        if char in _REVERSE:
+            tokens.append((char, _REVERSE[char]))
+        else:
+            tokens.extend((part, _REVERSE.get(part)) for part in unicodedata.normalize("NFD", char))
+    return tuple(tokens)
 
 
 def encode_marc8(text: str) -> tuple[bytes, list[str]]:
@@ -160,8 +193,8 @@ def encode_marc8_sets(text: str) -> tuple[bytes, list[str], frozenset[bytes]]:
     if not _NOT_PLAIN_ASCII.search(text):
         return text.encode("ascii"), [], frozenset()
     tokens: list[_Token] = []
-    for char in unicodedata.normalize("NFC", text):
-        tokens.extend(_tokens_for(char))
+    for cluster in _clusters(unicodedata.normalize("NFC", text)):
+        tokens.extend(_tokens_for(cluster))
     return _emit(_reorder(tokens))
 
 
@@ -222,7 +255,10 @@ def _emit(tokens: Iterable[_Token]) -> tuple[bytes, list[str], frozenset[bytes]]
                 used.add(designation)
                 g1 = charset
         elif charset != g0:
-            designation = _designation(charset)
+            if charset == BASIC_LATIN and g0 in _SHORT_ESCAPE_SETS:
+                designation = _END_SHORT_ESCAPE
+            else:
+                designation = _designation(charset)
             out += designation
             if charset != BASIC_LATIN:
                 used.add(designation)
