@@ -172,18 +172,22 @@ class FileExport:
         """
         self._require_open()
         self._state = "committing"
+        # The export file first, then the authority file, whichever got a record first.
+        parts = [self._parts[key] for key in ("main", "authorities") if key in self._parts]
         try:
-            for part in self._parts.values():
+            for part in parts:
                 part.buffer.flush()
                 part.buffer.close()
-            if self.file_type == "cumulative":
-                published = tuple(self._commit_cumulative(p) for p in self._parts.values())
+            if not parts:
+                published: tuple[Path, ...] = ()
+            elif self.file_type == "cumulative":
+                published = tuple(self._commit_cumulative(part) for part in parts)
             else:
-                published = self._commit_individual()
+                published = self._commit_individual(parts)
         except BaseException:
             self.abort()
             raise
-        for part, final in zip(self._parts.values(), published, strict=True):
+        for part, final in zip(parts, published, strict=True):
             for record_id in part.record_ids:
                 self._published[record_id] = final
         self._remove_buffers()
@@ -233,17 +237,19 @@ class FileExport:
     def _commit_cumulative(self, part: _Part) -> Path:
         target = part.target
         try:
-            keep = _kept_length(target, part.fmt)
+            existing = _existing_document(target, part.fmt)
 
             def write(out: BinaryIO) -> None:
-                if keep is None:
+                if existing is None:
                     out.write(document_header(part.fmt))
+                    footer = document_footer(part.fmt)
                 else:
+                    keep, footer = existing
                     with target.open("rb") as old:
                         _copy(old, out, keep)
                 with part.buffer_path.open("rb") as records:
                     _copy(records, out, None)
-                out.write(document_footer(part.fmt))
+                out.write(footer)
 
             tmp = _write_part_file(target, write)
             try:
@@ -256,10 +262,10 @@ class FileExport:
         _sync_folder(target.parent)
         return target
 
-    def _commit_individual(self) -> tuple[Path, ...]:
+    def _commit_individual(self, parts: list[_Part]) -> tuple[Path, ...]:
         finished: list[tuple[_Part, Path]] = []
         try:
-            for part in self._parts.values():
+            for part in parts:
 
                 def write(out: BinaryIO, part: _Part = part) -> None:
                     out.write(document_header(part.fmt))
@@ -317,25 +323,28 @@ def _link_new(tmp: Path, final: Path) -> None:
         os.replace(tmp, final)
 
 
-def _kept_length(target: Path, fmt: str) -> int | None:
-    """How many bytes of an existing cumulative file to keep (all but its closing tag), or
-    None when there is no file yet (or an empty one). Raises FileExportError for a file that
-    this format can't be added to."""
+def _existing_document(target: Path, fmt: str) -> tuple[int, bytes] | None:
+    """For an existing cumulative file: how many bytes to keep (all but its closing tag) and
+    the closing tag to end it with again (another tool's may have a prefix: ``</marc:...>``).
+
+    None when there is no file yet, or an empty one. Raises FileExportError for a file this
+    format can't be added to.
+    """
     try:
         size = target.stat().st_size
     except FileNotFoundError:
         return None
     with target.open("rb") as handle:
         head = handle.read(512)
-        handle.seek(max(0, size - _TAIL))
+        start = max(0, size - _TAIL)
+        handle.seek(start)
         tail = handle.read()
     if not head.strip():
         return None
-    start = max(0, size - _TAIL)
     if fmt == "marc":
         if tail.rstrip()[-1:] != b"\x1d":
             raise _cannot_add(target, "it does not end with a complete MARC record")
-        return size
+        return size, b""
     declared = _XML_ENCODING.search(head)
     if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
         raise _cannot_add(target, f"it is written in {declared.group(1).decode()}, not UTF-8")
@@ -344,7 +353,7 @@ def _kept_length(target: Path, fmt: str) -> int | None:
         raise _cannot_add(
             target, "it does not end the way an ExportDesk export of this format does"
         )
-    return start + closing.start()
+    return start + closing.start(), closing.group().rstrip() + b"\n"
 
 
 def _cannot_add(target: Path, why: str) -> FileExportError:
