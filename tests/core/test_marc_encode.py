@@ -39,7 +39,7 @@ def read_marc(data: bytes) -> list[Record]:
 
 
 def test_marc_in_utf8_is_read_back_the_same_with_leader_09_a() -> None:
-    record = make_record("Café Война 中文 😀")
+    record = make_record("Café Война 中文 😀", extra=[data_field("066", "  ", "c", "(N")])
     record.leader = "00000nam  2200000 i 4500"  # as a MARC-8 record would have it
     encoded = encode_record(record, "marc", "utf8")
 
@@ -49,7 +49,8 @@ def test_marc_in_utf8_is_read_back_the_same_with_leader_09_a() -> None:
     assert int(data[0:5]) == len(data)
     (again,) = read_marc(data)
     assert again["245"]["a"] == "Café Война 中文 😀 /"
-    assert [f.tag for f in again.fields] == [f.tag for f in record.fields]
+    # 066 lists MARC-8 escape sequences: meaningless in UTF-8, so it is left out.
+    assert [f.tag for f in again.fields] == [f.tag for f in record.fields if f.tag != "066"]
     assert str(record.leader)[9] == " ", "the record itself is not changed"
 
 

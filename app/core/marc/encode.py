@@ -37,6 +37,8 @@ __all__ = [
     "FORMATS",
     "EncodedRecord",
     "RecordEncodingError",
+    "check_charset",
+    "check_format",
     "document_footer",
     "document_header",
     "encode_record",
@@ -46,13 +48,6 @@ __all__ = [
 FORMATS = ("marc", "marcxml", "dc-rdf", "dc-html")
 CHARSETS = ("utf8", "marc8")
 FILE_EXTENSIONS = {"marc": ".mrc", "marcxml": ".xml", "dc-rdf": ".rdf", "dc-html": ".html"}
-FORMAT_LABELS = {
-    "marc": "MARC",
-    "marcxml": "MARCXML",
-    "dc-rdf": "Dublin Core RDF",
-    "dc-html": "Dublin Core HTML",
-}
-
 _HEADERS = {"marc": "", "marcxml": COLLECTION_HEADER, "dc-rdf": RDF_HEADER, "dc-html": HTML_HEADER}
 _FOOTERS = {"marc": "", "marcxml": COLLECTION_FOOTER, "dc-rdf": RDF_FOOTER, "dc-html": HTML_FOOTER}
 
