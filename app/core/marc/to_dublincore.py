@@ -100,6 +100,7 @@ def dublin_core(record: Record) -> Pairs:
     record_type = leader[6:7]
     if record_type in _TYPE_BY_RECORD_TYPE:
         add("type", _TYPE_BY_RECORD_TYPE[record_type])
+    # Mixed materials kept as a collection or serial (leader/07 c or s) are a Collection.
     if record_type == "p" and leader[7:8] in ("c", "s"):
         add("type", "Collection")
 
