@@ -17,9 +17,13 @@ from tests.fixtures.keyrings import MemoryKeyring, use_keyring
 pytest_plugins = [
     "tests.fixtures.system",
     "tests.fixtures.dialogs",
+    "tests.fixtures.marc_records",
 ]
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+# ../shared beside the checkout, or wherever EXPORTDESK_SHARED says (CI clones elsewhere).
+SHARED = Path(
+    os.environ.get("EXPORTDESK_SHARED") or Path(__file__).resolve().parent.parent.parent / "shared"
+)
 CORPUS = SHARED / "marc-corpus"
 TEST_DATA = Path(__file__).resolve().parent / "data"
 
@@ -50,7 +54,10 @@ def memory_keyring() -> MemoryKeyring:
 def corpus() -> Path:
     """../shared/marc-corpus, or a skip saying why when this checkout has none beside it."""
     if not CORPUS.is_dir():
-        pytest.skip(f"the MARC corpus is not at {CORPUS} (../shared beside the checkout)")
+        pytest.skip(
+            f"the MARC corpus is not at {CORPUS} (../shared beside the checkout, "
+            "or set EXPORTDESK_SHARED)"
+        )
     return CORPUS
 
 

@@ -17,6 +17,11 @@ from typing import Any
 
 from app.core import paths
 from app.core.errors import OptionError
+from app.core.marc.fields import (
+    CONTROL_NUMBER_WARNING,
+    deletes_control_number,
+    parse_field_patterns,
+)
 
 # The wire format's one-byte length can say at most 191 (0xFF - 0x40), see PROTOCOL.md.
 MAX_FIELD_BYTES = 191
@@ -157,27 +162,6 @@ _FALSE = {"off", "false", "no", "0"}
 FORMAT_EXTENSIONS = {"none": ".mrc", "marc": ".mrc", "marcxml": ".xml", "dc-rdf": ".rdf"}
 FORMAT_EXTENSIONS["dc-html"] = ".html"
 TCPIP_FORMATS = ("none", "marc")  # receivers parse ISO 2709 only; "none" then means MARC
-
-_FIELD_PATTERN = re.compile(r"[0-9X]{3}")
-
-
-def parse_field_patterns(text: str) -> tuple[str, ...]:
-    """``029 9XX, 938`` -> ('029', '9XX', '938'); X is a wildcard digit; the leader is refused."""
-    entries = [part for part in re.split(r"[\s,;]+", text.strip().upper()) if part]
-    patterns: list[str] = []
-    for entry in entries:
-        if entry in ("LDR", "000"):
-            raise OptionError("fields_to_delete", "the leader can't be deleted")
-        if not _FIELD_PATTERN.fullmatch(entry):
-            raise OptionError(
-                "fields_to_delete",
-                f"'{entry}' is not a tag or pattern: use three digits, with X for any digit "
-                "(for example 029, 9XX)",
-            )
-        if entry not in patterns:
-            patterns.append(entry)
-    return tuple(patterns)
-
 
 _HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 
@@ -443,14 +427,8 @@ def check_settings(
                 "over TCP/IP only MARC 21 can be sent: choose MARC 21, or export to a file",
             )
         )
-    if "001" in account_values.get("fields_to_delete", ()):
-        warnings.append(
-            Problem(
-                "fields_to_delete",
-                "deleting 001 sends records without their control number; the local system "
-                "may not be able to match them",
-            )
-        )
+    if deletes_control_number(account_values.get("fields_to_delete", ())):
+        warnings.append(Problem("fields_to_delete", CONTROL_NUMBER_WARNING))
     for connection_id, values in connections.items():
         recheck(values, CONNECTION_KEYS, connection_id)
         # What a connection needs matters only once it is the one exports go to.
