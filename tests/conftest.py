@@ -18,7 +18,12 @@ pytest_plugins = [
     "tests.fixtures.system",
 ]
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+ROOT = Path(__file__).resolve().parent.parent
+# ../shared beside the checkout; a git worktree under /work/wt/NAME finds it one level higher.
+SHARED = next(
+    (p / "shared" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared").is_dir()),
+    ROOT.parent / "shared",
+)
 CORPUS = SHARED / "marc-corpus"
 TEST_DATA = Path(__file__).resolve().parent / "data"
 
