@@ -716,8 +716,8 @@ def _check_positions(
     label = f"{tag}" if occurrence is None or occurrence == 1 else f"{tag} ({_nth(occurrence)})"
     for rule in layout_positions:
         start, end = rule.start - offset, rule.end + 1 - offset
-        if start >= len(text):
-            continue
+        if end > len(text):
+            continue  # a field too short was reported once, as a whole
         _position_finding(rule, text[start:end], tag, occurrence, label, findings, context)
 
 
@@ -772,8 +772,6 @@ def _check_008(
             "length",
             f"Field 008 is {len(text)} characters long; it must be exactly 40.",
         )
-        if len(text) < 40:
-            text = text.ljust(40, "\x00")  # the missing positions are reported once, above
     _check_positions(rules.f008_common, text, "008", None, 0, "", findings)
     if material is None:
         return
