@@ -8,10 +8,15 @@ undecodable byte is.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import cache
 
 from pymarc import marc8_mapping
+
+from app.core.validation.findings import Findings, field_name
+from app.core.validation.structure import ParsedRecord
+from app.core.validation.tables import shown
 
 ESC = 0x1B
 SUBFIELD = 0x1F
@@ -26,6 +31,10 @@ G0_INTERMEDIATES = {0x28, 0x2C}  # ( ,
 G1_INTERMEDIATES = {0x29, 0x2D}  # ) -
 # C1 controls MARC-8 uses: non-sorting begin/end, joiner, non-joiner.
 C1_ALLOWED = {0x88, 0x89, 0x8D, 0x8E}
+# Bytes other than printable ASCII: what the MARC-8 check has to look at.
+_SPECIAL = re.compile(rb"[^\x20-\x7e]")
+# Bytes that may not appear in field data: C0 controls other than the three delimiters.
+NOT_CONTROL = bytes(range(0x20, 0x100)) + b"\x1d\x1e\x1f"
 
 
 @cache
@@ -63,6 +72,12 @@ def marc8_problem(data: bytes) -> str | None:
     g0_multibyte = False
     i, n = 0, len(data)
     while i < n:
+        if g0 == ASCII:
+            # Printable ASCII needs no look: jump to the next byte that does.
+            found = _SPECIAL.search(data, i)
+            if found is None:
+                return None
+            i = found.start()
         byte = data[i]
         if byte == SUBFIELD:
             i += 2  # the delimiter and the (ASCII) subfield code
@@ -126,3 +141,58 @@ def marc8_problem(data: bytes) -> str | None:
             continue
         return f"byte hex {byte:02X} at {i} is not a MARC-8 character"
     return None
+
+
+def check_encoding(raw: bytes, parsed: ParsedRecord, findings: Findings) -> None:
+    """UTF-8 when leader/09 is a, MARC-8 when it is blank; control characters in either."""
+    scheme = parsed.leader[9]
+    if scheme == "a":
+        control = raw[24:].translate(None, NOT_CONTROL)
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            if not control:
+                return
+        for field in parsed.fields:
+            try:
+                field.data.decode("utf-8")
+            except UnicodeDecodeError as error:
+                findings.error(
+                    field.tag,
+                    field.occurrence,
+                    None,
+                    f"{field_name(field.tag, field.occurrence)} is not valid UTF-8 (byte"
+                    f" {error.start} cannot be decoded), but leader position 09 says the"
+                    " record is in UTF-8. Re-encode the record or correct the leader.",
+                )
+                continue
+            bad = field.data.translate(None, NOT_CONTROL)
+            if bad:
+                findings.error(
+                    field.tag,
+                    field.occurrence,
+                    None,
+                    f"{field_name(field.tag, field.occurrence)} contains the control character"
+                    f" hex {bad[0]:02X}, which MARC records may not hold.",
+                )
+    elif scheme == " ":
+        for field in parsed.fields:
+            problem = marc8_problem(field.data)
+            if problem:
+                findings.error(
+                    field.tag,
+                    field.occurrence,
+                    None,
+                    f"{field_name(field.tag, field.occurrence)} cannot be read as MARC-8"
+                    f" ({problem}), which leader position 09 (blank) declares.",
+                )
+    else:
+        findings.error(
+            "LDR",
+            None,
+            "position 09",
+            f"Leader position 09 (character coding scheme) is '{shown(scheme)}'; it must be"
+            " blank (MARC-8) or a (UTF-8). The record's text was not checked.",
+        )

@@ -17,9 +17,10 @@ FIELD_END = 0x1E
 RECORD_END = 0x1D
 MAX_RECORD = 99_999
 MAX_FIELD = 9_999
+MAX_DIRECTORY_MESSAGES = 20
 # A well-formed directory: entries of a 3-character tag, 4-digit length, 5-digit start.
 _DIRECTORY = re.compile(rb"(?:[0-9A-Za-z]{3}[0-9]{9})*")
-_ENTRY = re.compile(rb"([0-9A-Za-z]{3})([0-9]{4})([0-9]{5})")
+_ENTRY_TEXT = re.compile(r"([0-9A-Za-z]{3})([0-9]{4})([0-9]{5})")
 
 
 @dataclass(slots=True)
@@ -160,10 +161,17 @@ def parse_record(raw: bytes, messages: list[ValidationMessage]) -> ParsedRecord 
         fast = _read_fields_fast(raw, base, directory, data_end)
         if fast is not None:
             return ParsedRecord(leader, fast, True)
+    if size > MAX_RECORD:
+        # Its leader cannot describe it, so its directory cannot be trusted either: the size
+        # error (reported with the leader) is what matters; only the 001 is looked for.
+        return ParsedRecord(leader, _control_field_001(raw, base, directory), False)
 
     fields: list[RawField] = []
     counts: dict[str, int] = {}
     spans: list[tuple[int, int, str]] = []
+    # Directory problems are collected apart, so that a record with thousands of broken
+    # entries gets a readable report rather than thousands of lines.
+    all_messages, messages = messages, []
     for index in range(len(directory) // 12):
         entry = directory[index * 12 : index * 12 + 12]
         tag_bytes, length_bytes, start_bytes = entry[:3], entry[3:7], entry[7:12]
@@ -244,8 +252,17 @@ def parse_record(raw: bytes, messages: list[ValidationMessage]) -> ParsedRecord 
                 f"The directory places fields {tag_a} and {tag_b} so that they overlap.",
             )
             sound = False
-    if not sound and len(messages) > first_messages:
-        _report_oversized_fields(raw, base, messages)
+    all_messages.extend(messages[:MAX_DIRECTORY_MESSAGES])
+    if len(messages) > MAX_DIRECTORY_MESSAGES:
+        _error(
+            all_messages,
+            "DIR",
+            None,
+            f"... and {len(messages) - MAX_DIRECTORY_MESSAGES:,} more problems with the"
+            " directory of this record, not listed one by one.",
+        )
+    if not sound and len(all_messages) > first_messages:
+        _report_oversized_fields(raw, base, all_messages)
     return ParsedRecord(leader, fields, sound)
 
 
@@ -258,13 +275,12 @@ def _read_fields_fast(
     fields: list[RawField] = []
     counts: dict[str, int] = {}
     expected = base
-    for tag_bytes, length_bytes, start_bytes in _ENTRY.findall(directory):
-        first = base + int(start_bytes)
-        last = first + int(length_bytes)
+    for tag, length_text, start_text in _ENTRY_TEXT.findall(directory.decode("ascii")):
+        first = base + int(start_text)
+        last = first + int(length_text)
         if first != expected or last > data_end or raw[last - 1] != FIELD_END:
             return None
         expected = last
-        tag = tag_bytes.decode("ascii")
         occurrence = counts.get(tag, 0) + 1
         counts[tag] = occurrence
         fields.append(RawField(tag, raw[first : last - 1], occurrence))
@@ -273,6 +289,13 @@ def _read_fields_fast(
     if raw.find(b"\x1d", base, data_end) >= 0:
         return None
     return fields
+
+
+def _control_field_001(raw: bytes, base: int, directory: bytes) -> list[RawField]:
+    if directory[:3] == b"001" and directory[3:12].isdigit():
+        start, length = int(directory[7:12]), int(directory[3:7])
+        return [RawField("001", raw[base + start : base + start + length - 1], 1)]
+    return []
 
 
 def _report_oversized_fields(raw: bytes, base: int, messages: list[ValidationMessage]) -> None:

@@ -97,6 +97,8 @@ class FieldRule:
     # Derived for speed (set in __post_init__).
     valid_codes: frozenset[int] = frozenset()
     nonrepeatable: frozenset[int] = frozenset()
+    valid_code_bytes: frozenset[bytes] = frozenset()
+    nonrepeatable_bytes: frozenset[bytes] = frozenset()
     has_relations: bool = False
 
     def __post_init__(self) -> None:
@@ -107,6 +109,12 @@ class FieldRule:
         object.__setattr__(
             self, "nonrepeatable", frozenset(c for c, s in subfields.items() if not s.repeatable)
         )
+        object.__setattr__(
+            self, "valid_code_bytes", frozenset(bytes([c]) for c in self.valid_codes)
+        )
+        object.__setattr__(
+            self, "nonrepeatable_bytes", frozenset(bytes([c]) for c in self.nonrepeatable)
+        )
         requires = any(i is not None and i.requires for i in self.indicators)
         object.__setattr__(
             self, "has_relations", bool(requires or self.code_values or self.code_list)
@@ -115,6 +123,16 @@ class FieldRule:
     @property
     def checked(self) -> bool:
         return self.origin != "local"
+
+    def relates(self, ind1: int, ind2: int) -> bool:
+        """Whether level full has something to check in a field with these indicators: an
+        indicator value that names a source subfield, or values from a code list."""
+        if self.code_values or self.code_list is not None:
+            return True
+        first, second = self.indicators
+        return (first is not None and ind1 in first.requires) or (
+            second is not None and ind2 in second.requires
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +150,10 @@ class PositionRule:
     vague: frozenset[int]  # positions covered by an obsolete definition without codes
     undefined: bool
     allowed: str
+    chars: str = ""  # the valid one-character codes, for str.strip in the common case
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "chars", "".join(v for v in self.valid if len(v) == 1))
 
     @property
     def span(self) -> str:
