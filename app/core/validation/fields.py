@@ -238,6 +238,8 @@ def _subfield_finding(
 def _subfield_list(rule: FieldRule) -> str:
     assert rule.subfields is not None
     current = [chr(c) for c, s in rule.subfields.items() if not s.obsolete]
+    if not current:  # an obsolete field: name the subfields it had
+        current = [chr(c) for c in rule.subfields]
     return " ".join(f"${c}" for c in current) or "none"
 
 

@@ -34,7 +34,7 @@ from app.core.validation.fixed import (
 )
 from app.core.validation.messages import ValidationMessage, ValidationResult
 from app.core.validation.relations import check_relationships
-from app.core.validation.structure import MAX_RECORD, ParsedRecord, RawField, parse_record
+from app.core.validation.structure import ParsedRecord, RawField, parse_record
 from app.core.validation.tables import FieldRule, FormatRules, format_rules, shown
 
 LEVELS = ("none", "structure", "basic", "full")
@@ -101,8 +101,17 @@ def validate_record(raw: bytes, level: str, record_type: str = "auto") -> Valida
         return result
 
     _check_type(leader, kind, record_type, rules, findings)
-    if not parsed.sound and len(raw) > MAX_RECORD:
-        return result  # too big to be a MARC record: said once, nothing more to learn
+    if not parsed.sound:
+        # Fields located through a damaged directory are fragments: checking them would
+        # bury the one real problem under noise.
+        findings.warning(
+            "DIR",
+            None,
+            None,
+            "The fields of this record were not checked one by one, because its leader or"
+            " directory is damaged (see above). Repair the record and validate it again.",
+        )
+        return result
     check_encoding(raw, parsed, findings)
     deep = level in ("basic", "full")
     scan = _check_fields(parsed, rules, findings, deep)

@@ -148,6 +148,31 @@ def test_directory_length_must_be_a_multiple_of_12(good_bib: bytes) -> None:
     assert find(result, "DIR", "error", text="multiple of 12")
 
 
+def test_fields_behind_a_damaged_directory_are_not_checked(good_bib: bytes) -> None:
+    base = int(good_bib[12:17])
+    damaged = good_bib[: base - 2] + good_bib[base - 1 :]
+    damaged = set_leader(damaged, 12, b"%05d" % (base - 1))
+    damaged = set_leader(damaged, 0, b"%05d" % len(damaged))
+    result = validate_record(damaged, "full")
+    # Only structural messages, and one warning that the fields were left alone.
+    assert {m.tag for m in result.messages} <= {"LDR", "DIR"}
+    assert find(result, "DIR", "warning", text="not checked")
+
+
+def test_directory_problems_are_summarized(good_bib: bytes) -> None:
+    leader, fields = split(good_bib)
+    raw = assemble(leader, fields * 10)
+    base = int(raw[12:17])
+    # Break every entry's starting position: forty problems, twenty listed, then a count.
+    directory = bytearray(raw[24 : base - 1])
+    for i in range(0, len(directory), 12):
+        directory[i + 7 : i + 12] = b"9999x"
+    damaged = raw[:24] + bytes(directory) + raw[base - 1 :]
+    result = validate_record(damaged, "structure")
+    assert len(result.messages) < 30
+    assert find(result, "DIR", "error", text="more problems")
+
+
 def test_directory_entry_must_stay_inside_the_record(good_bib: bytes) -> None:
     leader, fields = split(good_bib)
     raw = assemble(leader, fields)
