@@ -16,7 +16,7 @@ from pymarc import marc8_mapping
 
 from app.core.validation.findings import Findings, field_name
 from app.core.validation.structure import ParsedRecord
-from app.core.validation.tables import shown
+from app.core.validation.tables import quoted
 
 ESC = 0x1B
 SUBFIELD = 0x1F
@@ -193,6 +193,6 @@ def check_encoding(raw: bytes, parsed: ParsedRecord, findings: Findings) -> None
             "LDR",
             None,
             "position 09",
-            f"Leader position 09 (character coding scheme) is '{shown(scheme)}'; it must be"
+            f"Leader position 09 (character coding scheme) is {quoted(scheme)}; it must be"
             " blank (MARC-8) or a (UTF-8). The record's text was not checked.",
         )

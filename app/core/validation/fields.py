@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from app.core.validation.findings import ORDINALS, Findings, as_text, field_name
 from app.core.validation.messages import Severity
 from app.core.validation.structure import RawField
-from app.core.validation.tables import FieldRule, FormatRules, IndicatorRule, shown
+from app.core.validation.tables import FieldRule, FormatRules, IndicatorRule, quoted
 
 SUBFIELD = 0x1F
 SUBFIELD_BYTES = b"\x1f"
@@ -254,7 +254,7 @@ def _indicator_finding(
 ) -> None:
     tag, occurrence = field.tag, field.occurrence
     name = field_name(tag, occurrence, linked_to)
-    char = shown(chr(value))
+    char = quoted(chr(value))
     where = f"ind{number}"
     ordinal = ORDINALS[number]
     if value in indicator.obsolete:
@@ -262,7 +262,7 @@ def _indicator_finding(
             tag,
             occurrence,
             where,
-            f"{name}: {ordinal} indicator '{char}' is an obsolete value. Current values:"
+            f"{name}: {ordinal} indicator {char} is an obsolete value. Current values:"
             f" {indicator.allowed}.",
         )
     elif indicator.vague_obsolete or advisory:
@@ -275,7 +275,7 @@ def _indicator_finding(
             tag,
             occurrence,
             where,
-            f"{name}: {ordinal} indicator '{char}' is not defined{reason}. Allowed:"
+            f"{name}: {ordinal} indicator {char} is not defined{reason}. Allowed:"
             f" {indicator.allowed}.",
         )
     else:
@@ -283,7 +283,7 @@ def _indicator_finding(
             tag,
             occurrence,
             where,
-            f"{name}: {ordinal} indicator '{char}' is not valid ({indicator.name.lower()})."
+            f"{name}: {ordinal} indicator {char} is not valid ({indicator.name.lower()})."
             f" Allowed: {indicator.allowed}.",
         )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from app.core.validation.fields import format_name
 from app.core.validation.findings import Findings, nth
 from app.core.validation.structure import ParsedRecord
-from app.core.validation.tables import FixedLayout, FormatRules, PositionRule, shown
+from app.core.validation.tables import FixedLayout, FormatRules, PositionRule, quoted
 
 
 def position_finding(
@@ -158,7 +158,7 @@ def _check_006(text: str, rules: FormatRules, occurrence: int, findings: Finding
             "006",
             occurrence,
             "position 00",
-            f"Field 006 position 00 (form of material) is '{shown(text[0])}'; allowed: {forms}.",
+            f"Field 006 position 00 (form of material) is {quoted(text[0])}; allowed: {forms}.",
         )
         return
     if len(text) != 18:
@@ -184,7 +184,7 @@ def _check_007(text: str, rules: FormatRules, occurrence: int, findings: Finding
             "007",
             occurrence,
             "position 00",
-            f"Field 007 position 00 (category of material) is '{shown(text[0])}'; allowed:"
+            f"Field 007 position 00 (category of material) is {quoted(text[0])}; allowed:"
             f" {categories}.",
         )
         return

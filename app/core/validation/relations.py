@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from app.core.validation.fields import DataField, linkage
 from app.core.validation.findings import ORDINALS, Findings, as_text, field_name
 from app.core.validation.structure import ParsedRecord
-from app.core.validation.tables import FieldRule, FormatRules, shown
+from app.core.validation.tables import FieldRule, FormatRules, quoted
 
 if TYPE_CHECKING:
     from app.core.validation.validator import Scan
@@ -80,7 +80,7 @@ def _check_dates(leader: str, f008: str, rules: FormatRules, findings: Findings)
             "008",
             None,
             "position 06",
-            f"008 position 06 (type of date) is '{shown(kind)}', but leader position 07 says this"
+            f"008 position 06 (type of date) is {quoted(kind)}, but leader position 07 says this"
             f" is a continuing resource, which uses {', '.join(cr_codes)}.",
         )
     elif not continuing and kind in cr_codes and leader[7] not in "bis":
@@ -89,7 +89,7 @@ def _check_dates(leader: str, f008: str, rules: FormatRules, findings: Findings)
             None,
             "position 06",
             f"008 position 06 (type of date) is '{kind}', a code for continuing resources, but"
-            f" leader position 07 ('{shown(leader[7])}') does not describe one.",
+            f" leader position 07 ({quoted(leader[7])}) does not describe one.",
         )
     if kind in dates["date2_blank"] and date2.strip() and date2 != "||||":
         findings.warning(
@@ -201,8 +201,9 @@ def _check_nonfiling(
             "245",
             field.occurrence,
             "ind2",
-            f"{name}: the second indicator skips {count} characters ('{text[:count]}'), which"
-            " do not end at a word; check the number of nonfiling characters.",
+            f"{name}: the second indicator skips {count} character{'s' if count > 1 else ''}"
+            f" ('{text[:count]}'), which do not end at a word; check the number of nonfiling"
+            " characters.",
         )
 
 
@@ -289,7 +290,7 @@ def _check_required_subfields(
                 field.occurrence,
                 f"${needed}",
                 f"{field_name(field.tag, field.occurrence, linked)}: the {ORDINALS[number]}"
-                f" indicator '{shown(chr(value))}' says the source is given in subfield"
+                f" indicator {quoted(chr(value))} says the source is given in subfield"
                 f" ${needed}, but there is no ${needed}.",
             )
 

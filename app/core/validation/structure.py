@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from app.core.validation.messages import ValidationMessage
+from app.core.validation.tables import quoted
 
 FIELD_END = 0x1E
 RECORD_END = 0x1D
@@ -50,8 +51,8 @@ def _check_leader(raw: bytes, leader: str, messages: list[ValidationMessage]) ->
             messages,
             "LDR",
             "position 00-04",
-            f"Leader positions 00-04 (record length) hold '{length}'; they must be five digits"
-            f" giving the record's length ({size} bytes).",
+            f"Leader positions 00-04 (record length) hold {quoted(length)}; they must be five"
+            f" digits giving the record's length ({size} bytes).",
         )
     elif int(length) != size:
         _error(
@@ -74,21 +75,21 @@ def _check_leader(raw: bytes, leader: str, messages: list[ValidationMessage]) ->
             messages,
             "LDR",
             "position 10",
-            f"Leader position 10 (indicator count) is '{leader[10]}'; it must be 2.",
+            f"Leader position 10 (indicator count) is {quoted(leader[10])}; it must be 2.",
         )
     if leader[11] != "2":
         _error(
             messages,
             "LDR",
             "position 11",
-            f"Leader position 11 (subfield code count) is '{leader[11]}'; it must be 2.",
+            f"Leader position 11 (subfield code count) is {quoted(leader[11])}; it must be 2.",
         )
     if leader[20:24] != "4500":
         _error(
             messages,
             "LDR",
             "position 20-23",
-            f"Leader positions 20-23 (entry map) are '{leader[20:24]}'; they must be 4500.",
+            f"Leader positions 20-23 (entry map) are {quoted(leader[20:24])}; they must be 4500.",
         )
     base_text = leader[12:17]
     if not base_text.isdigit():
@@ -96,7 +97,7 @@ def _check_leader(raw: bytes, leader: str, messages: list[ValidationMessage]) ->
             messages,
             "LDR",
             "position 12-16",
-            f"Leader positions 12-16 (base address of data) hold '{base_text}'; they must be"
+            f"Leader positions 12-16 (base address of data) hold {quoted(base_text)}; they must be"
             " five digits.",
         )
         return None
@@ -182,7 +183,7 @@ def parse_record(raw: bytes, messages: list[ValidationMessage]) -> ParsedRecord 
                 messages,
                 "DIR",
                 f"entry {number}",
-                f"Directory entry {number} has the tag '{tag}', which is not three letters or"
+                f"Directory entry {number} has the tag {quoted(tag)}, which is not three letters or"
                 " digits.",
             )
             sound = False

@@ -32,6 +32,17 @@ def shown(value: str) -> str:
     return value
 
 
+def quoted(value: str) -> str:
+    """A value as it appears in a sentence: 'x' quoted, blanks and the fill character named,
+    other invisible characters as hexadecimal."""
+    if value.strip() == "":
+        return "blank" if len(value) <= 1 else "blanks"
+    if set(value) == {"|"}:
+        return "the fill character |" if len(value) == 1 else f"fill characters {value}"
+    visible = "".join(c if c.isprintable() else f"\\x{ord(c):02X}" for c in value)
+    return f"'{visible}'"
+
+
 def describe_codes(labels: dict[str, str], limit: int = 10) -> str:
     """'0 (Forename), 1 (Surname), 3 (Family name)', or just the codes when there are many."""
     if not labels:
@@ -168,15 +179,15 @@ class PositionRule:
                     continue
                 position = self.start + offset
                 if char in self.obsolete_each.get(position, ()):
-                    found: tuple[str, str] = ("warning", f"'{shown(char)}' is an obsolete code")
+                    found: tuple[str, str] = ("warning", f"{quoted(char)} is an obsolete code")
                 elif position in self.vague:
                     found = (
                         "warning",
-                        f"'{shown(char)}' is not a current code (it may come from an obsolete"
+                        f"{quoted(char)} is not a current code (it may come from an obsolete"
                         " definition of this position)",
                     )
                 else:
-                    found = ("error", f"'{shown(char)}' is not a defined code")
+                    found = ("error", f"{quoted(char)} is not a defined code")
                 if worst is None or (found[0] == "error" and worst[0] == "warning"):
                     worst = found
             return worst
@@ -186,14 +197,14 @@ class PositionRule:
             if len(value) == len(low) and value.isdigit() and low <= value <= high:
                 return None
         if value in self.obsolete_whole:
-            return ("warning", f"'{shown(value)}' is an obsolete code")
+            return ("warning", f"{quoted(value)} is an obsolete code")
         if any(p in self.vague for p in range(self.start, self.end + 1)):
             return (
                 "warning",
-                f"'{shown(value)}' is not a current code (it may come from an obsolete"
+                f"{quoted(value)} is not a current code (it may come from an obsolete"
                 " definition of this position)",
             )
-        return ("error", f"'{shown(value)}' is not a defined code")
+        return ("error", f"{quoted(value)} is not a defined code")
 
 
 @dataclass(frozen=True, slots=True)

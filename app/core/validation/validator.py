@@ -35,7 +35,7 @@ from app.core.validation.fixed import (
 from app.core.validation.messages import ValidationMessage, ValidationResult
 from app.core.validation.relations import check_relationships
 from app.core.validation.structure import ParsedRecord, RawField, parse_record
-from app.core.validation.tables import FieldRule, FormatRules, format_rules, shown
+from app.core.validation.tables import FieldRule, FormatRules, format_rules, quoted
 
 LEVELS = ("none", "structure", "basic", "full")
 RECORD_TYPES = ("auto", "bib", "auth")
@@ -166,7 +166,7 @@ def _check_type(
                 "LDR",
                 None,
                 "position 06",
-                f"Leader position 06 (type of record) is '{shown(leader06)}'; an authority"
+                f"Leader position 06 (type of record) is {quoted(leader06)}; an authority"
                 " record must have z.",
             )
         return
@@ -262,29 +262,36 @@ def _check_fields(parsed: ParsedRecord, rules: FormatRules, findings: Findings, 
                 _unknown_tag(raw_field, rules, findings)
                 continue
             if rule.origin == "local":
+                if keep:  # a local field may still be linked to an 880
+                    _keep(scan, _split_checked(raw_field), field_rules, None)
                 continue
             if tag == "880":
-                split = split_field(raw_field, findings)
-                assert split is not None  # its structure was checked above
+                split = _split_checked(raw_field)
                 check_880_content(split, rules, findings)
                 _keep(scan, split, rules.fields, None)
                 continue
             related = rule.has_relations and rule.relates(data[0], data[1])
             if not field_is_clean(data, rule):
-                split = split_field(raw_field, findings)
-                assert split is not None
+                split = _split_checked(raw_field)
                 check_field_content(split, rule, findings, None)
                 if keep or related:
                     _keep(scan, split, field_rules, rule if related else None)
                 continue
             keep = keep or related
         if keep:
-            split = split_field(raw_field, findings)
-            assert split is not None
+            split = _split_checked(raw_field)
             _keep(scan, split, field_rules, rule if rule is not None and related else None)
     if deep:
         _check_repeatability(counts, rules, findings)
     return scan
+
+
+def _split_checked(raw_field: RawField) -> DataField:
+    """Split a field whose structure was checked in this pass (so splitting cannot fail)."""
+    split = split_field(raw_field, Findings([]))
+    if split is None:
+        raise AssertionError(f"field {raw_field.tag} passed the structure check but not the split")
+    return split
 
 
 def _keep(

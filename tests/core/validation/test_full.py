@@ -45,6 +45,18 @@ def test_880_without_its_partner_is_an_error() -> None:
     assert "occurrence 00" in message.message
 
 
+def test_local_fields_can_be_linked_too() -> None:
+    record = marc(
+        bib_record(
+            extra=[
+                data_field("590", " ", " ", "6", "880-01", "a", "Local note."),
+                data_field("880", " ", " ", "6", "590-01", "a", "Заметка."),
+            ]
+        )
+    )
+    clean(full(record))
+
+
 def test_unlinked_880_with_occurrence_00_passes() -> None:
     record = marc(
         bib_record(extra=[data_field("880", " ", " ", "6", "500-00/(N", "a", "Заметка.")])
