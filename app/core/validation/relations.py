@@ -201,9 +201,9 @@ def _check_nonfiling(
             "245",
             field.occurrence,
             "ind2",
-            f"{name}: the second indicator skips {count} character{'s' if count > 1 else ''}"
-            f" ('{text[:count]}'), which do not end at a word; check the number of nonfiling"
-            " characters.",
+            f"{name}: the second indicator gives {count} nonfiling character"
+            f"{'s' if count > 1 else ''}, but '{text[:count]}' does not end at a word; check the"
+            " number of nonfiling characters.",
         )
 
 
