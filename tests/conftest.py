@@ -18,11 +18,19 @@ pytest_plugins = [
     "tests.fixtures.system",
     "tests.fixtures.dialogs",
     "tests.fixtures.marc_records",
+    "tests.fixtures.marc_builders",
 ]
 
-# ../shared beside the checkout, or wherever EXPORTDESK_SHARED says (CI clones elsewhere).
-SHARED = Path(
-    os.environ.get("EXPORTDESK_SHARED") or Path(__file__).resolve().parent.parent.parent / "shared"
+ROOT = Path(__file__).resolve().parent.parent
+# ../shared beside the checkout, or wherever EXPORTDESK_SHARED says (CI clones elsewhere); a
+# git worktree under /work/wt/NAME finds it one level higher.
+SHARED = (
+    Path(os.environ["EXPORTDESK_SHARED"])
+    if os.environ.get("EXPORTDESK_SHARED")
+    else next(
+        (p / "shared" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared").is_dir()),
+        ROOT.parent / "shared",
+    )
 )
 CORPUS = SHARED / "marc-corpus"
 TEST_DATA = Path(__file__).resolve().parent / "data"
