@@ -195,6 +195,9 @@ def check_field_content(
                 )
 
 
+_LOCAL_SUBFIELD = ord("9")
+
+
 def _subfield_finding(
     field: DataField,
     rule: FieldRule,
@@ -209,12 +212,19 @@ def _subfield_finding(
     sub = rule.subfields.get(code)
     where = f"${chr(code)}"
     if sub is None:
+        if code == _LOCAL_SUBFIELD:
+            # $9 is left undefined by MARC 21 and used locally (LoC's and NLM's 035 $9, Koha's
+            # authority links): a warning, never a reason to hold a record back.
+            severity = "warning"
+            origin = f"{origin_note(rule)}; it is taken as local data"
+        else:
+            origin = origin_note(rule)
         findings.add(
             severity,
             field.tag,
             field.occurrence,
             where,
-            f"{name}: subfield {where} is not defined{origin_note(rule)}. Defined subfields:"
+            f"{name}: subfield {where} is not defined{origin}. Defined subfields:"
             f" {_subfield_list(rule)}.",
         )
         return

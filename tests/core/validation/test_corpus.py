@@ -13,7 +13,6 @@ from app.core.validation import validate_record
 
 # LoC's own local practice: not MARC 21, so any record carrying it has an error.
 LOC_LOCAL_PRACTICE = {
-    ("035", "$9"): "former LoC control numbers, e.g. '(DLC)   92246786'",
     ("050", "$u"): "LoC shelving note, e.g. 'fol.'",
     ("249", None): "LoC SERLOC variant entry",
     ("859", None): "LoC local electronic location",
@@ -67,6 +66,19 @@ def test_loc_bibliographic_records_pass_except_the_explained(corpus: Path) -> No
         (*key, number) for key, numbers in LOC_CODING_MISTAKES.items() for number in numbers
     }
     assert seen_mistakes == expected
+
+
+def test_loc_local_subfield_9_is_only_a_warning(corpus: Path) -> None:
+    raws = records(corpus / "mrrc-testbed" / "lc-bibliographic-sample.mrc")
+    local = [
+        message
+        for raw in raws
+        for message in validate_record(raw, "full").messages
+        if (message.tag, message.where) == ("035", "$9")
+    ]
+    assert len(local) == 239
+    assert {m.severity for m in local} == {"warning"}
+    assert "taken as local data" in local[0].message
 
 
 def test_loc_authority_records_pass(corpus: Path) -> None:
