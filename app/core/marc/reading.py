@@ -6,7 +6,7 @@ for ISO 2709); the file name's extension only decides when the content can't.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -42,7 +42,7 @@ def detect_format(head: bytes, name: str = "") -> SourceFormat | None:
     return _EXTENSIONS.get(Path(name).suffix.lower(), "iso2709")
 
 
-def read_records(path: Path | str) -> Iterator[ReadResult]:
+def read_records(path: Path | str) -> Generator[ReadResult, None, None]:
     """Every record of the file in order, or a ReadError for each one that can't be read.
 
     A file that can't be opened at all gives a single ReadError for record 0.
