@@ -22,10 +22,14 @@ def declared_encoding(leader: str) -> Encoding:
 
 def decode_text(data: bytes, encoding: Encoding) -> str:
     """Text for display from one subfield's (or control field's) bytes."""
+    if encoding == "UTF-8":
+        if data.isascii():
+            return data.decode("ascii")
+        return unicodedata.normalize("NFC", data.decode("utf-8", "replace"))
+    if b"\x1b" in data:  # an escape to another MARC-8 set (Cyrillic, CJK...), often in ASCII bytes
+        return decode_marc8(data)
     if data.isascii():
         return data.decode("ascii")
-    if encoding == "UTF-8":
-        return unicodedata.normalize("NFC", data.decode("utf-8", "replace"))
     # A record that says MARC-8 but holds UTF-8 (a common mislabel) would be garbled by the
     # MARC-8 table; real MARC-8 text is practically never valid multibyte UTF-8.
     try:
