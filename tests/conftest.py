@@ -16,10 +16,12 @@ from tests.fixtures.keyrings import MemoryKeyring, use_keyring
 # Fixture modules of each area; add a line for a new one.
 pytest_plugins = [
     "tests.fixtures.system",
+    "tests.fixtures.records",
 ]
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
-CORPUS = SHARED / "marc-corpus"
+# A checkout elsewhere (a git worktree) can point at the corpus with EXPORTDESK_MARC_CORPUS.
+CORPUS = Path(os.environ.get("EXPORTDESK_MARC_CORPUS") or SHARED / "marc-corpus")
 TEST_DATA = Path(__file__).resolve().parent / "data"
 
 

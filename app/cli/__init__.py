@@ -17,6 +17,7 @@ from app.core.errors import ExportDeskError
 COMMAND_MODULES = (
     "app.cli.accounts",
     "app.cli.options",
+    "app.cli.records",
 )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from app.core.marc.readresults import ReadError, ReadResult, RecordRead
 
@@ -34,13 +34,19 @@ _CHUNK = 1024 * 1024
 _PLAUSIBLE_LEADER = re.compile(rb"\d{5}[a-z ][a-z][a-z ].{4}\d{5}...\d", re.DOTALL)
 
 
+# Directory entries: any three-character tag, four digits of length, five of position.
+_DIRECTORY = re.compile(r"(?:.{3}[0-9]{9})+", re.DOTALL)
+
+
 class StructureError(Exception):
     """A record's bytes can't be taken apart into fields; the message says why."""
 
 
-@dataclass(frozen=True, slots=True)
-class Field:
-    """One field: control fields hold their data, data fields indicators then subfields."""
+class Field(NamedTuple):
+    """One field: control fields hold their data, data fields indicators then subfields.
+
+    A named tuple rather than a dataclass: a big import makes millions of them.
+    """
 
     tag: str
     data: bytes
@@ -85,6 +91,12 @@ def parse_record(raw: bytes) -> ParsedRecord:
         raise StructureError(f"the record is only {len(raw)} bytes long, too short for a leader")
     if len(raw) < LEADER_LENGTH + 2:
         raise StructureError("the record ends right after its leader: it has no fields")
+    if len(raw) > MAX_RECORD_LENGTH:
+        # Its directory can't address all its data: the five-digit positions wrap around.
+        raise StructureError(
+            f"the record is {len(raw):,} bytes long; a MARC record can be at most "
+            f"{MAX_RECORD_LENGTH:,}"
+        )
     leader = raw[:LEADER_LENGTH].decode("latin-1")
     base_text = raw[12:17]
     if not base_text.isdigit():
@@ -102,33 +114,39 @@ def parse_record(raw: bytes) -> ParsedRecord:
         raise StructureError(
             f"the directory does not end where the base address of data ({base}) says"
         )
-    directory = raw[LEADER_LENGTH : base - 1]
+    directory = raw[LEADER_LENGTH : base - 1].decode("latin-1")
     if len(directory) % ENTRY_LENGTH:
         raise StructureError(
             f"the directory is {len(directory)} bytes long, not a multiple of {ENTRY_LENGTH}"
         )
     if not directory:
         raise StructureError("the record has no fields")
+    if not _DIRECTORY.fullmatch(directory):
+        _explain_directory(directory)
     fields = []
-    for number, start in enumerate(range(0, len(directory), ENTRY_LENGTH), start=1):
-        entry = directory[start : start + ENTRY_LENGTH]
-        tag = entry[:3].decode("latin-1")
-        numbers = entry[3:]
-        if not numbers.isdigit():
-            raise StructureError(
-                f"directory entry {number} (tag '{tag}') has a length or position "
-                f"that is not a number ('{numbers.decode('latin-1')}')"
-            )
-        length = int(numbers[:4])
-        field_start = base + int(numbers[4:])
-        field_end = field_start + length
+    for start in range(0, len(directory), ENTRY_LENGTH):
+        field_start = base + int(directory[start + 7 : start + 12])
+        field_end = field_start + int(directory[start + 3 : start + 7])
         if field_end > end:
+            number = start // ENTRY_LENGTH + 1
+            tag = directory[start : start + 3]
             raise StructureError(f"field {tag} (directory entry {number}) runs past the record")
         data = raw[field_start:field_end]
-        if data and data[-1] == FIELD_TERMINATOR:
+        if data[-1:] == b"\x1e":
             data = data[:-1]
-        fields.append(Field(tag, data))
+        fields.append(Field(directory[start : start + 3], data))
     return ParsedRecord(leader, tuple(fields))
+
+
+def _explain_directory(directory: str) -> None:
+    """Raise the StructureError naming the first directory entry that is not well formed."""
+    for number, start in enumerate(range(0, len(directory), ENTRY_LENGTH), start=1):
+        entry = directory[start : start + ENTRY_LENGTH]
+        if not (entry[3:].isascii() and entry[3:].isdigit()):
+            raise StructureError(
+                f"directory entry {number} (tag '{entry[:3]}') has a length or position "
+                f"that is not a number ('{entry[3:]}')"
+            )
 
 
 def build_record(leader: str, fields: Sequence[Field]) -> bytes:
