@@ -110,11 +110,13 @@ def run_import(args: argparse.Namespace) -> int:
     else:
         for error in result.errors:
             print(f"exportdesk: could not read {error.describe()}", file=sys.stderr)
-        replaced = f" ({result.replaced} replaced)" if result.replaced else ""
-        print(
-            f"Imported {_count(result.imported)}{replaced}, skipped {_count(result.skipped)} "
-            f"already in the save file, {_count(len(result.errors), 'problem')} reading."
-        )
+        message = f"Imported {_count(result.imported)}"
+        message += f" ({result.replaced} replacing older copies)." if result.replaced else "."
+        if result.skipped:
+            message += f" Skipped {result.skipped} already in the save file."
+        if result.errors:
+            message += f" {_count(len(result.errors), 'problem')} reading, listed above."
+        print(message)
     return 1 if result.errors else 0
 
 
