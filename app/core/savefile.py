@@ -607,6 +607,19 @@ class SaveFile:
         return self.set_flagged(record_ids, False)
 
     @_translated
+    def flagged_among(self, record_ids: Iterable[int]) -> list[int]:
+        """Those of ``record_ids`` that are flagged."""
+        ids = list(dict.fromkeys(record_ids))
+        flagged: list[int] = []
+        for chunk in _chunks(ids):
+            rows = self.conn.execute(
+                f"SELECT id FROM records WHERE flagged = 1 AND id IN ({_placeholders(len(chunk))})",
+                chunk,
+            )
+            flagged.extend(row[0] for row in rows)
+        return flagged
+
+    @_translated
     def flag_all(self) -> int:
         with self.transaction():
             return self.conn.execute("UPDATE records SET flagged = 1 WHERE flagged = 0").rowcount
