@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,10 +69,12 @@ def test_a_big_save_file_opens_at_once_and_loads_rows_lazily(qtbot, save_file, m
 
 
 def test_import_in_the_background_shows_the_new_records(qtbot, page, test_data):
+    assert page.empty_hint.isVisible()
     result = import_and_wait(qtbot, page, test_data / "pymarc-test.dat", test_data / "sample.mrk")
     assert result.imported == 13
     assert page.model.rowCount() == 13
     assert not page.progress_box.isVisible()
+    assert not page.empty_hint.isVisible()
     assert page.summary.text() == "Imported 13 records, 1 could not be read."
     page.details_button.click()
     problems = page.problems_dialog.findChild(type(page.detail.text)).toPlainText()
@@ -221,13 +224,16 @@ def test_the_selection_follows_its_records_across_a_refresh(qtbot, page, test_da
 def test_drag_and_drop_imports(qtbot, page, test_data):
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(test_data / "pymarc-batch.xml"))])
-    enter = QDragEnterEvent(
-        QPointF(50, 50),
-        Qt.DropAction.CopyAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
+    with warnings.catch_warnings():
+        # Qt 6.12 prefers a QPointF position; earlier releases take only a QPoint.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        enter = QDragEnterEvent(
+            QPoint(50, 50),
+            Qt.DropAction.CopyAction,
+            mime,
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
+        )
     QApplication.sendEvent(page, enter)
     assert enter.isAccepted()
     drop = QDropEvent(
@@ -274,3 +280,19 @@ def test_the_page_opens_an_account_by_name(qtbot, account, test_data):
     page.shutdown()
     with pytest.raises(Exception, match="closed"):
         page.save_file.count()
+
+
+def test_closing_during_a_duplicate_question_stops_the_import_cleanly(qtbot, page, make_file):
+    source = make_file("again.mrc", bib_record("a1", "Again"))
+    import_and_wait(qtbot, page, source)
+    page.import_files([source])
+    qtbot.waitUntil(lambda: page.duplicate_dialog is not None)
+    page.shutdown()
+    assert not page.importing
+    assert page.save_file.count() == 1
+
+
+def test_the_context_menu_offers_the_actions(page):
+    texts = [action.text() for action in page.table.actions()]
+    assert texts[:2] == ["Fla&g selected", "Flag or unflag selected"]
+    assert "&Delete selected…" in texts and "C&opy as text" in texts

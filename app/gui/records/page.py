@@ -101,6 +101,7 @@ class RecordsPage(QWidget):
         self._queued: list[Path] = []
         self._last_refresh = 0.0
         self._remembered: tuple[list[int] | None, int | None, int] | None = None
+        self._closed = False
         self.duplicate_dialog: DuplicateDialog | None = None
         self.last_result: ImportResult | None = None
 
@@ -109,6 +110,7 @@ class RecordsPage(QWidget):
         self._build_table()
         self._build_actions()
         self.detail = RecordView(self._save_file)
+        self.table.addAction(self.detail.copy_action)  # Ctrl+Shift+C from the list too
         self._build_progress()
         self._lay_out()
 
@@ -158,6 +160,12 @@ class RecordsPage(QWidget):
 
         self.counts = QLabel()
         self.counts.setAccessibleName("Record counts")
+        self.empty_hint = QLabel(
+            "No records in this save file yet. Import MARC files (ISO 2709, MARCXML or .mrk) "
+            "with File > Import, or drop them here."
+        )
+        self.empty_hint.setWordWrap(True)
+        self.empty_hint.hide()
 
     def _build_table(self) -> None:
         table = QTableView()
@@ -216,6 +224,9 @@ class RecordsPage(QWidget):
             "&Delete selected…", self.delete_selected, "Delete", on=self.table
         )
         self.find_action = self._action("Find", self._focus_search, "Ctrl+F")
+        # The list's context menu (right click, or the Menu key) offers the same actions.
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.table.insertAction(self.toggle_flag_action, self.flag_selected_action)
         self.flag_button = QPushButton(self.flag_selected_action.text())
         self.flag_button.setToolTip("Flag the selected records for export (Space toggles)")
         self.flag_button.clicked.connect(self.flag_selected_action.trigger)
@@ -276,6 +287,7 @@ class RecordsPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addLayout(buttons)
+        layout.addWidget(self.empty_hint)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.progress_box)
         layout.addWidget(self.summary_box)
@@ -318,12 +330,19 @@ class RecordsPage(QWidget):
     @Slot()
     def refresh(self) -> None:
         """Read the list and the record shown again (statuses, flags, new records)."""
-        self._version = self._save_file.data_version()
+        if self._closed:
+            return
+        try:
+            self._version = self._save_file.data_version()
+        except ExportDeskError:
+            return
         self._last_refresh = time.monotonic()
         self._guarded(self.model.refresh)
         self.detail.show_record(self.detail.record_id)
 
     def _check_for_changes(self) -> None:
+        if self._closed:
+            return
         try:
             version = self._save_file.data_version()
         except ExportDeskError:
@@ -332,6 +351,11 @@ class RecordsPage(QWidget):
             self.refresh()
 
     def _show_counts(self, shown: int, flagged: int) -> None:
+        query = self.model.query
+        unfiltered = not (query.text.strip() or query.flagged_only or query.status)
+        self.empty_hint.setVisible(shown == 0 and unfiltered)
+        self.unflag_all_action.setEnabled(flagged > 0)
+        self.unflag_all_button.setEnabled(flagged > 0)
         total = f"{shown:,} record{'' if shown == 1 else 's'}"
         self.counts.setText(f"{total}, {flagged:,} flagged")
         self.countsChanged.emit(shown, flagged)
@@ -514,6 +538,8 @@ class RecordsPage(QWidget):
             self.duplicate_dialog.reject()
 
     def _import_progress(self, progress: ImportProgress) -> None:
+        if self._closed:
+            return
         self.progress_bar.setValue(int(progress.fraction * 1000))
         if self._worker is not None and not self._worker.cancelled:
             name = Path(progress.file).name
@@ -528,7 +554,7 @@ class RecordsPage(QWidget):
 
     def _ask_about_duplicate(self, question: Any) -> None:
         worker = self._worker
-        if worker is None:
+        if worker is None or self._closed:
             return
         dialog = DuplicateDialog(question, self)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
@@ -543,6 +569,8 @@ class RecordsPage(QWidget):
         dialog.open()
 
     def _import_finished(self, result: ImportResult) -> None:
+        if self._closed:
+            return
         self.last_result = result
         parts = [f"Imported {result.imported:,} record{'' if result.imported == 1 else 's'}"]
         if result.replaced:
@@ -566,11 +594,11 @@ class RecordsPage(QWidget):
         self.importFinished.emit(None)
 
     def _thread_done(self) -> None:
-        if self._worker is not None:
-            self._worker.deleteLater()
         if self._thread is not None:
             self._thread.deleteLater()
         self._worker = self._thread = None
+        if self._closed:
+            return
         self.progress_box.hide()
         self.refresh()
         self.importingChanged.emit(False)
@@ -633,13 +661,20 @@ class RecordsPage(QWidget):
     def shutdown(self) -> None:
         """Stop watching, cancel an import and wait for it to end cleanly (the records
         imported so far stay), and close the save file when the page opened it."""
+        if self._closed:
+            return
+        self._closed = True
         self._watch.stop()
+        self._search_timer.stop()
         self._queued.clear()
-        if self._thread is not None:
+        thread = self._thread
+        if thread is not None:
             self.cancel_import()
-            self._thread.quit()
-            self._thread.wait()
-            self._thread_done()
+            thread.finished.disconnect(self._thread_done)
+            thread.quit()
+            thread.wait()
+            thread.deleteLater()
+            self._worker = self._thread = None
         if self._owns_save_file:
             self._save_file.close()
 
