@@ -606,6 +606,34 @@ class SaveFile:
     def unflag(self, record_ids: Iterable[int]) -> int:
         return self.set_flagged(record_ids, False)
 
+    def _range_ids(self, query: RecordQuery, offset: int, limit: int) -> tuple[str, list[Any]]:
+        """SQL selecting the ids of rows ``offset`` to ``offset + limit - 1`` of a list."""
+        where, params = self._where(query)
+        sql = f"SELECT id FROM records{where}{self._order(query)} LIMIT ? OFFSET ?"
+        return sql, [*params, limit, offset]
+
+    @_translated
+    def set_flagged_in_range(
+        self, query: RecordQuery, offset: int, limit: int, flagged: bool
+    ) -> int:
+        """Flag or unflag the rows a list shows from ``offset`` on (a selection of thousands
+        of rows is one statement, not thousands of ids); returns how many changed."""
+        sql, params = self._range_ids(query, offset, limit)
+        with self.transaction():
+            return self.conn.execute(
+                f"UPDATE records SET flagged = ? WHERE flagged != ? AND id IN ({sql})",
+                [int(flagged), int(flagged), *params],
+            ).rowcount
+
+    @_translated
+    def flagged_in_range(self, query: RecordQuery, offset: int, limit: int) -> int:
+        """How many of those rows are flagged."""
+        sql, params = self._range_ids(query, offset, limit)
+        row = self.conn.execute(
+            f"SELECT count(*) FROM records WHERE flagged = 1 AND id IN ({sql})", params
+        ).fetchone()
+        return int(row[0])
+
     @_translated
     def flagged_among(self, record_ids: Iterable[int]) -> list[int]:
         """Those of ``record_ids`` that are flagged."""

@@ -112,6 +112,15 @@ def test_flags(save_file: SaveFile) -> None:
     assert save_file.flagged_ids() == []
 
 
+def test_flags_by_list_position(save_file: SaveFile) -> None:
+    ids = [add(save_file, f"p{n}", f"Title {9 - n}") for n in range(10)]
+    by_title = RecordQuery(sort="title")  # the list upside down
+    assert save_file.set_flagged_in_range(by_title, 2, 3, True) == 3
+    assert save_file.flagged_ids() == ids[5:8]
+    assert save_file.flagged_in_range(by_title, 0, 4) == 2
+    assert save_file.flagged_in_range(by_title, 2, 3) == 3
+
+
 def test_delete_keeps_the_journal_and_never_reuses_ids(save_file: SaveFile) -> None:
     first = add(save_file, "d1", "One")
     second = add(save_file, "d2", "Two")

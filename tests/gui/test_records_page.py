@@ -140,6 +140,18 @@ def test_space_toggles_the_flags_of_the_selection(qtbot, page, test_data):
     assert page.save_file.flagged_ids() == [1, 2]
 
 
+def test_select_all_and_space_flags_everything_shown(qtbot, page, test_data):
+    import_and_wait(qtbot, page, test_data / "pymarc-test.dat", test_data / "sample.mrk")
+    page.search.setText("perl")
+    page.apply_filter()
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(page.table, Qt.Key.Key_Space)
+    flagged = page.save_file.flagged_ids()
+    assert len(flagged) == page.model.rowCount() == 10  # of 13: only what the search shows
+    assert page.table.selectionModel().isRowSelected(9)  # still selected after the refresh
+
+
 def test_flag_selected_unflag_all_and_the_check_box(qtbot, page, test_data):
     import_and_wait(qtbot, page, test_data / "pymarc-test.dat")
     select_rows(page, 3, 4)

@@ -182,6 +182,12 @@ class RecordsPage(QWidget):
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # uniform rows: fast to scroll
         rows.setDefaultSectionSize(table.fontMetrics().height() + 8)
         header = table.horizontalHeader()
+        # The header would look through every selected row to shade fully selected columns
+        # on each repaint (700,000 calls with 100,000 rows selected); give it a selection of
+        # its own that stays empty.
+        self._header_selection = QItemSelectionModel(self.model, self)
+        header.setSelectionModel(self._header_selection)
+        header.setHighlightSections(False)
         header.setSortIndicatorClearable(True)  # a third click goes back to import order
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         table.setSortingEnabled(True)
@@ -431,32 +437,35 @@ class RecordsPage(QWidget):
 
     def selected_ids(self) -> list[int]:
         """The selected records in list order (the current one when nothing is selected)."""
+        ranges = self._selected_ranges()
+        return self.model.ids_in_ranges(ranges) if ranges else []
+
+    def _selected_ranges(self) -> list[tuple[int, int]]:
+        """The selected rows as (top, bottom) ranges; the current row when none is selected."""
         ranges = [(r.top(), r.bottom()) for r in self.table.selectionModel().selection()]
         if not ranges:
             current = self.table.currentIndex()
-            if not current.isValid():
-                return []
-            ranges = [(current.row(), current.row())]
-        return self.model.ids_in_ranges(ranges)
+            if current.isValid():
+                ranges = [(current.row(), current.row())]
+        return ranges
 
     @Slot()
     def toggle_flags(self) -> None:
         """Space: unflag the selection when all of it is flagged, otherwise flag all of it."""
-        ids = self.selected_ids()
-        if not ids:
-            return
+        ranges = self._selected_ranges()
+        if ranges:
+            # In SQL by position, so that selecting 100,000 rows and pressing Space is quick.
+            def toggle() -> None:
+                flag = not self.model.all_flagged_in_ranges(ranges)
+                self.model.set_flagged_in_ranges(ranges, flag)
 
-        def toggle() -> None:
-            every_one_flagged = len(self._save_file.flagged_among(ids)) == len(ids)
-            self._save_file.set_flagged(ids, not every_one_flagged)
-
-        self._change_flags(toggle)
+            self._change_flags(toggle)
 
     @Slot()
     def flag_selected(self) -> None:
-        ids = self.selected_ids()
-        if ids:
-            self._change_flags(lambda: self._save_file.flag(ids))
+        ranges = self._selected_ranges()
+        if ranges:
+            self._change_flags(lambda: self.model.set_flagged_in_ranges(ranges, True))
 
     @Slot()
     def unflag_all(self) -> None:
