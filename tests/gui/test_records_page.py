@@ -233,6 +233,16 @@ def test_the_selection_follows_its_records_across_a_refresh(qtbot, page, test_da
     assert page.detail.record_id == chosen[0]
 
 
+def test_a_huge_partial_selection_is_dropped_not_widened(qtbot, page, test_data, monkeypatch):
+    import app.gui.records.page as page_module
+
+    import_and_wait(qtbot, page, test_data / "pymarc-test.dat")
+    monkeypatch.setattr(page_module, "MAX_REMEMBERED_SELECTION", 2)
+    select_rows(page, 1, 2, 3)
+    page.refresh()
+    assert not page.table.selectionModel().hasSelection()
+
+
 def test_drag_and_drop_imports(qtbot, page, test_data):
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(test_data / "pymarc-batch.xml"))])

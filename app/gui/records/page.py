@@ -77,8 +77,8 @@ from app.gui.records.model import (
 WATCH_INTERVAL_MS = 1000
 SEARCH_DELAY_MS = 250
 REFRESH_DURING_IMPORT_SECONDS = 1.0
-# Beyond this many selected rows a refresh keeps "everything selected" or nothing, rather
-# than looking up where each one went.
+# Beyond this many selected rows a refresh keeps "everything selected", or else nothing
+# (never other rows), rather than looking up where each one went.
 MAX_REMEMBERED_SELECTION = 5000
 
 
@@ -100,6 +100,7 @@ class RecordsPage(QWidget):
         self._worker: ImportWorker | None = None
         self._queued: list[Path] = []
         self._last_refresh = 0.0
+        # (selected ids, or None for "all rows"; the current record's id; the scroll position)
         self._remembered: tuple[list[int] | None, int | None, int] | None = None
         self._closed = False
         self.duplicate_dialog: DuplicateDialog | None = None
@@ -390,7 +391,7 @@ class RecordsPage(QWidget):
         ranges = [(r.top(), r.bottom()) for r in selection.selection()]
         size = sum(bottom - top + 1 for top, bottom in ranges)
         everything = size > 0 and size == self.model.rowCount()
-        ids: list[int] | None = None
+        ids: list[int] | None = None if everything else []
         if not everything and size <= MAX_REMEMBERED_SELECTION:
             # The rows were on screen, so their pages are cached: the ids the cataloger saw.
             ids = [
@@ -421,8 +422,8 @@ class RecordsPage(QWidget):
         elif ids:
             selection = QItemSelection()
             last_column = self.model.columnCount() - 1
-            for row in sorted(positions[i] for i in ids if i in positions):
-                selection.select(self.model.index(row, 0), self.model.index(row, last_column))
+            for top, bottom in _runs(sorted(positions[i] for i in ids if i in positions)):
+                selection.select(self.model.index(top, 0), self.model.index(bottom, last_column))
             selection_model.select(selection, QItemSelectionModel.SelectionFlag.Select)
         if current_id is not None and current_id in positions:
             selection_model.setCurrentIndex(
@@ -690,3 +691,14 @@ class RecordsPage(QWidget):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
         super().closeEvent(event)
+
+
+def _runs(rows: Sequence[int]) -> list[tuple[int, int]]:
+    """Sorted row numbers as (first, last) runs of consecutive rows: few ranges to select."""
+    runs: list[tuple[int, int]] = []
+    for row in rows:
+        if runs and row == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], row)
+        else:
+            runs.append((row, row))
+    return runs
