@@ -19,6 +19,7 @@ pytest_plugins = [
     "tests.fixtures.dialogs",
     "tests.fixtures.marc_records",
     "tests.fixtures.marc_builders",
+    "tests.fixtures.records",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent

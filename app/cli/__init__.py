@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "app.cli.accounts",
     "app.cli.options",
     "app.cli.validate",
+    "app.cli.records",
 )
 
 

@@ -1,0 +1,194 @@
+"""``exportdesk import`` and ``exportdesk records``: the save file from the command line.
+
+    exportdesk import --account ACC [--json] [--on-duplicate replace|keep|skip] FILE...
+    exportdesk records list --account ACC [--flagged] [--status S] [--search TEXT] [--json]
+    exportdesk records show --account ACC ID
+    exportdesk records flag|unflag|delete --account ACC (ID... | --all)
+
+Exit status: 0 when everything was done, 1 when some records of the files could not be read
+(the others were still imported), 2 for bad usage (an unknown account or record id...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from app.core.accounts import require_known_account
+from app.core.errors import UsageError
+from app.core.importer import DUPLICATE_ACTIONS, ImportJob
+from app.core.marc.display import display_text
+from app.core.marc.iso2709 import StructureError, parse_record
+from app.core.marc.summary import RECORD_TYPE_NAMES
+from app.core.savefile import NOT_EXPORTED, OUTCOME_NAMES, OUTCOMES, RecordQuery, SaveFile
+
+STATUS_CHOICES = (*OUTCOMES, NOT_EXPORTED)
+
+
+def register(subparsers: Any) -> None:
+    importing = subparsers.add_parser(
+        "import",
+        help="import MARC files into an account's save file",
+        description="Import MARC records (ISO 2709 in MARC-8 or UTF-8, MARCXML, or MARC "
+        "mnemonic .mrk text) into the account's save file. Records that can't be read are "
+        "reported and the rest are still imported.",
+    )
+    _account_option(importing)
+    importing.add_argument("--json", action="store_true", help="print the result as JSON")
+    importing.add_argument(
+        "--on-duplicate",
+        choices=DUPLICATE_ACTIONS,
+        default="skip",
+        help="what to do with a record already in the save file (same OCLC number, or same "
+        "003 and 001): replace it, keep both, or skip the new one (default: skip)",
+    )
+    importing.add_argument("files", nargs="+", metavar="FILE", help="files to import")
+    importing.set_defaults(func=run_import)
+
+    records = subparsers.add_parser(
+        "records",
+        help="list, show, flag, unflag or delete the records of a save file",
+        description="The records in an account's save file.",
+    )
+    actions = records.add_subparsers(title="actions", metavar="ACTION", required=True)
+
+    listing = actions.add_parser("list", help="list the records")
+    _account_option(listing)
+    listing.add_argument("--flagged", action="store_true", help="only the flagged records")
+    listing.add_argument(
+        "--status",
+        choices=STATUS_CHOICES,
+        help="only the records whose last export ended so (not_exported: never sent)",
+    )
+    listing.add_argument(
+        "--search", default="", help="only records whose title or numbers contain this text"
+    )
+    listing.add_argument("--json", action="store_true", help="print a JSON array")
+    listing.set_defaults(func=run_list)
+
+    show = actions.add_parser("show", help="show a record as MARC text")
+    _account_option(show)
+    show.add_argument("id", type=_record_id, help="the record's id (from records list)")
+    show.set_defaults(func=run_show)
+
+    for name, verb in (("flag", "flag"), ("unflag", "unflag"), ("delete", "delete")):
+        action = actions.add_parser(name, help=f"{verb} records")
+        _account_option(action)
+        action.add_argument(
+            "ids", nargs="*", type=_record_id, metavar="ID", help="record ids (from records list)"
+        )
+        action.add_argument("--all", action="store_true", help=f"{verb} every record")
+        action.set_defaults(func=run_change, action=name)
+
+
+def _account_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--account", required=True, help="the account, such as 100-123-456")
+
+
+def _record_id(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a record id (a whole number)")
+    return int(text)
+
+
+def _open(account: str) -> SaveFile:
+    return SaveFile.for_account(require_known_account(account))
+
+
+def run_import(args: argparse.Namespace) -> int:
+    with _open(args.account) as save_file:
+        job = ImportJob(save_file, args.files, on_duplicate=args.on_duplicate)
+        for _ in job.run():
+            pass
+    result = job.result
+    for warning in result.warnings:
+        print(f"exportdesk: note: {warning.describe()}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        for error in result.errors:
+            print(f"exportdesk: could not read {error.describe()}", file=sys.stderr)
+        message = f"Imported {_count(result.imported)}"
+        message += f" ({result.replaced} replacing older copies)." if result.replaced else "."
+        if result.skipped:
+            message += f" Skipped {result.skipped} already in the save file."
+        if result.errors:
+            message += f" {_count(len(result.errors), 'problem')} reading, listed above."
+        print(message)
+    return 1 if result.errors else 0
+
+
+def _count(number: int, noun: str = "record") -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def run_list(args: argparse.Namespace) -> int:
+    query = RecordQuery(text=args.search, flagged_only=args.flagged, status=args.status)
+    with _open(args.account) as save_file:
+        rows = save_file.rows(query)
+    if args.json:
+        listed = [
+            {
+                "id": row.id,
+                "control_number": row.control_number,
+                "title": row.title,
+                "type": row.record_type,
+                "flagged": row.flagged,
+                "status": row.status,
+            }
+            for row in rows
+        ]
+        print(json.dumps(listed, ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print(
+            "No records."
+            if not (args.flagged or args.status or args.search)
+            else "No records match."
+        )
+        return 0
+    print(f"{'ID':>6}  F  {'Number':<15} {'Type':<13} {'Status':<11} Title")
+    for row in rows:
+        status = OUTCOME_NAMES.get(row.status or "", "")
+        kind = RECORD_TYPE_NAMES.get(row.record_type, row.record_type)
+        flag = "*" if row.flagged else " "
+        print(f"{row.id:>6}  {flag}  {row.number:<15} {kind:<13} {status:<11} {row.title}")
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    with _open(args.account) as save_file:
+        raw = save_file.get_raw(args.id)
+    try:
+        print(display_text(parse_record(raw)), end="")
+    except StructureError as problem:
+        raise UsageError(f"record {args.id} can't be shown: {problem}") from problem
+    return 0
+
+
+def run_change(args: argparse.Namespace) -> int:
+    if args.all == bool(args.ids):
+        raise UsageError(f"records {args.action}: give record ids or --all (not both)")
+    with _open(args.account) as save_file:
+        if args.all:
+            changed = {
+                "flag": save_file.flag_all,
+                "unflag": save_file.unflag_all,
+                "delete": save_file.delete_all,
+            }[args.action]()
+        else:
+            missing = save_file.missing(args.ids)
+            if missing:
+                noun = "record" if len(missing) == 1 else "records"
+                shown = ", ".join(str(i) for i in missing)
+                raise UsageError(f"no {noun} with id {shown} in the save file; nothing was changed")
+            changed = {
+                "flag": save_file.flag,
+                "unflag": save_file.unflag,
+                "delete": save_file.delete,
+            }[args.action](args.ids)
+    past = {"flag": "Flagged", "unflag": "Unflagged", "delete": "Deleted"}[args.action]
+    print(f"{past} {_count(changed)}.")
+    return 0

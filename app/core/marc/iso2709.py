@@ -1,0 +1,358 @@
+"""ISO 2709 (MARC 21 exchange format): record structure, and a streaming file reader.
+
+A record is a 24-byte leader, a directory of 12-byte entries (tag, field length, field
+position) ending with a field terminator, the fields themselves, and a record terminator.
+The parser here checks only what is needed to find every field; what the fields hold is
+the validator's business.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import BinaryIO, NamedTuple
+
+from app.core.marc.readresults import ReadError, ReadResult, RecordRead
+
+LEADER_LENGTH = 24
+ENTRY_LENGTH = 12
+FIELD_TERMINATOR = 0x1E
+RECORD_TERMINATOR = 0x1D
+SUBFIELD_DELIMITER = 0x1F
+MAX_RECORD_LENGTH = 99_999
+MAX_FIELD_LENGTH = 9_999
+
+# Bytes some systems put between records (NUL, Ctrl-Z, line ends, blanks): not records.
+_FILLER = b"\x00\x1a\r\n\t \x1d\x1e"
+# Never look further than this for a record's end; a file without terminators is garbage.
+_MAX_SEARCH = 4 * 1024 * 1024
+_CHUNK = 1024 * 1024
+# What the start of a leader looks like: a length, status and type letters, a base address of
+# data and the entry map's first digit; used to tell where a record that lost its
+# terminator ends.
+_PLAUSIBLE_LEADER = re.compile(rb"\d{5}[a-z ][a-z][a-z ].{4}\d{5}...\d", re.DOTALL)
+
+
+# Directory entries: any three-character tag, four digits of length, five of position.
+_DIRECTORY = re.compile(r"(?:.{3}[0-9]{9})+", re.DOTALL)
+
+
+class StructureError(Exception):
+    """A record's bytes can't be taken apart into fields; the message says why."""
+
+
+class Field(NamedTuple):
+    """One field: control fields hold their data, data fields indicators then subfields.
+
+    A named tuple rather than a dataclass: a big import makes millions of them.
+    """
+
+    tag: str
+    data: bytes
+
+    @property
+    def is_control(self) -> bool:
+        return is_control_tag(self.tag)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedRecord:
+    leader: str
+    fields: tuple[Field, ...]
+
+    def first(self, tag: str) -> Field | None:
+        for field in self.fields:
+            if field.tag == tag:
+                return field
+        return None
+
+    def all(self, tag: str) -> Iterator[Field]:
+        return (field for field in self.fields if field.tag == tag)
+
+
+def is_control_tag(tag: str) -> bool:
+    return tag.startswith("00") and tag.isdigit()
+
+
+def subfields(data: bytes) -> list[tuple[str, bytes]]:
+    """A data field's subfields as (code, value); text before the first delimiter is dropped."""
+    parts = data[2:].split(b"\x1f")
+    result = []
+    for part in parts[1:]:
+        if part:
+            result.append((part[:1].decode("latin-1"), part[1:]))
+    return result
+
+
+def parse_record(raw: bytes) -> ParsedRecord:
+    """Split a record into its leader and fields, or raise StructureError saying what is wrong."""
+    if len(raw) < LEADER_LENGTH:
+        raise StructureError(f"the record is only {len(raw)} bytes long, too short for a leader")
+    if len(raw) < LEADER_LENGTH + 2:
+        raise StructureError("the record ends right after its leader: it has no fields")
+    if len(raw) > MAX_RECORD_LENGTH:
+        # Its directory can't address all its data: the five-digit positions wrap around.
+        raise StructureError(
+            f"the record is {len(raw):,} bytes long; a MARC record can be at most "
+            f"{MAX_RECORD_LENGTH:,}"
+        )
+    leader = raw[:LEADER_LENGTH].decode("latin-1")
+    base_text = raw[12:17]
+    if not base_text.isdigit():
+        raise StructureError(
+            f"the base address of data in the leader ('{base_text.decode('latin-1')}') "
+            "is not a number"
+        )
+    base = int(base_text)
+    end = len(raw) - 1 if raw[-1] == RECORD_TERMINATOR else len(raw)
+    if base <= LEADER_LENGTH or base > end:
+        raise StructureError(
+            f"the base address of data ({base}) does not fall inside the record ({len(raw)} bytes)"
+        )
+    if raw[base - 1] != FIELD_TERMINATOR:
+        raise StructureError(
+            f"the directory does not end where the base address of data ({base}) says"
+        )
+    directory = raw[LEADER_LENGTH : base - 1].decode("latin-1")
+    if len(directory) % ENTRY_LENGTH:
+        raise StructureError(
+            f"the directory is {len(directory)} bytes long, not a multiple of {ENTRY_LENGTH}"
+        )
+    if not directory:
+        raise StructureError("the record has no fields")
+    if not _DIRECTORY.fullmatch(directory):
+        _explain_directory(directory)
+    fields = []
+    for start in range(0, len(directory), ENTRY_LENGTH):
+        field_start = base + int(directory[start + 7 : start + 12])
+        field_end = field_start + int(directory[start + 3 : start + 7])
+        if field_end > end:
+            number = start // ENTRY_LENGTH + 1
+            tag = directory[start : start + 3]
+            raise StructureError(f"field {tag} (directory entry {number}) runs past the record")
+        data = raw[field_start:field_end]
+        if data[-1:] == b"\x1e":
+            data = data[:-1]
+        fields.append(Field(directory[start : start + 3], data))
+    return ParsedRecord(leader, tuple(fields))
+
+
+def _explain_directory(directory: str) -> None:
+    """Raise the StructureError naming the first directory entry that is not well formed."""
+    for number, start in enumerate(range(0, len(directory), ENTRY_LENGTH), start=1):
+        entry = directory[start : start + ENTRY_LENGTH]
+        if not (entry[3:].isascii() and entry[3:].isdigit()):
+            raise StructureError(
+                f"directory entry {number} (tag '{entry[:3]}') has a length or position "
+                f"that is not a number ('{entry[3:]}')"
+            )
+
+
+def build_record(leader: str, fields: Sequence[Field]) -> bytes:
+    """Assemble an ISO 2709 record: length, base address and directory are computed here.
+
+    ``leader`` positions 00-04, 10-16 and 20-23 are overwritten with what the structure
+    needs; the others are kept as given.
+    """
+    if not fields:
+        raise StructureError("the record has no fields")
+    directory = bytearray()
+    body = bytearray()
+    for field in fields:
+        tag = field.tag.encode("latin-1", "replace")
+        if len(tag) != 3:
+            raise StructureError(f"the tag '{field.tag}' is not three characters long")
+        length = len(field.data) + 1
+        if length > MAX_FIELD_LENGTH:
+            raise StructureError(
+                f"field {field.tag} is {length} bytes long; ISO 2709 allows {MAX_FIELD_LENGTH}"
+            )
+        directory += b"%s%04d%05d" % (tag, length, len(body))
+        body += field.data
+        body.append(FIELD_TERMINATOR)
+    base = LEADER_LENGTH + len(directory) + 1
+    total = base + len(body) + 1
+    if total > MAX_RECORD_LENGTH:
+        raise StructureError(
+            f"the record would be {total} bytes long; ISO 2709 allows {MAX_RECORD_LENGTH}"
+        )
+    head = leader.ljust(LEADER_LENGTH)[:LEADER_LENGTH]
+    head = f"{total:05d}{head[5:10]}22{base:05d}{head[17:20]}4500"
+    return (
+        head.encode("latin-1", "replace")
+        + bytes(directory)
+        + bytes([FIELD_TERMINATOR])
+        + bytes(body)
+        + bytes([RECORD_TERMINATOR])
+    )
+
+
+class _Window:
+    """A sliding window over a binary stream: only the bytes around the current record."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._buffer = b""
+        self._start = 0  # file offset of _buffer[0]
+        self.eof = False
+
+    def _read_more(self) -> bool:
+        if self.eof:
+            return False
+        chunk = self._stream.read(_CHUNK)
+        if not chunk:
+            self.eof = True
+            return False
+        self._buffer += chunk
+        return True
+
+    def drop_before(self, offset: int) -> None:
+        """Forget the bytes before ``offset`` (in chunks: copying on every record is slow)."""
+        cut = offset - self._start
+        if cut >= _CHUNK or cut >= len(self._buffer):
+            self._buffer = self._buffer[cut:]
+            self._start = offset
+
+    def skip_filler(self, offset: int) -> int | None:
+        """The offset of the first byte at or after ``offset`` that is not filler, or None."""
+        while True:
+            index = offset - self._start
+            while index < len(self._buffer) and self._buffer[index] in _FILLER:
+                index += 1
+            offset = self._start + index
+            if index < len(self._buffer):
+                return offset
+            self.drop_before(offset)
+            if not self._read_more():
+                return None
+
+    def get(self, offset: int, length: int) -> bytes:
+        """Up to ``length`` bytes from ``offset`` (fewer at the end of the file)."""
+        while self._start + len(self._buffer) < offset + length and self._read_more():
+            pass
+        index = offset - self._start
+        return self._buffer[index : index + length]
+
+    def find_terminator(self, offset: int) -> int | None:
+        """The offset of the next record terminator at or after ``offset`` within reach."""
+        searched = offset
+        while True:
+            found = self._buffer.find(b"\x1d", searched - self._start)
+            if found >= 0:
+                return self._start + found
+            searched = self._start + len(self._buffer)
+            if searched - offset > _MAX_SEARCH or not self._read_more():
+                return None
+
+    def skip_to_terminator(self, offset: int) -> int | None:
+        """Like find_terminator, without a limit and without keeping what it passes."""
+        while True:
+            found = self._buffer.find(b"\x1d", max(0, offset - self._start))
+            if found >= 0:
+                return self._start + found
+            offset = self._start + len(self._buffer)
+            self.drop_before(offset)
+            if not self._read_more():
+                return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Span:
+    """Where a record ends, and a note when its leader's length was wrong."""
+
+    end: int
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Lost:
+    """A stretch that is no record: why, and where to pick up again (None: nowhere)."""
+
+    reason: str
+    resume: int | None
+
+
+def _find_end(window: _Window, start: int) -> _Span | _Lost:
+    """Where the record starting at ``start`` ends.
+
+    The leader's record length is trusted when a record terminator sits where it says;
+    otherwise the record runs to the next terminator (a wrong length), unless a leader
+    starts where the length says (a lost terminator).
+    """
+    head = window.get(start, 5)
+    length = int(head) if head.isdigit() else 0
+    plausible = length >= LEADER_LENGTH + 2
+    if plausible and window.get(start + length - 1, 1) == b"\x1d":
+        return _Span(start + length)
+    terminator = window.find_terminator(start)
+    if (
+        plausible
+        and (terminator is None or terminator + 1 > start + length)
+        and _PLAUSIBLE_LEADER.match(window.get(start + length, LEADER_LENGTH))
+    ):
+        return _Lost(
+            "the record terminator (0x1D) is missing at the end of the record "
+            f"(the leader gives a length of {length} bytes)",
+            start + length,
+        )
+    if terminator is not None:
+        end = terminator + 1
+        if length and end - start != length:
+            return _Span(
+                end,
+                f"the leader gives a record length of {length} bytes, "
+                f"but the record is {end - start} bytes long",
+            )
+        return _Span(end)
+    if not window.eof:
+        mb = _MAX_SEARCH // (1024 * 1024)
+        skipped = window.skip_to_terminator(start)
+        return _Lost(
+            f"no record terminator (0x1D) within {mb} MB",
+            None if skipped is None else skipped + 1,
+        )
+    rest = len(window.get(start, LEADER_LENGTH))
+    if not head.isdigit():
+        return _Lost("this is not MARC data (it does not start with a record length)", None)
+    if rest < LEADER_LENGTH:
+        plural = "s" if rest > 1 else ""
+        return _Lost(f"the file ends with {rest} byte{plural} that are not a record", None)
+    return _Lost("the file ends inside this record: no record terminator (0x1D) follows", None)
+
+
+def read_iso2709(stream: BinaryIO, file: str) -> Iterator[ReadResult]:
+    """Each record of an ISO 2709 stream, or a ReadError for each one that can't be read.
+
+    The reader picks up again after a bad record, so one broken record costs only itself.
+    """
+    window = _Window(stream)
+    offset = 0
+    number = 0
+    while (start := window.skip_filler(offset)) is not None:
+        window.drop_before(start)
+        number += 1
+        found = _find_end(window, start)
+        if isinstance(found, _Lost):
+            yield ReadError(file, number, start, found.reason)
+            if found.resume is None:
+                return
+            offset = found.resume
+            continue
+        offset = found.end
+        raw = window.get(start, found.end - start)
+        if not raw[:5].isdigit():
+            yield ReadError(
+                file,
+                number,
+                start,
+                f"this is not a MARC record: it does not start with a record length ({raw[:5]!r})",
+            )
+            continue
+        try:
+            parsed = parse_record(raw)
+        except StructureError as error:
+            yield ReadError(file, number, start, str(error))
+            continue
+        notes = (found.note,) if found.note else ()
+        yield RecordRead(raw, parsed, "iso2709", file, number, start, notes)

@@ -1,0 +1,223 @@
+"""A streaming MARCXML reader: a collection or a single record, with or without the MARC
+namespace. Each record becomes UTF-8 ISO 2709 as it ends, so memory holds one record.
+
+Written on expat's push parser (the parser under ElementTree's iterparse) rather than on
+iterparse itself: its handlers know the exact byte and line where each record starts and
+where the XML stops being well formed, which a cataloger needs to find the spot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+from xml.parsers import expat
+
+from app.core.marc.iso2709 import LEADER_LENGTH, Field, StructureError, build_record
+from app.core.marc.iso2709 import parse_record as parse_iso2709
+from app.core.marc.readresults import ReadError, ReadResult, RecordRead
+
+MARC_NAMESPACE = "http://www.loc.gov/MARC21/slim"
+_SEPARATOR = "\x01"  # between namespace and local name in expat's element names
+_CHUNK = 256 * 1024
+
+
+@dataclass
+class _RecordInProgress:
+    number: int
+    offset: int
+    line: int
+    leader: str | None = None
+    fields: list[Field] = field(default_factory=list)
+    problem: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def fail(self, reason: str) -> None:
+        if self.problem is None:  # the first problem is the one worth telling
+            self.problem = reason
+
+
+class _Handler:
+    """expat callbacks that assemble records and queue what to yield."""
+
+    def __init__(self, parser: expat.XMLParserType, file: str) -> None:
+        self.parser = parser
+        self.file = file
+        self.results: list[ReadResult] = []
+        self.count = 0
+        self.root: str | None = None
+        self.record: _RecordInProgress | None = None
+        self.text: list[str] | None = None  # collecting character data when not None
+        self.tag = ""
+        self.indicators = b"  "
+        self.subfields: list[bytes] = []
+        self.code = ""
+
+    @staticmethod
+    def local_name(name: str) -> str | None:
+        """The MARC element name, or None for an element of another namespace (a wrapper
+        such as OAI-PMH's own <record>)."""
+        namespace, _, local = name.rpartition(_SEPARATOR)
+        if namespace and namespace != MARC_NAMESPACE:
+            return None
+        return local
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        if self.root is None:
+            self.root = name.rpartition(_SEPARATOR)[2]
+        local = self.local_name(name)
+        record = self.record
+        if local == "record":
+            self.count += 1
+            self.record = _RecordInProgress(
+                self.count, self.parser.CurrentByteIndex, self.parser.CurrentLineNumber
+            )
+            return
+        if record is None or local is None:
+            return
+        if local == "leader":
+            self.text = []
+        elif local == "controlfield":
+            self.tag = self.check_tag(attrs.get("tag"), "controlfield")
+            self.text = []
+        elif local == "datafield":
+            self.tag = self.check_tag(attrs.get("tag"), "datafield")
+            self.indicators = (
+                self.indicator(attrs.get("ind1")) + self.indicator(attrs.get("ind2"))
+            ).encode("utf-8")
+            self.subfields = []
+        elif local == "subfield":
+            code = attrs.get("code", "")
+            if len(code) != 1:
+                shown = f"'{code}'" if code else "no code"
+                record.fail(
+                    f"a subfield of field {self.tag or '(no tag)'} has {shown}; "
+                    "a subfield code is one character"
+                )
+            self.code = code[:1]
+            self.text = []
+
+    def end(self, name: str) -> None:
+        local = self.local_name(name)
+        record = self.record
+        if record is None or local is None:
+            return
+        if local == "record":
+            self.finish(record)
+            self.record = None
+        elif local == "leader":
+            record.leader = self.take_text()
+        elif local == "controlfield":
+            data = self.take_text().encode("utf-8")
+            if self.tag:
+                record.fields.append(Field(self.tag, data))
+        elif local == "datafield":
+            if self.tag:
+                record.fields.append(Field(self.tag, self.indicators + b"".join(self.subfields)))
+        elif local == "subfield":
+            value = self.take_text()
+            if self.code:
+                self.subfields.append(b"\x1f" + (self.code + value).encode("utf-8"))
+
+    def characters(self, data: str) -> None:
+        if self.text is not None:
+            self.text.append(data)
+
+    def take_text(self) -> str:
+        text = "".join(self.text or ())
+        self.text = None
+        return text
+
+    def check_tag(self, tag: str | None, element: str) -> str:
+        assert self.record is not None
+        if not tag:
+            self.record.fail(f"a {element} has no tag")
+            return ""
+        if tag.isdigit() and len(tag) < 3:
+            self.record.notes.append(f"tag '{tag}' read as {tag.zfill(3)}")
+            tag = tag.zfill(3)
+        if len(tag) != 3 or not tag.isascii() or not tag.isalnum():
+            self.record.fail(
+                f"a {element} has the tag '{tag}', which is not three letters or digits"
+            )
+            return ""
+        return tag
+
+    def indicator(self, value: str | None) -> str:
+        if not value:
+            return " "
+        if len(value) != 1:
+            assert self.record is not None
+            self.record.fail(
+                f"field {self.tag} has the indicator '{value}'; an indicator is one character"
+            )
+        return value[:1]
+
+    def finish(self, record: _RecordInProgress) -> None:
+        def error(reason: str) -> None:
+            self.results.append(
+                ReadError(self.file, record.number, record.offset, reason, line=record.line)
+            )
+
+        if record.problem is not None:
+            error(record.problem)
+            return
+        if record.leader is None:
+            error("the record has no leader")
+            return
+        if len(record.leader) != LEADER_LENGTH:
+            record.notes.append(
+                f"the leader is {len(record.leader)} characters long, not {LEADER_LENGTH}"
+            )
+        # The record is now UTF-8, whatever leader/09 said in the XML.
+        leader = record.leader.ljust(LEADER_LENGTH)[:LEADER_LENGTH]
+        leader = leader[:9] + "a" + leader[10:]
+        try:
+            raw = build_record(leader, record.fields)
+            parsed = parse_iso2709(raw)
+        except StructureError as problem:
+            error(str(problem))
+            return
+        self.results.append(
+            RecordRead(
+                raw, parsed, "marcxml", self.file, record.number, record.offset, tuple(record.notes)
+            )
+        )
+
+
+def read_marcxml(stream: BinaryIO, file: str) -> Iterator[ReadResult]:
+    parser = expat.ParserCreate(namespace_separator=_SEPARATOR)
+    parser.buffer_text = True
+    handler = _Handler(parser, file)
+    parser.StartElementHandler = handler.start
+    parser.EndElementHandler = handler.end
+    parser.CharacterDataHandler = handler.characters
+    while True:
+        chunk = stream.read(_CHUNK)
+        try:
+            parser.Parse(chunk, not chunk)
+        except expat.ExpatError as problem:
+            yield from handler.results
+            yield _not_well_formed(handler, problem, parser.ErrorByteIndex, file)
+            return
+        yield from handler.results
+        handler.results.clear()
+        if not chunk:
+            break
+    if handler.count == 0:
+        root = handler.root or "(none)"
+        yield ReadError(
+            file, 0, 0, f"this XML file holds no MARCXML records (its root element is <{root}>)"
+        )
+
+
+def _not_well_formed(
+    handler: _Handler, problem: expat.ExpatError, offset: int, file: str
+) -> ReadError:
+    line, column = problem.lineno, problem.offset + 1
+    number = handler.record.number if handler.record is not None else handler.count + 1
+    reason = (
+        f"the XML stops being well formed at line {line}, column {column} "
+        f"({expat.ErrorString(problem.code)}); the rest of the file was not read"
+    )
+    return ReadError(file, number, max(offset, 0), reason, line=line, column=column)

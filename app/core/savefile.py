@@ -1,0 +1,828 @@
+"""The save file: one SQLite database per account holding its records, their flags and
+statuses, and a journal of every export attempt.
+
+It lives at ``<data dir>/savefiles/<account>.sqlite``. WAL mode lets an export worker write
+through its own connection while the window reads through another, and a process killed at
+any moment leaves the last committed state (``synchronous=NORMAL`` is enough for that; only
+a power cut could lose the last few commits, never consistency).
+
+A record's raw bytes sit in their own table (``record_data``) beside ``records``, which holds
+only what the list shows: sorting and filtering 100,000 rows then reads a few megabytes
+instead of every record's bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal, ParamSpec, TypeVar, get_args
+
+from app.core import paths
+from app.core.errors import ExportDeskError, UsageError
+from app.core.marc.readresults import SourceFormat
+from app.core.marc.summary import RecordSummary
+
+SCHEMA_VERSION = 1
+Outcome = Literal["exported", "rejected", "invalid", "not_sent", "unconfirmed", "cancelled"]
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
+OUTCOME_NAMES: dict[str, str] = {
+    "exported": "Exported",
+    "rejected": "Rejected",
+    "invalid": "Invalid",
+    "not_sent": "Not sent",
+    "unconfirmed": "Unconfirmed",
+    "cancelled": "Cancelled",
+}
+# A status filter meaning "never sent anywhere" (the status column is empty).
+NOT_EXPORTED = "not_exported"
+SortKey = Literal["added", "flag", "number", "title", "type", "encoding", "status", "last_exported"]
+_SORT_COLUMNS: dict[str, str] = {
+    "added": "id",
+    "flag": "flagged",
+    "number": "number_sort",
+    "title": "title_sort",
+    "type": "record_type",
+    "encoding": "encoding",
+    "status": "status",
+    "last_exported": "last_exported",
+}
+_BUSY_TIMEOUT_SECONDS = 10.0
+_IN_CHUNK = 500  # ids per "IN (...)": well under SQLite's limit on parameters
+
+_LIST_COLUMNS = (
+    "id, flagged, control_number, control_number_identifier, oclc_number, title, "
+    "record_type, encoding, status, status_detail, last_exported, local_system_id, "
+    "local_system_url, validation_state, validation_detail, source_format, source_file, "
+    "added_at, duplicate_key"
+)
+
+
+class SaveFileError(ExportDeskError):
+    """The save file could not be opened, read or written."""
+
+
+class RecordNotFound(UsageError):
+    def __init__(self, record_ids: Sequence[int]) -> None:
+        shown = ", ".join(str(i) for i in record_ids[:10])
+        more = f" and {len(record_ids) - 10} more" if len(record_ids) > 10 else ""
+        noun = "record" if len(record_ids) == 1 else "records"
+        super().__init__(f"no {noun} with id {shown}{more} in the save file")
+        self.record_ids = list(record_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRow:
+    """One record as the list shows it (everything but the raw bytes)."""
+
+    id: int
+    flagged: bool
+    control_number: str | None
+    control_number_identifier: str | None
+    oclc_number: str | None
+    title: str
+    record_type: str
+    encoding: str
+    status: str | None
+    status_detail: str | None
+    last_exported: datetime | None
+    local_system_id: str | None
+    local_system_url: str | None
+    validation_state: str | None
+    validation_detail: str | None
+    source_format: str
+    source_file: str | None
+    added_at: datetime
+    duplicate_key: str | None
+
+    @property
+    def number(self) -> str:
+        """The list's number column: the OCLC number, or else 001."""
+        return self.oclc_number or self.control_number or ""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordQuery:
+    """Which records, in which order: every filter and sort is done by SQLite."""
+
+    text: str = ""  # in the title, 001, 003 or the OCLC number, ignoring case
+    flagged_only: bool = False
+    status: str | None = None  # None: any; NOT_EXPORTED; or one of OUTCOMES
+    sort: SortKey = "added"
+    descending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """One export attempt of one record."""
+
+    record_id: int
+    outcome: Outcome
+    destination: str
+    host_reply: str | None = None
+    detail: str | None = None
+    time: datetime | None = None  # now, when appending
+    control_number: str | None = None  # filled in from the record when appending
+    id: int | None = None
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _translated(method: Callable[P, T]) -> Callable[P, T]:
+    """SQLite's exceptions become messages a cataloger can act on."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(*args, **kwargs)
+        except sqlite3.Error as error:
+            save_file = args[0]
+            assert isinstance(save_file, SaveFile)
+            raise save_file.error_for(error) from error
+
+    return wrapper
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _time_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _time_value(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _number_sort(summary: RecordSummary) -> str:
+    # OCLC numbers sort as numbers (zero-padded), other control numbers as text after them.
+    if summary.oclc_number and summary.oclc_number.isdigit():
+        return summary.oclc_number.zfill(15)
+    return summary.control_number or ""
+
+
+def _search_text(summary: RecordSummary) -> str:
+    parts = (
+        summary.title,
+        summary.control_number,
+        summary.control_number_identifier,
+        summary.oclc_number,
+    )
+    return " ".join(part for part in parts if part).casefold()
+
+
+def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), _IN_CHUNK):
+        yield ids[start : start + _IN_CHUNK]
+
+
+def _placeholders(count: int) -> str:
+    return ",".join("?" * count)
+
+
+def _schema_1(conn: sqlite3.Connection) -> None:
+    outcomes = ", ".join(f"'{outcome}'" for outcome in OUTCOMES)
+    # One statement at a time: executescript() would commit the migration's transaction.
+    script = f"""
+        CREATE TABLE records (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: the journal refers to it
+            source_format TEXT NOT NULL,
+            source_file TEXT,
+            added_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            control_number TEXT,
+            control_number_identifier TEXT,
+            oclc_number TEXT,
+            number_sort TEXT NOT NULL DEFAULT '',
+            title TEXT NOT NULL DEFAULT '',
+            title_sort TEXT NOT NULL DEFAULT '',
+            record_type TEXT NOT NULL,
+            encoding TEXT NOT NULL,
+            search_text TEXT NOT NULL DEFAULT '',
+            flagged INTEGER NOT NULL DEFAULT 0,
+            status TEXT,
+            status_detail TEXT,
+            last_exported TEXT,
+            local_system_id TEXT,
+            local_system_url TEXT,
+            validation_state TEXT,
+            validation_detail TEXT,
+            duplicate_key TEXT
+        );
+        CREATE TABLE record_data (
+            id INTEGER PRIMARY KEY REFERENCES records(id) ON DELETE CASCADE,
+            raw BLOB NOT NULL
+        );
+        CREATE INDEX records_duplicate_key ON records(duplicate_key);
+        CREATE INDEX records_flagged ON records(flagged);
+        CREATE INDEX records_number ON records(number_sort);
+        CREATE INDEX records_title ON records(title_sort);
+        CREATE INDEX records_type ON records(record_type);
+        CREATE INDEX records_encoding ON records(encoding);
+        CREATE INDEX records_status ON records(status);
+        CREATE INDEX records_last_exported ON records(last_exported);
+        CREATE TABLE journal (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            record_id INTEGER NOT NULL,  -- kept when the record is deleted: it is history
+            control_number TEXT,
+            time TEXT NOT NULL,
+            destination TEXT NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ({outcomes})),
+            host_reply TEXT,
+            detail TEXT
+        );
+        CREATE INDEX journal_record ON journal(record_id, id);
+        """
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+# MIGRATIONS[n] takes a save file from schema version n to n + 1.
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_schema_1,)
+assert len(MIGRATIONS) == SCHEMA_VERSION
+
+
+class SaveFile:
+    """One account's save file, through one SQLite connection.
+
+    A connection belongs to the thread that opened it: a worker thread opens its own with
+    :meth:`reopen` (or ``SaveFile(path)``) and closes it when done.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise SaveFileError(
+                f"The folder for the save file {self.path} could not be created ({error.strerror})."
+            ) from error
+        self._conn: sqlite3.Connection | None = None
+        try:
+            self._conn = sqlite3.connect(
+                self.path, timeout=_BUSY_TIMEOUT_SECONDS, isolation_level=None
+            )
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.Error as error:
+            problem = self.error_for(error)
+            self.close()
+            raise problem from error
+        except SaveFileError:
+            self.close()
+            raise
+
+    @staticmethod
+    def path_for(account: str) -> Path:
+        return paths.data_dir() / "savefiles" / f"{paths.account_slug(account)}.sqlite"
+
+    @classmethod
+    def for_account(cls, account: str) -> SaveFile:
+        """The account's save file, created empty the first time."""
+        return cls(cls.path_for(account))
+
+    def reopen(self) -> SaveFile:
+        """Another connection to the same file, for another thread."""
+        return SaveFile(self.path)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> SaveFile:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise SaveFileError(f"The save file {self.path} is closed.")
+        return self._conn
+
+    def error_for(self, error: sqlite3.Error) -> SaveFileError:
+        text = str(error)
+        if "locked" in text or "busy" in text:
+            return SaveFileError(
+                f"The save file {self.path} is busy: another ExportDesk is writing to it. "
+                "Try again in a moment."
+            )
+        if "disk is full" in text or "disk I/O" in text:
+            return SaveFileError(f"The save file {self.path} could not be written: {text}.")
+        if "not a database" in text or "malformed" in text:
+            return SaveFileError(
+                f"The save file {self.path} is damaged or is not an ExportDesk save file "
+                f"({text}). ExportDesk leaves it untouched: move it aside to start a new one."
+            )
+        return SaveFileError(f"The save file {self.path} could not be used: {text}.")
+
+    def _migrate(self) -> None:
+        if self.schema_version == SCHEMA_VERSION:
+            return
+        # Under the write lock, so two processes opening a new file don't both create it.
+        with self.transaction():
+            version = self.schema_version
+            if version > SCHEMA_VERSION:
+                raise SaveFileError(
+                    f"The save file {self.path} was written by a newer ExportDesk "
+                    f"(format {version}; this one reads up to {SCHEMA_VERSION}). "
+                    "Update ExportDesk to open it."
+                )
+            for step in MIGRATIONS[version:]:
+                step(self.conn)
+            self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes into one commit; nested uses join the outer one."""
+        conn = self.conn
+        if conn.in_transaction:
+            yield
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back already
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    # -- records -------------------------------------------------------------------------
+
+    @_translated
+    def add(
+        self,
+        raw: bytes,
+        source_format: SourceFormat,
+        summary: RecordSummary,
+        *,
+        source_file: str | None = None,
+    ) -> int:
+        """Store a new record (unflagged, never exported) and return its id."""
+        stamp = _time_text(now())
+        with self.transaction():
+            cursor = self.conn.execute(
+                "INSERT INTO records (source_format, source_file, added_at, updated_at, "
+                "control_number, control_number_identifier, oclc_number, number_sort, title, "
+                "title_sort, record_type, encoding, search_text, duplicate_key) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    source_format,
+                    source_file,
+                    stamp,
+                    stamp,
+                    *self._summary_values(summary),
+                ),
+            )
+            record_id = cursor.lastrowid
+            assert record_id is not None
+            self.conn.execute("INSERT INTO record_data (id, raw) VALUES (?, ?)", (record_id, raw))
+        return record_id
+
+    @_translated
+    def replace(
+        self,
+        record_id: int,
+        raw: bytes,
+        source_format: SourceFormat,
+        summary: RecordSummary,
+        *,
+        source_file: str | None = None,
+    ) -> None:
+        """Put new bytes in place of a record's. Its id, flag, export status and journal
+        stay; its validation state is cleared, since it was about the old bytes."""
+        with self.transaction():
+            cursor = self.conn.execute(
+                "UPDATE records SET source_format = ?, source_file = ?, updated_at = ?, "
+                "control_number = ?, control_number_identifier = ?, oclc_number = ?, "
+                "number_sort = ?, title = ?, title_sort = ?, record_type = ?, encoding = ?, "
+                "search_text = ?, duplicate_key = ?, validation_state = NULL, "
+                "validation_detail = NULL WHERE id = ?",
+                (
+                    source_format,
+                    source_file,
+                    _time_text(now()),
+                    *self._summary_values(summary),
+                    record_id,
+                ),
+            )
+            if cursor.rowcount == 0:
+                raise RecordNotFound([record_id])
+            self.conn.execute("UPDATE record_data SET raw = ? WHERE id = ?", (raw, record_id))
+
+    @staticmethod
+    def _summary_values(summary: RecordSummary) -> tuple[Any, ...]:
+        return (
+            summary.control_number,
+            summary.control_number_identifier,
+            summary.oclc_number,
+            _number_sort(summary),
+            summary.title,
+            summary.title_sort,
+            summary.record_type,
+            summary.encoding,
+            _search_text(summary),
+            summary.duplicate_key,
+        )
+
+    @_translated
+    def get_raw(self, record_id: int) -> bytes:
+        row = self.conn.execute("SELECT raw FROM record_data WHERE id = ?", (record_id,)).fetchone()
+        if row is None:
+            raise RecordNotFound([record_id])
+        return bytes(row[0])
+
+    @_translated
+    def get(self, record_id: int) -> RecordRow:
+        row = self.conn.execute(
+            f"SELECT {_LIST_COLUMNS} FROM records WHERE id = ?", (record_id,)
+        ).fetchone()
+        if row is None:
+            raise RecordNotFound([record_id])
+        return self._row(row)
+
+    @_translated
+    def find_duplicates(self, duplicate_key: str | None) -> list[int]:
+        """Ids of the records already stored under this key, oldest first."""
+        if not duplicate_key:
+            return []
+        rows = self.conn.execute(
+            "SELECT id FROM records WHERE duplicate_key = ? ORDER BY id", (duplicate_key,)
+        )
+        return [row[0] for row in rows]
+
+    @_translated
+    def missing(self, record_ids: Iterable[int]) -> list[int]:
+        """Those of ``record_ids`` that are not in the save file."""
+        wanted = list(dict.fromkeys(record_ids))
+        found: set[int] = set()
+        for chunk in _chunks(wanted):
+            rows = self.conn.execute(
+                f"SELECT id FROM records WHERE id IN ({_placeholders(len(chunk))})", chunk
+            )
+            found.update(row[0] for row in rows)
+        return [record_id for record_id in wanted if record_id not in found]
+
+    # -- the list --------------------------------------------------------------------------
+
+    @staticmethod
+    def _where(query: RecordQuery) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        text = query.text.strip().casefold()
+        if text:
+            clauses.append("instr(search_text, ?) > 0")
+            params.append(text)
+        if query.flagged_only:
+            clauses.append("flagged = 1")
+        if query.status == NOT_EXPORTED:
+            clauses.append("status IS NULL")
+        elif query.status is not None:
+            clauses.append("status = ?")
+            params.append(query.status)
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+    @staticmethod
+    def _order(query: RecordQuery) -> str:
+        column = _SORT_COLUMNS[query.sort]
+        direction = "DESC" if query.descending else "ASC"
+        if column == "id":
+            return f" ORDER BY id {direction}"
+        return f" ORDER BY {column} {direction}, id {direction}"
+
+    @_translated
+    def count(self, query: RecordQuery | None = None) -> int:
+        where, params = self._where(query or RecordQuery())
+        return int(self.conn.execute(f"SELECT count(*) FROM records{where}", params).fetchone()[0])
+
+    @_translated
+    def flagged_count(self) -> int:
+        return int(
+            self.conn.execute("SELECT count(*) FROM records WHERE flagged = 1").fetchone()[0]
+        )
+
+    @_translated
+    def rows(
+        self, query: RecordQuery | None = None, offset: int = 0, limit: int | None = None
+    ) -> list[RecordRow]:
+        """A page of the list: ``limit`` rows from position ``offset`` (all when None)."""
+        query = query or RecordQuery()
+        where, params = self._where(query)
+        sql = f"SELECT {_LIST_COLUMNS} FROM records{where}{self._order(query)} LIMIT ? OFFSET ?"
+        rows = self.conn.execute(sql, [*params, -1 if limit is None else limit, offset])
+        return [self._row(row) for row in rows]
+
+    @_translated
+    def ids(
+        self, query: RecordQuery | None = None, offset: int = 0, limit: int | None = None
+    ) -> list[int]:
+        """Like rows(), the ids only."""
+        query = query or RecordQuery()
+        where, params = self._where(query)
+        sql = f"SELECT id FROM records{where}{self._order(query)} LIMIT ? OFFSET ?"
+        rows = self.conn.execute(sql, [*params, -1 if limit is None else limit, offset])
+        return [row[0] for row in rows]
+
+    @_translated
+    def positions(self, query: RecordQuery, record_ids: Iterable[int]) -> dict[int, int]:
+        """Where each of these records sits in the list (0-based); absent ones are left out."""
+        wanted = list(dict.fromkeys(record_ids))
+        if not wanted:
+            return {}
+        where, params = self._where(query)
+        order = self._order(query).removeprefix(" ORDER BY ")
+        result: dict[int, int] = {}
+        for chunk in _chunks(wanted):
+            sql = (
+                f"SELECT id, position FROM (SELECT id, row_number() OVER (ORDER BY {order}) - 1 "
+                f"AS position FROM records{where}) WHERE id IN ({_placeholders(len(chunk))})"
+            )
+            result.update(self.conn.execute(sql, [*params, *chunk]).fetchall())
+        return result
+
+    @staticmethod
+    def _row(row: Sequence[Any]) -> RecordRow:
+        added = _time_value(row[17])
+        assert added is not None
+        return RecordRow(
+            id=row[0],
+            flagged=bool(row[1]),
+            control_number=row[2],
+            control_number_identifier=row[3],
+            oclc_number=row[4],
+            title=row[5],
+            record_type=row[6],
+            encoding=row[7],
+            status=row[8],
+            status_detail=row[9],
+            last_exported=_time_value(row[10]),
+            local_system_id=row[11],
+            local_system_url=row[12],
+            validation_state=row[13],
+            validation_detail=row[14],
+            source_format=row[15],
+            source_file=row[16],
+            added_at=added,
+            duplicate_key=row[18],
+        )
+
+    # -- flags, statuses, deletion ---------------------------------------------------------
+
+    @_translated
+    def set_flagged(self, record_ids: Iterable[int], flagged: bool) -> int:
+        """Flag or unflag these records; returns how many changed."""
+        ids = list(dict.fromkeys(record_ids))
+        changed = 0
+        with self.transaction():
+            for chunk in _chunks(ids):
+                cursor = self.conn.execute(
+                    f"UPDATE records SET flagged = ? WHERE flagged != ? "
+                    f"AND id IN ({_placeholders(len(chunk))})",
+                    [int(flagged), int(flagged), *chunk],
+                )
+                changed += cursor.rowcount
+        return changed
+
+    def flag(self, record_ids: Iterable[int]) -> int:
+        return self.set_flagged(record_ids, True)
+
+    def unflag(self, record_ids: Iterable[int]) -> int:
+        return self.set_flagged(record_ids, False)
+
+    def _range_ids(self, query: RecordQuery, offset: int, limit: int) -> tuple[str, list[Any]]:
+        """SQL selecting the ids of rows ``offset`` to ``offset + limit - 1`` of a list."""
+        where, params = self._where(query)
+        sql = f"SELECT id FROM records{where}{self._order(query)} LIMIT ? OFFSET ?"
+        return sql, [*params, limit, offset]
+
+    @_translated
+    def set_flagged_in_range(
+        self, query: RecordQuery, offset: int, limit: int, flagged: bool
+    ) -> int:
+        """Flag or unflag the rows a list shows from ``offset`` on (a selection of thousands
+        of rows is one statement, not thousands of ids); returns how many changed."""
+        sql, params = self._range_ids(query, offset, limit)
+        with self.transaction():
+            return self.conn.execute(
+                f"UPDATE records SET flagged = ? WHERE flagged != ? AND id IN ({sql})",
+                [int(flagged), int(flagged), *params],
+            ).rowcount
+
+    @_translated
+    def flagged_in_range(self, query: RecordQuery, offset: int, limit: int) -> int:
+        """How many of those rows are flagged."""
+        sql, params = self._range_ids(query, offset, limit)
+        row = self.conn.execute(
+            f"SELECT count(*) FROM records WHERE flagged = 1 AND id IN ({sql})", params
+        ).fetchone()
+        return int(row[0])
+
+    @_translated
+    def flagged_among(self, record_ids: Iterable[int]) -> list[int]:
+        """Those of ``record_ids`` that are flagged."""
+        ids = list(dict.fromkeys(record_ids))
+        flagged: list[int] = []
+        for chunk in _chunks(ids):
+            rows = self.conn.execute(
+                f"SELECT id FROM records WHERE flagged = 1 AND id IN ({_placeholders(len(chunk))})",
+                chunk,
+            )
+            flagged.extend(row[0] for row in rows)
+        return flagged
+
+    @_translated
+    def flag_all(self) -> int:
+        with self.transaction():
+            return self.conn.execute("UPDATE records SET flagged = 1 WHERE flagged = 0").rowcount
+
+    @_translated
+    def unflag_all(self) -> int:
+        with self.transaction():
+            return self.conn.execute("UPDATE records SET flagged = 0 WHERE flagged = 1").rowcount
+
+    @_translated
+    def flagged_ids(self) -> list[int]:
+        """The records an export would send, in the order they were added."""
+        return [
+            row[0]
+            for row in self.conn.execute("SELECT id FROM records WHERE flagged = 1 ORDER BY id")
+        ]
+
+    @_translated
+    def delete(self, record_ids: Iterable[int]) -> int:
+        """Remove these records (their journal rows stay); returns how many were removed."""
+        ids = list(dict.fromkeys(record_ids))
+        removed = 0
+        with self.transaction():
+            for chunk in _chunks(ids):
+                marks = _placeholders(len(chunk))
+                self.conn.execute(f"DELETE FROM record_data WHERE id IN ({marks})", chunk)
+                removed += self.conn.execute(
+                    f"DELETE FROM records WHERE id IN ({marks})", chunk
+                ).rowcount
+        return removed
+
+    @_translated
+    def delete_all(self) -> int:
+        with self.transaction():
+            self.conn.execute("DELETE FROM record_data")
+            return self.conn.execute("DELETE FROM records").rowcount
+
+    @_translated
+    def set_status(
+        self,
+        record_ids: Iterable[int],
+        status: Outcome | None,
+        detail: str | None = None,
+        *,
+        exported_at: datetime | None = None,
+    ) -> int:
+        """Set the status column (None clears it); ``exported_at`` sets the last-exported
+        time too. Prefer :meth:`record_outcome`, which also writes the journal."""
+        if status is not None and status not in OUTCOMES:
+            raise ValueError(f"unknown status {status!r}")
+        ids = list(dict.fromkeys(record_ids))
+        changed = 0
+        with self.transaction():
+            for chunk in _chunks(ids):
+                marks = _placeholders(len(chunk))
+                if exported_at is None:
+                    sql = f"UPDATE records SET status = ?, status_detail = ? WHERE id IN ({marks})"
+                    params: list[Any] = [status, detail, *chunk]
+                else:
+                    sql = (
+                        "UPDATE records SET status = ?, status_detail = ?, last_exported = ? "
+                        f"WHERE id IN ({marks})"
+                    )
+                    params = [status, detail, _time_text(exported_at), *chunk]
+                changed += self.conn.execute(sql, params).rowcount
+        return changed
+
+    @_translated
+    def set_local_system_id(
+        self, record_id: int, system_id: str | None, url: str | None = None
+    ) -> None:
+        """The record's number in the local system (Alma MMS ID, Koha biblionumber)."""
+        with self.transaction():
+            cursor = self.conn.execute(
+                "UPDATE records SET local_system_id = ?, local_system_url = ? WHERE id = ?",
+                (system_id, url, record_id),
+            )
+            if cursor.rowcount == 0:
+                raise RecordNotFound([record_id])
+
+    @_translated
+    def set_validation(self, record_id: int, state: str | None, detail: str | None = None) -> None:
+        """What the validator found (for example "valid", "warnings", "errors")."""
+        with self.transaction():
+            cursor = self.conn.execute(
+                "UPDATE records SET validation_state = ?, validation_detail = ? WHERE id = ?",
+                (state, detail, record_id),
+            )
+            if cursor.rowcount == 0:
+                raise RecordNotFound([record_id])
+
+    # -- the export journal ----------------------------------------------------------------
+
+    @_translated
+    def journal_append(self, entry: JournalEntry) -> int:
+        """Add one attempt to the journal; returns its id."""
+        if entry.outcome not in OUTCOMES:
+            raise ValueError(f"unknown outcome {entry.outcome!r}")
+        with self.transaction():
+            control_number = entry.control_number
+            if control_number is None:
+                row = self.conn.execute(
+                    "SELECT coalesce(oclc_number, control_number) FROM records WHERE id = ?",
+                    (entry.record_id,),
+                ).fetchone()
+                control_number = row[0] if row else None
+            cursor = self.conn.execute(
+                "INSERT INTO journal (record_id, control_number, time, destination, outcome, "
+                "host_reply, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    entry.record_id,
+                    control_number,
+                    _time_text(entry.time or now()),
+                    entry.destination,
+                    entry.outcome,
+                    entry.host_reply,
+                    entry.detail,
+                ),
+            )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    @_translated
+    def record_outcome(
+        self,
+        record_id: int,
+        outcome: Outcome,
+        destination: str,
+        host_reply: str | None = None,
+        detail: str | None = None,
+        when: datetime | None = None,
+    ) -> int:
+        """One export attempt, in one commit: the journal row, the status (with the host's
+        reply or the detail), and for "exported" the last-exported time and the flag cleared
+        (every other outcome keeps the flag). Returns the journal row's id."""
+        moment = when or now()
+        with self.transaction():
+            entry_id = self.journal_append(
+                JournalEntry(record_id, outcome, destination, host_reply, detail, moment)
+            )
+            shown = detail or host_reply
+            if outcome == "exported":
+                self.set_status([record_id], outcome, shown, exported_at=moment)
+                self.set_flagged([record_id], False)
+            else:
+                self.set_status([record_id], outcome, shown)
+        return entry_id
+
+    @_translated
+    def journal(self, record_id: int | None = None, limit: int | None = 100) -> list[JournalEntry]:
+        """The newest attempts first, for one record or all."""
+        where = " WHERE record_id = ?" if record_id is not None else ""
+        params: list[Any] = [record_id] if record_id is not None else []
+        rows = self.conn.execute(
+            "SELECT id, record_id, control_number, time, destination, outcome, host_reply, "
+            f"detail FROM journal{where} ORDER BY id DESC LIMIT ?",
+            [*params, -1 if limit is None else limit],
+        )
+        return [
+            JournalEntry(
+                record_id=row[1],
+                outcome=row[5],
+                destination=row[4],
+                host_reply=row[6],
+                detail=row[7],
+                time=_time_value(row[3]),
+                control_number=row[2],
+                id=row[0],
+            )
+            for row in rows
+        ]
+
+    # -- watching for changes ------------------------------------------------------------
+
+    @_translated
+    def data_version(self) -> int:
+        """Changes when another connection (an export worker, another process) commits."""
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])

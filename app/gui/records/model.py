@@ -1,0 +1,244 @@
+"""The record list's model: a window on the save file that loads rows a page at a time.
+
+The row count comes from one COUNT query, so the scroll bar is right from the start and
+100,000 records open at once; rows are fetched in pages of 200 when the view asks for them
+and kept in a small cache. Sorting and filtering are SQL (RecordQuery).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QDateTime,
+    QLocale,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QTimeZone,
+    Signal,
+)
+
+from app.core.marc.summary import RECORD_TYPE_NAMES
+from app.core.savefile import OUTCOME_NAMES, RecordQuery, RecordRow, SaveFile, SortKey
+
+PAGE_SIZE = 200
+MAX_CACHED_PAGES = 50
+RECENT_PAGES = 4  # more than a screenful of rows, however tall the screen
+
+# (sort key, header) in the order the columns show.
+COLUMNS: tuple[tuple[SortKey, str], ...] = (
+    ("flag", "Flag"),
+    ("number", "OCLC number"),
+    ("title", "Title"),
+    ("type", "Type"),
+    ("encoding", "Encoding"),
+    ("status", "Status"),
+    ("last_exported", "Last exported"),
+)
+FLAG, NUMBER, TITLE, TYPE, ENCODING, STATUS, LAST_EXPORTED = range(len(COLUMNS))
+_COLUMN_COUNT = len(COLUMNS)
+RecordIdRole = Qt.ItemDataRole.UserRole + 1
+
+Index = QModelIndex | QPersistentModelIndex
+_CELL = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+_FLAG_CELL = _CELL | Qt.ItemFlag.ItemIsUserCheckable
+
+
+class RecordsModel(QAbstractTableModel):
+    """Rows of the save file as the list shows them; ``refresh()`` re-reads them."""
+
+    # Emitted after every change of what the model holds: total shown, total flagged.
+    countsChanged = Signal(int, int)
+
+    def __init__(self, save_file: SaveFile, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._save_file = save_file
+        self._query = RecordQuery()
+        self._count = save_file.count(self._query)
+        self._flagged = save_file.flagged_count()
+        self._pages: OrderedDict[int, list[RecordRow]] = OrderedDict()
+
+    # -- what is shown -------------------------------------------------------------------
+
+    @property
+    def query(self) -> RecordQuery:
+        return self._query
+
+    def set_query(self, query: RecordQuery) -> None:
+        if query != self._query:
+            self._query = query
+            self.refresh()
+
+    @property
+    def cached_rows(self) -> int:
+        """How many rows are held in memory now (a few pages, however long the list)."""
+        return sum(len(page) for page in self._pages.values())
+
+    @property
+    def flagged_count(self) -> int:
+        return self._flagged
+
+    def refresh(self) -> None:
+        """Read the rows again (after an import, an export, a change by another connection)."""
+        self.beginResetModel()
+        self._pages.clear()
+        self._count = self._save_file.count(self._query)
+        self._flagged = self._save_file.flagged_count()
+        self.endResetModel()
+        self.countsChanged.emit(self._count, self._flagged)
+
+    def _page(self, number: int) -> list[RecordRow]:
+        page = self._pages.get(number)
+        if page is None:
+            page = self._save_file.rows(self._query, number * PAGE_SIZE, PAGE_SIZE)
+            self._pages[number] = page
+            if len(self._pages) > MAX_CACHED_PAGES:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(number)
+        return page
+
+    def record(self, row: int) -> RecordRow | None:
+        if not 0 <= row < self._count:
+            return None
+        page = self._page(row // PAGE_SIZE)
+        offset = row % PAGE_SIZE
+        return page[offset] if offset < len(page) else None
+
+    def record_id(self, row: int) -> int | None:
+        record = self.record(row)
+        return record.id if record is not None else None
+
+    def ids_in_ranges(self, ranges: Iterable[tuple[int, int]]) -> list[int]:
+        """The ids of rows ``top`` to ``bottom`` (inclusive) of each range, in list order."""
+        ids: list[int] = []
+        for top, bottom in sorted(ranges):
+            ids.extend(self._save_file.ids(self._query, top, bottom - top + 1))
+        return list(dict.fromkeys(ids))
+
+    def set_flagged_in_ranges(self, ranges: Iterable[tuple[int, int]], flagged: bool) -> int:
+        """Flag or unflag rows ``top`` to ``bottom`` of each range, in SQL."""
+        changed = 0
+        with self._save_file.transaction():
+            for top, bottom in ranges:
+                changed += self._save_file.set_flagged_in_range(
+                    self._query, top, bottom - top + 1, flagged
+                )
+        return changed
+
+    def all_flagged_in_ranges(self, ranges: Iterable[tuple[int, int]]) -> bool:
+        return all(
+            self._save_file.flagged_in_range(self._query, top, bottom - top + 1) == bottom - top + 1
+            for top, bottom in ranges
+        )
+
+    def rows_of(self, record_ids: Sequence[int]) -> dict[int, int]:
+        """Where these records are in the list now (those shown)."""
+        return self._save_file.positions(self._query, record_ids)
+
+    # -- Qt's model interface ------------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
+        return 0 if parent.isValid() else self._count
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else _COLUMN_COUNT
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section][1]
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        # Precomputed: Qt asks for every cell of a selection (700,000 times when all of
+        # 100,000 rows are selected).
+        return _FLAG_CELL if index.column() == FLAG else _CELL
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        record = self.record(index.row())
+        if record is None:
+            return None
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(record, column)
+        if role == Qt.ItemDataRole.CheckStateRole and column == FLAG:
+            return Qt.CheckState.Checked if record.flagged else Qt.CheckState.Unchecked
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            if column == FLAG:
+                return "Flagged" if record.flagged else "Not flagged"
+            return self._text(record, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == STATUS and record.status_detail:
+                return record.status_detail
+            if column == NUMBER and record.control_number:
+                return f"001: {record.control_number}"
+            if column == TITLE:
+                return record.title
+        if role == RecordIdRole:
+            return record.id
+        return None
+
+    @staticmethod
+    def _text(record: RecordRow, column: int) -> str:
+        if column == NUMBER:
+            return record.number
+        if column == TITLE:
+            return record.title
+        if column == TYPE:
+            return RECORD_TYPE_NAMES.get(record.record_type, record.record_type)
+        if column == ENCODING:
+            return record.encoding
+        if column == STATUS:
+            return OUTCOME_NAMES.get(record.status or "", "")
+        if column == LAST_EXPORTED and record.last_exported is not None:
+            moment = QDateTime.fromSecsSinceEpoch(
+                int(record.last_exported.timestamp()), QTimeZone.systemTimeZone()
+            )
+            return QLocale().toString(moment, QLocale.FormatType.ShortFormat)
+        return ""
+
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        """Ticking the flag box flags the record (the only thing editable in the list)."""
+        if role != Qt.ItemDataRole.CheckStateRole or index.column() != FLAG:
+            return False
+        record_id = self.record_id(index.row())
+        if record_id is None:
+            return False
+        checked = Qt.CheckState(value) == Qt.CheckState.Checked
+        self._save_file.set_flagged([record_id], checked)
+        self.refresh_flags()
+        return True
+
+    def refresh_flags(self) -> None:
+        """After flags changed: re-read the rows in place, when the rows shown stay the same.
+
+        A flagged-only view or a sort by flag changes which rows show where, so it needs a
+        full refresh (the page keeps the selection across it)."""
+        if self._query.flagged_only or self._query.sort == "flag":
+            self.refresh()
+            return
+        # Only the pages seen last can be on screen; the others are read afresh when shown.
+        # (dataChanged over 100,000 selected rows makes Qt check every cell's flags.)
+        recent = list(self._pages)[-RECENT_PAGES:]
+        self._pages.clear()
+        self._flagged = self._save_file.flagged_count()
+        for page in recent:
+            top = page * PAGE_SIZE
+            bottom = min(top + PAGE_SIZE, self._count) - 1
+            if top <= bottom:
+                self.dataChanged.emit(self.index(top, FLAG), self.index(bottom, FLAG))
+        self.countsChanged.emit(self._count, self._flagged)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        key: SortKey = COLUMNS[column][0] if 0 <= column < len(COLUMNS) else "added"
+        descending = order == Qt.SortOrder.DescendingOrder and key != "added"
+        query = self._query
+        self.set_query(RecordQuery(query.text, query.flagged_only, query.status, key, descending))

@@ -1,0 +1,704 @@
+"""The records page: the save file's list with its filter bar, flag actions, the record pane,
+and imports (File > Import, drag and drop) running in the background.
+
+The main window embeds it::
+
+    page = RecordsPage(account)          # or RecordsPage(save_file)
+    page.import_files([path, ...])       # File > Import
+    page.refresh()                       # after something else changed the save file
+    page.shutdown()                      # when the window closes: stops an import cleanly
+
+It watches the save file too: a commit by another connection (an export worker, another
+process) refreshes the list within a second.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    Qt,
+    QThread,
+    QTimer,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.errors import ExportDeskError
+from app.core.importer import ImportProgress, ImportResult
+from app.core.savefile import NOT_EXPORTED, OUTCOME_NAMES, RecordQuery, SaveFile
+from app.gui.records.detail import RecordView
+from app.gui.records.importing import DuplicateDialog, ImportWorker
+from app.gui.records.model import (
+    COLUMNS,
+    ENCODING,
+    FLAG,
+    LAST_EXPORTED,
+    NUMBER,
+    STATUS,
+    TITLE,
+    TYPE,
+    RecordsModel,
+)
+
+WATCH_INTERVAL_MS = 1000
+SEARCH_DELAY_MS = 250
+REFRESH_DURING_IMPORT_SECONDS = 1.0
+# Beyond this many selected rows a refresh keeps "everything selected", or else nothing
+# (never other rows), rather than looking up where each one went.
+MAX_REMEMBERED_SELECTION = 5000
+
+
+class RecordsPage(QWidget):
+    importFinished = Signal(object)  # ImportResult, when an import ends (also cancelled)
+    importingChanged = Signal(bool)
+    countsChanged = Signal(int, int)  # records shown, records flagged
+    currentRecordChanged = Signal(object)  # the id of the record in the pane, or None
+
+    def __init__(self, save_file: SaveFile | str, parent: Any = None) -> None:
+        super().__init__(parent)
+        if isinstance(save_file, str):
+            self._save_file = SaveFile.for_account(save_file)
+            self._owns_save_file = True
+        else:
+            self._save_file = save_file
+            self._owns_save_file = False
+        self._thread: QThread | None = None
+        self._worker: ImportWorker | None = None
+        self._queued: list[Path] = []
+        self._last_refresh = 0.0
+        # (selected ids, or None for "all rows"; the current record's id; the scroll position)
+        self._remembered: tuple[list[int] | None, int | None, int] | None = None
+        self._closed = False
+        self.duplicate_dialog: DuplicateDialog | None = None
+        self.last_result: ImportResult | None = None
+
+        self.model = RecordsModel(self._save_file, self)
+        self._build_filter_bar()
+        self._build_table()
+        self._build_actions()
+        self.detail = RecordView(self._save_file)
+        self.table.addAction(self.detail.copy_action)  # Ctrl+Shift+C from the list too
+        self._build_progress()
+        self._lay_out()
+
+        self.model.countsChanged.connect(self._show_counts)
+        self.model.modelAboutToBeReset.connect(self._remember_selection)
+        self.model.modelReset.connect(self._restore_selection)
+        self.table.selectionModel().currentRowChanged.connect(self._current_row_changed)
+        self.table.selectionModel().selectionChanged.connect(self._update_actions)
+        self._show_counts(self.model.rowCount(), self.model.flagged_count)
+        self._update_actions()
+
+        self.setAcceptDrops(True)
+        self._version = self._save_file.data_version()
+        self._watch = QTimer(self)
+        self._watch.setInterval(WATCH_INTERVAL_MS)
+        self._watch.timeout.connect(self._check_for_changes)
+        self._watch.start()
+
+    # -- building ------------------------------------------------------------------------
+
+    def _build_filter_bar(self) -> None:
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Title, OCLC number or control number")
+        self.search.setClearButtonEnabled(True)
+        self.search.setAccessibleName("Search records")
+        self._search_label = QLabel("&Search:")
+        self._search_label.setBuddy(self.search)
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self.apply_filter)
+        self.search.textChanged.connect(self._search_timer.start)
+        self.search.returnPressed.connect(self.apply_filter)
+
+        self.flagged_only = QCheckBox("Flagged o&nly")
+        self.flagged_only.toggled.connect(self.apply_filter)
+
+        self.status_filter = QComboBox()
+        self.status_filter.setAccessibleName("Status")
+        self.status_filter.addItem("Any status", None)
+        self.status_filter.addItem("Not exported", NOT_EXPORTED)
+        for outcome, name in OUTCOME_NAMES.items():
+            self.status_filter.addItem(name, outcome)
+        self._status_label = QLabel("Stat&us:")
+        self._status_label.setBuddy(self.status_filter)
+        self.status_filter.currentIndexChanged.connect(self.apply_filter)
+
+        self.counts = QLabel()
+        self.counts.setAccessibleName("Record counts")
+        self.empty_hint = QLabel(
+            "No records in this save file yet. Import MARC files (ISO 2709, MARCXML or .mrk) "
+            "with File > Import, or drop them here."
+        )
+        self.empty_hint.setWordWrap(True)
+        self.empty_hint.hide()
+
+    def _build_table(self) -> None:
+        table = QTableView()
+        table.setModel(self.model)
+        table.setAccessibleName("Records")
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setAlternatingRowColors(True)
+        table.setWordWrap(False)
+        table.setTabKeyNavigation(False)  # Tab leaves the list, as everywhere else
+        rows = table.verticalHeader()
+        rows.hide()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # uniform rows: fast to scroll
+        rows.setDefaultSectionSize(table.fontMetrics().height() + 8)
+        header = table.horizontalHeader()
+        # The header would look through every selected row to shade fully selected columns
+        # on each repaint (700,000 calls with 100,000 rows selected); give it a selection of
+        # its own that stays empty.
+        self._header_selection = QItemSelectionModel(self.model, self)
+        header.setSelectionModel(self._header_selection)
+        header.setHighlightSections(False)
+        header.setSortIndicatorClearable(True)  # a third click goes back to import order
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        table.setSortingEnabled(True)
+        header.setStretchLastSection(False)
+        metrics = table.fontMetrics()
+        widths = {
+            FLAG: metrics.horizontalAdvance(COLUMNS[FLAG][1]) + 32,
+            NUMBER: metrics.horizontalAdvance("0000000000000") + 16,
+            TYPE: metrics.horizontalAdvance("Bibliographic") + 16,
+            ENCODING: metrics.horizontalAdvance(COLUMNS[ENCODING][1]) + 24,
+            STATUS: metrics.horizontalAdvance("Unconfirmed") + 24,
+            LAST_EXPORTED: metrics.horizontalAdvance("0000-00-00 00:00 PM") + 16,
+        }
+        for column, width in widths.items():
+            header.resizeSection(column, width)
+        header.setSectionResizeMode(TITLE, QHeaderView.ResizeMode.Stretch)
+        self.table = table
+
+    def _action(self, text: str, slot: Any, shortcut: str | None = None, on: Any = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        target = on if on is not None else self
+        action.setShortcutContext(
+            Qt.ShortcutContext.WidgetShortcut
+            if on is not None
+            else Qt.ShortcutContext.WidgetWithChildrenShortcut
+        )
+        action.triggered.connect(slot)
+        target.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        self.toggle_flag_action = self._action(
+            "Flag or unflag selected", self.toggle_flags, "Space", on=self.table
+        )
+        self.flag_selected_action = self._action("Fla&g selected", self.flag_selected)
+        self.unflag_all_action = self._action("Unflag a&ll", self.unflag_all)
+        self.delete_action = self._action(
+            "&Delete selected…", self.delete_selected, "Delete", on=self.table
+        )
+        self.find_action = self._action("Find", self._focus_search, "Ctrl+F")
+        # The list's context menu (right click, or the Menu key) offers the same actions.
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.table.insertAction(self.toggle_flag_action, self.flag_selected_action)
+        self.flag_button = QPushButton(self.flag_selected_action.text())
+        self.flag_button.setToolTip("Flag the selected records for export (Space toggles)")
+        self.flag_button.clicked.connect(self.flag_selected_action.trigger)
+        self.unflag_all_button = QPushButton(self.unflag_all_action.text())
+        self.unflag_all_button.setToolTip("Clear the flag of every record in the save file")
+        self.unflag_all_button.clicked.connect(self.unflag_all_action.trigger)
+        self.delete_button = QPushButton(self.delete_action.text())
+        self.delete_button.setToolTip("Remove the selected records from the save file (Delete)")
+        self.delete_button.clicked.connect(self.delete_action.trigger)
+
+    def _build_progress(self) -> None:
+        self.progress_box = QWidget()
+        self.progress_label = QLabel()
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setAccessibleName("Import progress")
+        self.cancel_button = QPushButton("&Cancel import")
+        self.cancel_button.clicked.connect(self.cancel_import)
+        row = QHBoxLayout(self.progress_box)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.progress_label)
+        row.addWidget(self.progress_bar, 1)
+        row.addWidget(self.cancel_button)
+        self.progress_box.hide()
+
+        self.summary_box = QWidget()
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setAccessibleName("Import result")
+        self.details_button = QPushButton("Show &problems…")
+        self.details_button.clicked.connect(self.show_import_problems)
+        row = QHBoxLayout(self.summary_box)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.summary, 1)
+        row.addWidget(self.details_button)
+        self.summary_box.hide()
+
+    def _lay_out(self) -> None:
+        bar = QHBoxLayout()
+        bar.addWidget(self._search_label)
+        bar.addWidget(self.search, 2)
+        bar.addWidget(self.flagged_only)
+        bar.addWidget(self._status_label)
+        bar.addWidget(self.status_filter)
+        bar.addStretch(1)
+        bar.addWidget(self.counts)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.flag_button)
+        buttons.addWidget(self.unflag_all_button)
+        buttons.addWidget(self.delete_button)
+        buttons.addStretch(1)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addLayout(buttons)
+        layout.addWidget(self.empty_hint)
+        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.progress_box)
+        layout.addWidget(self.summary_box)
+        order = [
+            self.search,
+            self.flagged_only,
+            self.status_filter,
+            self.flag_button,
+            self.unflag_all_button,
+            self.delete_button,
+            self.table,
+            self.detail.copy_button,
+            self.detail.text,
+            self.cancel_button,
+            self.details_button,
+        ]
+        for first, second in itertools.pairwise(order):
+            QWidget.setTabOrder(first, second)
+
+    # -- what the list shows -------------------------------------------------------------
+
+    @property
+    def save_file(self) -> SaveFile:
+        return self._save_file
+
+    @Slot()
+    def apply_filter(self) -> None:
+        self._search_timer.stop()
+        query = self.model.query
+        self.model.set_query(
+            RecordQuery(
+                self.search.text(),
+                self.flagged_only.isChecked(),
+                self.status_filter.currentData(),
+                query.sort,
+                query.descending,
+            )
+        )
+
+    @Slot()
+    def refresh(self) -> None:
+        """Read the list and the record shown again (statuses, flags, new records)."""
+        if self._closed:
+            return
+        try:
+            self._version = self._save_file.data_version()
+        except ExportDeskError:
+            return
+        self._last_refresh = time.monotonic()
+        self._guarded(self.model.refresh)
+        self.detail.show_record(self.detail.record_id)
+
+    def _check_for_changes(self) -> None:
+        if self._closed:
+            return
+        try:
+            version = self._save_file.data_version()
+        except ExportDeskError:
+            return
+        if version != self._version:
+            self.refresh()
+
+    def _show_counts(self, shown: int, flagged: int) -> None:
+        query = self.model.query
+        unfiltered = not (query.text.strip() or query.flagged_only or query.status)
+        self.empty_hint.setVisible(shown == 0 and unfiltered)
+        self.unflag_all_action.setEnabled(flagged > 0)
+        self.unflag_all_button.setEnabled(flagged > 0)
+        total = f"{shown:,} record{'' if shown == 1 else 's'}"
+        self.counts.setText(f"{total}, {flagged:,} flagged")
+        self.countsChanged.emit(shown, flagged)
+
+    def _current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        record_id = self.model.record_id(current.row()) if current.isValid() else None
+        if record_id != self.detail.record_id:
+            self.detail.show_record(record_id)
+            self.currentRecordChanged.emit(record_id)
+
+    def _update_actions(self) -> None:
+        selected = self.table.selectionModel().hasSelection()
+        for action in (self.flag_selected_action, self.delete_action):
+            action.setEnabled(selected)
+        self.flag_button.setEnabled(selected)
+        self.delete_button.setEnabled(selected)
+
+    def _focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    # -- keeping the selection across a refresh ------------------------------------------
+
+    def _remember_selection(self) -> None:
+        selection = self.table.selectionModel()
+        ranges = [(r.top(), r.bottom()) for r in selection.selection()]
+        size = sum(bottom - top + 1 for top, bottom in ranges)
+        everything = size > 0 and size == self.model.rowCount()
+        ids: list[int] | None = None if everything else []
+        if not everything and size <= MAX_REMEMBERED_SELECTION:
+            # The rows were on screen, so their pages are cached: the ids the cataloger saw.
+            ids = [
+                record_id
+                for top, bottom in ranges
+                for row in range(top, bottom + 1)
+                if (record_id := self.model.record_id(row)) is not None
+            ]
+        current = selection.currentIndex()
+        current_id = self.model.record_id(current.row()) if current.isValid() else None
+        self._remembered = (ids, current_id, self.table.verticalScrollBar().value())
+
+    def _restore_selection(self) -> None:
+        if self._remembered is None:
+            return
+        ids, current_id, scrolled = self._remembered
+        self._remembered = None
+        selection_model = self.table.selectionModel()
+        wanted = list(ids or [])
+        if current_id is not None:
+            wanted.append(current_id)
+        positions: dict[int, int] = {}
+        if wanted:
+            positions = self._guarded(lambda: self.model.rows_of(wanted)) or {}
+        self.table.verticalScrollBar().setValue(scrolled)
+        if ids is None:
+            self.table.selectAll()
+        elif ids:
+            selection = QItemSelection()
+            last_column = self.model.columnCount() - 1
+            for top, bottom in _runs(sorted(positions[i] for i in ids if i in positions)):
+                selection.select(self.model.index(top, 0), self.model.index(bottom, last_column))
+            selection_model.select(selection, QItemSelectionModel.SelectionFlag.Select)
+        if current_id is not None and current_id in positions:
+            selection_model.setCurrentIndex(
+                self.model.index(positions[current_id], 0),
+                QItemSelectionModel.SelectionFlag.NoUpdate,
+            )
+        elif current_id is not None:
+            self.detail.show_record(None)
+            self.currentRecordChanged.emit(None)
+
+    # -- flags and deletion --------------------------------------------------------------
+
+    def selected_ids(self) -> list[int]:
+        """The selected records in list order (the current one when nothing is selected)."""
+        ranges = self._selected_ranges()
+        return self.model.ids_in_ranges(ranges) if ranges else []
+
+    def _selected_ranges(self) -> list[tuple[int, int]]:
+        """The selected rows as (top, bottom) ranges; the current row when none is selected."""
+        ranges = [(r.top(), r.bottom()) for r in self.table.selectionModel().selection()]
+        if not ranges:
+            current = self.table.currentIndex()
+            if current.isValid():
+                ranges = [(current.row(), current.row())]
+        return ranges
+
+    @Slot()
+    def toggle_flags(self) -> None:
+        """Space: unflag the selection when all of it is flagged, otherwise flag all of it."""
+        ranges = self._selected_ranges()
+        if ranges:
+            # In SQL by position, so that selecting 100,000 rows and pressing Space is quick.
+            def toggle() -> None:
+                flag = not self.model.all_flagged_in_ranges(ranges)
+                self.model.set_flagged_in_ranges(ranges, flag)
+
+            self._change_flags(toggle)
+
+    @Slot()
+    def flag_selected(self) -> None:
+        ranges = self._selected_ranges()
+        if ranges:
+            self._change_flags(lambda: self.model.set_flagged_in_ranges(ranges, True))
+
+    @Slot()
+    def unflag_all(self) -> None:
+        self._change_flags(self._save_file.unflag_all)
+
+    def _change_flags(self, change: Any) -> None:
+        if self._guarded(change) is not None:
+            self._guarded(self.model.refresh_flags)
+
+    @Slot()
+    def delete_selected(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        noun = "this record" if len(ids) == 1 else f"these {len(ids):,} records"
+        answer = QMessageBox.question(
+            self,
+            "Delete records",
+            f"Delete {noun} from the save file? Their export history stays in the journal.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self._guarded(lambda: self._save_file.delete(ids))
+            self.table.clearSelection()
+            self.refresh()
+
+    def _guarded(self, call: Any) -> Any:
+        """Run a save-file call; a problem becomes a message box, not a traceback."""
+        try:
+            result = call()
+        except ExportDeskError as error:
+            QMessageBox.warning(self, "Save file", error.message)
+            return None
+        return True if result is None else result
+
+    # -- importing -----------------------------------------------------------------------
+
+    @property
+    def importing(self) -> bool:
+        return self._thread is not None
+
+    def import_files(self, paths: Sequence[Path | str]) -> None:
+        """Import these files in the background (after the current import, if one runs)."""
+        files = [Path(p) for p in paths]
+        if not files:
+            return
+        if self._thread is not None:
+            self._queued.extend(files)
+            return
+        self.summary_box.hide()
+        worker = ImportWorker(self._save_file.path, files)
+        thread = QThread(self)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.progress.connect(self._import_progress)
+        worker.duplicateFound.connect(self._ask_about_duplicate)
+        worker.finished.connect(self._import_finished)
+        worker.failed.connect(self._import_failed)
+        worker.finished.connect(thread.quit)
+        worker.failed.connect(thread.quit)
+        thread.finished.connect(self._thread_done)
+        self._worker, self._thread = worker, thread
+        names = files[0].name if len(files) == 1 else f"{len(files)} files"
+        self.progress_label.setText(f"Importing {names}…")
+        self.progress_bar.setValue(0)
+        self.cancel_button.setEnabled(True)
+        self.progress_box.show()
+        self.importingChanged.emit(True)
+        thread.start()
+
+    @Slot()
+    def cancel_import(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            self.cancel_button.setEnabled(False)
+            self.progress_label.setText("Cancelling…")
+        if self.duplicate_dialog is not None:
+            self.duplicate_dialog.reject()
+
+    def _import_progress(self, progress: ImportProgress) -> None:
+        if self._closed:
+            return
+        self.progress_bar.setValue(int(progress.fraction * 1000))
+        if self._worker is not None and not self._worker.cancelled:
+            name = Path(progress.file).name
+            place = (
+                f" ({progress.file_index} of {progress.file_count})"
+                if progress.file_count > 1
+                else ""
+            )
+            self.progress_label.setText(f"Importing {name}{place}: {progress.imported:,} imported")
+        if time.monotonic() - self._last_refresh > REFRESH_DURING_IMPORT_SECONDS:
+            self.refresh()  # new rows appear while the import goes on
+
+    def _ask_about_duplicate(self, question: Any) -> None:
+        worker = self._worker
+        if worker is None or self._closed:
+            return
+        dialog = DuplicateDialog(question, self)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        self.duplicate_dialog = dialog
+
+        def answered(_result: int) -> None:
+            self.duplicate_dialog = None
+            worker.answer(dialog.decision())
+            dialog.deleteLater()
+
+        dialog.finished.connect(answered)
+        dialog.open()
+
+    def _import_finished(self, result: ImportResult) -> None:
+        if self._closed:
+            return
+        self.last_result = result
+        parts = [f"Imported {result.imported:,} record{'' if result.imported == 1 else 's'}"]
+        if result.replaced:
+            parts.append(f"{result.replaced:,} of them replacing saved copies")
+        if result.skipped:
+            parts.append(f"skipped {result.skipped:,} already in the save file")
+        if result.errors:
+            parts.append(f"{len(result.errors):,} could not be read")
+        text = ", ".join(parts) + "."
+        if result.cancelled:
+            text = "Import cancelled. " + text
+        self.summary.setText(text)
+        self.details_button.setVisible(bool(result.errors or result.warnings))
+        self.summary_box.show()
+        self.importFinished.emit(result)
+
+    def _import_failed(self, message: str) -> None:
+        self.summary.setText(f"The import stopped: {message}")
+        self.details_button.hide()
+        self.summary_box.show()
+        self.importFinished.emit(None)
+
+    def _thread_done(self) -> None:
+        if self._thread is not None:
+            self._thread.deleteLater()
+        self._worker = self._thread = None
+        if self._closed:
+            return
+        self.progress_box.hide()
+        self.refresh()
+        self.importingChanged.emit(False)
+        if self._queued:
+            queued, self._queued = self._queued, []
+            self.import_files(queued)
+
+    def show_import_problems(self) -> None:
+        """The records the last import could not read, and its notes, in a dialog."""
+        result = self.last_result
+        if result is None:
+            return
+        lines = [f"Could not read {error.describe()}" for error in result.errors]
+        lines += [f"Note: {warning.describe()}" for warning in result.warnings]
+        dialog = QDialog(self)
+        dialog.setWindowTitle("Import problems")
+        text = QPlainTextEdit("\n".join(lines))
+        text.setReadOnly(True)
+        text.setAccessibleName("Import problems")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(dialog.reject)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(text)
+        layout.addWidget(buttons)
+        dialog.resize(700, 300)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.problems_dialog = dialog
+        dialog.open()
+
+    # -- drag and drop -------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._dropped_files(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: Any) -> None:
+        if self._dropped_files(event):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        files = self._dropped_files(event)
+        if files:
+            event.acceptProposedAction()
+            self.import_files(files)
+
+    @staticmethod
+    def _dropped_files(event: Any) -> list[Path]:
+        mime = event.mimeData()
+        if not mime.hasUrls():
+            return []
+        urls = mime.urls()
+        if not all(url.isLocalFile() for url in urls):
+            return []
+        return [Path(url.toLocalFile()) for url in urls]
+
+    # -- closing -------------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Stop watching, cancel an import and wait for it to end cleanly (the records
+        imported so far stay), and close the save file when the page opened it."""
+        if self._closed:
+            return
+        self._closed = True
+        self._watch.stop()
+        self._search_timer.stop()
+        self._queued.clear()
+        thread = self._thread
+        if thread is not None:
+            self.cancel_import()
+            thread.finished.disconnect(self._thread_done)
+            thread.quit()
+            thread.wait()
+            thread.deleteLater()
+            self._worker = self._thread = None
+        if self._owns_save_file:
+            self._save_file.close()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+
+def _runs(rows: Sequence[int]) -> list[tuple[int, int]]:
+    """Sorted row numbers as (first, last) runs of consecutive rows: few ranges to select."""
+    runs: list[tuple[int, int]] = []
+    for row in rows:
+        if runs and row == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], row)
+        else:
+            runs.append((row, row))
+    return runs

@@ -1,0 +1,320 @@
+"""The records page, driven like a cataloger would: import, flag, filter, sort, view."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app.core.importer import import_files
+from app.core.savefile import SaveFile
+from app.gui.records import RecordsPage
+from app.gui.records.model import FLAG, STATUS, TITLE
+from tests.fixtures.records import bib_record
+
+
+@pytest.fixture
+def page(qtbot, save_file: SaveFile) -> Iterator[RecordsPage]:
+    widget = RecordsPage(save_file)
+    qtbot.addWidget(widget)
+    widget.resize(1000, 700)
+    widget.show()
+    qtbot.waitExposed(widget)
+    yield widget
+    widget.shutdown()
+
+
+def many(make_file, count: int, name: str = "many.mrc") -> Path:
+    return make_file(name, b"".join(bib_record(f"m{n}", f"Title {n:05d}") for n in range(count)))
+
+
+def import_and_wait(qtbot, page: RecordsPage, *paths: Path):
+    with qtbot.waitSignal(page.importFinished, timeout=20000) as finished:
+        page.import_files(list(paths))
+    qtbot.waitUntil(lambda: not page.importing)
+    return finished.args[0]
+
+
+def select_rows(page: RecordsPage, *rows: int) -> None:
+    page.table.clearSelection()
+    for row in rows:
+        page.table.selectionModel().select(
+            page.model.index(row, 0),
+            page.table.selectionModel().SelectionFlag.Select
+            | page.table.selectionModel().SelectionFlag.Rows,
+        )
+    page.table.selectionModel().setCurrentIndex(
+        page.model.index(rows[-1], 0), page.table.selectionModel().SelectionFlag.NoUpdate
+    )
+
+
+def test_a_big_save_file_opens_at_once_and_loads_rows_lazily(qtbot, save_file, make_file):
+    import_files(save_file, [many(make_file, 3000)])
+    page = RecordsPage(save_file)
+    qtbot.addWidget(page)
+    page.show()
+    qtbot.waitExposed(page)
+    assert page.model.rowCount() == 3000
+    assert page.model.index(0, TITLE).data() == "Title 00000"
+    assert page.model.cached_rows <= 400  # the rows on screen, not the whole file
+    page.table.scrollToBottom()
+    assert page.model.index(2999, TITLE).data() == "Title 02999"
+    assert page.counts.text() == "3,000 records, 0 flagged"
+    page.shutdown()
+
+
+def test_import_in_the_background_shows_the_new_records(qtbot, page, test_data):
+    assert page.empty_hint.isVisible()
+    result = import_and_wait(qtbot, page, test_data / "pymarc-test.dat", test_data / "sample.mrk")
+    assert result.imported == 13
+    assert page.model.rowCount() == 13
+    assert not page.progress_box.isVisible()
+    assert not page.empty_hint.isVisible()
+    assert page.summary.text() == "Imported 13 records, 1 could not be read."
+    page.details_button.click()
+    problems = page.problems_dialog.findChild(type(page.detail.text)).toPlainText()
+    assert "sample.mrk: record 3" in problems and "line 23" in problems
+    assert "{copy} was kept as text" in problems
+
+
+def test_duplicates_ask_and_apply_to_all(qtbot, page, make_file):
+    source = make_file("dups.mrc", b"".join(bib_record(f"d{n}", f"Old {n}") for n in range(3)))
+    import_and_wait(qtbot, page, source)
+    newer = make_file("newer.mrc", b"".join(bib_record(f"d{n}", f"New {n}") for n in range(3)))
+    with qtbot.waitSignal(page.importFinished, timeout=20000) as finished:
+        page.import_files([newer])
+        qtbot.waitUntil(lambda: page.duplicate_dialog is not None)
+        dialog = page.duplicate_dialog
+        assert "Old 0" in dialog.findChild(type(page.counts)).text()
+        dialog.apply_to_all.setChecked(True)
+        qtbot.mouseClick(dialog.replace_button, Qt.MouseButton.LeftButton)
+    assert (finished.args[0].replaced, finished.args[0].imported) == (3, 3)
+    qtbot.waitUntil(lambda: not page.importing)
+    titles = {page.model.index(row, TITLE).data() for row in range(page.model.rowCount())}
+    assert titles == {"New 0", "New 1", "New 2"}
+
+
+def test_skipping_a_duplicate_with_escape(qtbot, page, make_file):
+    source = make_file("one.mrc", bib_record("x1", "Original"))
+    import_and_wait(qtbot, page, source)
+    with qtbot.waitSignal(page.importFinished, timeout=20000) as finished:
+        page.import_files([source])
+        qtbot.waitUntil(lambda: page.duplicate_dialog is not None)
+        qtbot.keyClick(page.duplicate_dialog, Qt.Key.Key_Escape)
+    assert finished.args[0].skipped == 1
+    qtbot.waitUntil(lambda: not page.importing)
+    assert page.model.rowCount() == 1
+
+
+def test_cancel_keeps_what_was_imported(qtbot, page, make_file):
+    source = many(make_file, 30000)
+    with qtbot.waitSignal(page.importFinished, timeout=30000) as finished:
+        page.import_files([source])
+        qtbot.waitUntil(lambda: page.progress_bar.value() > 0, timeout=10000)
+        qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
+    result = finished.args[0]
+    assert result.cancelled
+    qtbot.waitUntil(lambda: not page.importing)
+    assert 0 < page.model.rowCount() == result.imported < 30000
+    assert page.summary.text().startswith("Import cancelled.")
+
+
+def test_space_toggles_the_flags_of_the_selection(qtbot, page, test_data):
+    import_and_wait(qtbot, page, test_data / "pymarc-test.dat")
+    page.table.setFocus()
+    select_rows(page, 1, 2, 4)
+    qtbot.keyClick(page.table, Qt.Key.Key_Space)
+    assert page.save_file.flagged_ids() == [2, 3, 5]
+    assert page.model.index(1, FLAG).data(Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked
+    assert page.counts.text() == "10 records, 3 flagged"
+    qtbot.keyClick(page.table, Qt.Key.Key_Space)
+    assert page.save_file.flagged_ids() == []
+    select_rows(page, 0, 1)
+    page.save_file.flag([1])  # part flagged: Space flags all of them
+    qtbot.keyClick(page.table, Qt.Key.Key_Space)
+    assert page.save_file.flagged_ids() == [1, 2]
+
+
+def test_select_all_and_space_flags_everything_shown(qtbot, page, test_data):
+    import_and_wait(qtbot, page, test_data / "pymarc-test.dat", test_data / "sample.mrk")
+    page.search.setText("perl")
+    page.apply_filter()
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(page.table, Qt.Key.Key_Space)
+    flagged = page.save_file.flagged_ids()
+    assert len(flagged) == page.model.rowCount() == 10  # of 13: only what the search shows
+    assert page.table.selectionModel().isRowSelected(9)  # still selected after the refresh
+
+
+def test_flag_selected_unflag_all_and_the_check_box(qtbot, page, test_data):
+    import_and_wait(qtbot, page, test_data / "pymarc-test.dat")
+    select_rows(page, 3, 4)
+    qtbot.mouseClick(page.flag_button, Qt.MouseButton.LeftButton)
+    assert page.save_file.flagged_ids() == [4, 5]
+    assert page.model.setData(
+        page.model.index(0, FLAG), Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole
+    )
+    assert page.save_file.flagged_ids() == [1, 4, 5]
+    qtbot.mouseClick(page.unflag_all_button, Qt.MouseButton.LeftButton)
+    assert page.save_file.flagged_ids() == []
+
+
+def test_filters_and_sorting_are_done_by_the_save_file(qtbot, page, test_data):
+    import_and_wait(qtbot, page, test_data / "pymarc-test.dat", test_data / "sample.mrk")
+    qtbot.keyClicks(page.search, "PRICE OF")
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1)
+    assert page.model.index(0, TITLE).data().startswith("The price of tea")
+    page.search.clear()
+    qtbot.waitUntil(lambda: page.model.rowCount() == 13)
+    page.save_file.flag([2, 3])
+    page.flagged_only.setChecked(True)
+    assert page.model.rowCount() == 2
+    page.flagged_only.setChecked(False)
+    page.save_file.record_outcome(4, "rejected", "Alma", host_reply="Bad leader")
+    page.status_filter.setCurrentIndex(page.status_filter.findData("rejected"))
+    assert page.model.rowCount() == 1
+    assert page.model.index(0, STATUS).data() == "Rejected"
+    assert page.model.index(0, STATUS).data(Qt.ItemDataRole.ToolTipRole) == "Bad leader"
+    page.status_filter.setCurrentIndex(0)
+    header = page.table.horizontalHeader()
+    qtbot.mouseClick(
+        header.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=QPoint(header.sectionViewportPosition(TITLE) + 10, header.height() // 2),
+    )
+    titles = [page.model.index(row, TITLE).data() for row in range(page.model.rowCount())]
+    assert page.model.query.sort == "title"
+    assert titles[0].startswith("ActivePerl")
+    # "The price of tea" has four nonfiling characters ("The "), so it files under P
+    picked = [t.split(" :")[0] for t in titles if t.startswith(("The price", "Proc", "Perl for"))]
+    assert picked == [
+        "Perl for system administration",
+        "The price of tea",
+        "Proceedings of the Perl Conference 4.0",
+    ]
+
+
+def test_the_record_pane_shows_marc8_decoded_and_copies_it(qtbot, page, test_data):
+    import_and_wait(qtbot, page, test_data / "pymarc-marc8.dat")
+    page.table.selectRow(0)
+    text = page.detail.text.toPlainText()
+    assert text.startswith("LDR    ")
+    assert "\u2021a De la solitude à la communauté" in text
+    assert "MARC-8" in page.detail.heading.text()
+    qtbot.mouseClick(page.detail.copy_button, Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == text
+
+
+def test_statuses_refresh_when_the_core_changes_them(qtbot, page, test_data):
+    import_and_wait(qtbot, page, test_data / "pymarc-test.dat")
+    page.table.selectRow(5)
+    with page.save_file.reopen() as export_worker:  # another connection, as an export has
+        export_worker.record_outcome(6, "exported", "Koha", host_reply="Record added")
+    qtbot.waitUntil(lambda: page.model.index(5, STATUS).data() == "Exported", timeout=3000)
+    assert page.table.selectionModel().isRowSelected(5)
+    page.save_file.record_outcome(7, "not_sent", "Koha")  # this connection: refresh() slot
+    page.refresh()
+    assert page.model.index(6, STATUS).data() == "Not sent"
+
+
+def test_the_selection_follows_its_records_across_a_refresh(qtbot, page, test_data):
+    import_and_wait(qtbot, page, test_data / "pymarc-test.dat")
+    page.table.sortByColumn(TITLE, Qt.SortOrder.AscendingOrder)
+    select_rows(page, 0)
+    chosen = page.selected_ids()
+    import_and_wait(qtbot, page, test_data / "sample.mrk")  # new rows sort in front of it
+    assert page.selected_ids() == chosen
+    assert page.detail.record_id == chosen[0]
+
+
+def test_a_huge_partial_selection_is_dropped_not_widened(qtbot, page, test_data, monkeypatch):
+    import app.gui.records.page as page_module
+
+    import_and_wait(qtbot, page, test_data / "pymarc-test.dat")
+    monkeypatch.setattr(page_module, "MAX_REMEMBERED_SELECTION", 2)
+    select_rows(page, 1, 2, 3)
+    page.refresh()
+    assert not page.table.selectionModel().hasSelection()
+
+
+def test_drag_and_drop_imports(qtbot, page, test_data):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(test_data / "pymarc-batch.xml"))])
+    with warnings.catch_warnings():
+        # Qt 6.12 prefers a QPointF position; earlier releases take only a QPoint.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        enter = QDragEnterEvent(
+            QPoint(50, 50),
+            Qt.DropAction.CopyAction,
+            mime,
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
+        )
+    QApplication.sendEvent(page, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(
+        QPointF(50, 50),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    with qtbot.waitSignal(page.importFinished, timeout=20000):
+        QApplication.sendEvent(page, drop)
+    qtbot.waitUntil(lambda: page.model.rowCount() == 2)
+
+
+def test_delete_selected_after_asking(qtbot, page, test_data, monkeypatch):
+    import_and_wait(qtbot, page, test_data / "pymarc-test.dat")
+    asked = []
+
+    def answer(*args):
+        asked.append(args[2])
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", answer)
+    select_rows(page, 0, 1)
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_Delete)
+    assert asked and "these 2 records" in asked[0]
+    assert page.model.rowCount() == 8
+    assert page.save_file.missing([1, 2]) == [1, 2]
+
+
+def test_ctrl_f_goes_to_the_search_box(qtbot, page):
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert page.search.hasFocus()
+
+
+def test_the_page_opens_an_account_by_name(qtbot, account, test_data):
+    with SaveFile.for_account(account) as save_file:
+        import_files(save_file, [test_data / "pymarc-utf8.dat"])
+    page = RecordsPage(account)
+    qtbot.addWidget(page)
+    assert page.model.rowCount() == 1
+    page.shutdown()
+    with pytest.raises(Exception, match="closed"):
+        page.save_file.count()
+
+
+def test_closing_during_a_duplicate_question_stops_the_import_cleanly(qtbot, page, make_file):
+    source = make_file("again.mrc", bib_record("a1", "Again"))
+    import_and_wait(qtbot, page, source)
+    page.import_files([source])
+    qtbot.waitUntil(lambda: page.duplicate_dialog is not None)
+    page.shutdown()
+    assert not page.importing
+    assert page.save_file.count() == 1
+
+
+def test_the_context_menu_offers_the_actions(page):
+    texts = [action.text() for action in page.table.actions()]
+    assert texts[:2] == ["Fla&g selected", "Flag or unflag selected"]
+    assert "&Delete selected…" in texts and "C&opy as text" in texts
