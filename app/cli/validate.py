@@ -2,7 +2,8 @@
 
     exportdesk validate [--level structure|basic|full] [--type auto|bib|auth] [--json] FILE...
 
-Files may be ISO 2709 (binary MARC) or MARCXML; which is found from the content. Without
+Files may be ISO 2709 (binary MARC), MARCXML or MARC mnemonic text; which is found from the
+content. Without
 ``--json`` a short report per record with problems and a summary per file are printed; with
 ``--json`` one JSON object per record and line, and nothing else, goes to standard output.
 Exit status: 1 when a record has an error, 0 otherwise, 2 for bad usage or a file that cannot be
@@ -20,14 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.errors import UsageError
+from app.core.marc import ReadError, read_records
 from app.core.validation import ValidationMessage, ValidationResult, validate_record
 
 CLI_LEVELS = ("structure", "basic", "full")
-# Bytes some files put between records (line ends, NUL or space padding, Ctrl-Z): not part of
-# any record, so they are dropped rather than reported as a damaged leader.
-_FILLER = b"\r\n\x00\x1a \t"
-
-
 @dataclass(frozen=True, slots=True)
 class Unreadable:
     """A record (or the rest of a file) that could not even be separated from its neighbours."""
@@ -83,7 +80,7 @@ def _validate_files(paths: list[Path], args: argparse.Namespace) -> int:
     any_error = False
     for path in paths:
         checked = with_errors = with_warnings = 0
-        for number, item in enumerate(_read_records(path), 1):
+        for number, item in _read_records(path):
             result = _validate_item(item, args.level, args.record_type)
             checked += 1
             if result.has_errors:
@@ -155,48 +152,11 @@ def _print_text(path: Path, number: int, result: ValidationResult) -> None:
 # that their structure errors get reported.
 
 
-def _read_records(path: Path) -> Iterator[bytes | Unreadable]:
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        yield Unreadable(f"The file could not be read: {error.strerror or error}.")
-        return
-    start = data.lstrip(b"\xef\xbb\xbf" + _FILLER)[:1]
-    if start == b"<":
-        yield from _read_marcxml(path)
-        return
-    pieces = data.split(b"\x1d")
-    last = len(pieces) - 1
-    for index, piece in enumerate(pieces):
-        piece = piece.lstrip(_FILLER)
-        if piece:
-            # The last piece of a file cut short has no terminator: it is kept without one, and
-            # validation says the record is incomplete.
-            yield piece if index == last else piece + b"\x1d"
-
-
-def _read_marcxml(path: Path) -> Iterator[bytes | Unreadable]:
-    from pymarc.marcxml import XmlHandler, parse_xml
-
-    handler = XmlHandler(strict=False)
-    failure = None
-    try:
-        parse_xml(str(path), handler)
-    except Exception as error:  # pymarc and the SAX parser raise many kinds
-        failure = error
-    for record in handler.records:
-        try:
-            # MARCXML text is Unicode, so the ISO 2709 copy is UTF-8 (pymarc then sets
-            # leader/09 to a). pymarc also writes leader/10-11 and 20-23 itself.
-            record.force_utf8 = True
-            yield record.as_marc()
-        except Exception as error:
-            yield Unreadable(f"This MARCXML record could not be turned into MARC: {error}.")
-    if failure is not None:
-        if isinstance(failure, KeyError) and isinstance(failure.args[0], tuple):
-            detail = f"an element lacks its '{failure.args[0][-1]}' attribute"
+def _read_records(path: Path) -> Iterator[tuple[int, bytes | Unreadable]]:
+    """Each record of the file with its position, or why it could not be read."""
+    for item in read_records(path):
+        if isinstance(item, ReadError):
+            where = "the rest of the file" if item.record == 0 else "this record"
+            yield item.record, Unreadable(f"{where} could not be read: {item.reason}")
         else:
-            detail = str(failure)
-        yield Unreadable(
-            f"The rest of this MARCXML file could not be read (it is not valid MARCXML: {detail})."
-        )
+            yield item.number, item.raw

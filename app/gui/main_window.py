@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QSettings, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QStackedWidget, QWidget
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QStackedWidget, QWidget
 
 from app import APP_NAME, __version__
 from app.core.account_settings import AccountSettings
 from app.core.settings_files import take_notices
 from app.gui.options_page import ExportOptionsPage
+from app.gui.records import RecordsPage
+
+IMPORT_FILTER = (
+    "MARC records (*.mrc *.marc *.dat *.usmarc *.iso *.xml *.mrk *.txt);;All files (*)"
+)
 
 
 class MainWindow(QMainWindow):
@@ -20,7 +27,8 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.account = account
         self.pages = QStackedWidget()
-        self.records_page = QLabel("Your records will be listed here.")
+        self.records_page = RecordsPage(account.account)
+        self.records_page.countsChanged.connect(self._show_counts)
         self.options_page = ExportOptionsPage(account)
         self.options_page.goBack.connect(self.show_records)
         self.options_page.settingsApplied.connect(self._update_title)
@@ -32,16 +40,32 @@ class MainWindow(QMainWindow):
         self._update_title()
         self.resize(1000, 760)
         self._restore_geometry()
+        self.setAcceptDrops(True)
         for notice in take_notices():
             self.statusBar().showMessage(notice)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
+        self.import_action = self._action("&Import…", self.choose_import, "Ctrl+I")
+        file_menu.addAction(self.import_action)
+        file_menu.addSeparator()
         self.log_off_action = self._action("Log &Off", self.log_off, "Ctrl+Shift+L")
         file_menu.addAction(self.log_off_action)
         file_menu.addSeparator()
         file_menu.addAction(self._action("E&xit", self.close, QKeySequence.StandardKey.Quit))
+
+        edit = bar.addMenu("&Edit")
+        page = self.records_page
+        for action in (
+            page.toggle_flag_action,
+            page.flag_selected_action,
+            page.unflag_all_action,
+            page.delete_action,
+            page.find_action,
+            page.detail.copy_action,
+        ):
+            edit.addAction(action)
 
         general = bar.addMenu("&General")
         admin = general.addMenu("&Admin")
@@ -71,6 +95,26 @@ class MainWindow(QMainWindow):
 
     def show_records(self) -> None:
         self.pages.setCurrentWidget(self.records_page)
+        self.records_page.table.setFocus()
+
+    def _show_counts(self, shown: int, flagged: int) -> None:
+        self.statusBar().showMessage(f"{shown} records shown, {flagged} flagged for export")
+
+    def choose_import(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Import Records", "", IMPORT_FILTER)
+        if paths:
+            self.import_files([Path(p) for p in paths])
+
+    def import_files(self, paths: list[Path]) -> None:
+        self.show_records()
+        self.records_page.import_files(paths)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        self.records_page.dragEnterEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self.show_records()
+        self.records_page.dropEvent(event)
 
     def _leave_options(self) -> bool:
         """Before logging off or quitting: unsaved options are settled first (or kept)."""
@@ -82,6 +126,7 @@ class MainWindow(QMainWindow):
         if not self._leave_options():
             return
         self._save_geometry()
+        self.records_page.shutdown()
         self.account.end_session()
         self.loggedOff.emit()
 
@@ -90,6 +135,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self._save_geometry()
+        self.records_page.shutdown()
         self.account.end_session()
         event.accept()
 
