@@ -16,6 +16,7 @@ from tests.fixtures.keyrings import MemoryKeyring, use_keyring
 # Fixture modules of each area; add a line for a new one.
 pytest_plugins = [
     "tests.fixtures.system",
+    "tests.fixtures.network",
 ]
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"

@@ -204,9 +204,10 @@ def _read_field(data: bytes, pos: int, tag: str, max_bytes: int | None) -> tuple
         end = pos + 1
         while end < size and data[end] in _DIGITS:
             end += 1
-        if end >= size:
-            return f"waiting for the end of the {tag} field's length"
         length = int(data[pos + 1 : end])
+        if end >= size and (max_bytes is None or length <= max_bytes):
+            # More digits may follow; they can only make the length larger.
+            return f"waiting for the end of the {tag} field's length"
         value_start = end
     else:
         raise RequestError(f"the {tag} field has no length (byte 0x{length_byte:02X})")

@@ -186,13 +186,17 @@ class Receiver:
         self.idle_timeout = style.default_idle_timeout if idle_timeout is None else idle_timeout
         self.max_request_bytes = max_request_bytes
         self.tls = tls
+        if tls is not None:
+            # A client that half-closes under TLS (Notify off) sends no close_notify; OpenSSL 3
+            # would fail the connection before the reply could go back.
+            tls.options |= getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0)
         self.durable = durable  # fsync each record (off only for benchmarks on slow disks)
         self._log = log or _log.info
         self._requested_port = port
         self._fault = fault
         self._fault_base = 0  # connections accepted before the fault was set
 
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # wait_until conditions read properties that lock
         self._changed = threading.Condition(self._lock)
         self._stopping = threading.Event()
         self._socket: socket.socket | None = None
@@ -542,9 +546,9 @@ class Receiver:
         else:
             reply = f"Error: bad request: {reason}\n".encode()
         reply += END_MARKER
+        self._note(conn, Request(), ended_by, (), reply, accepted=False, note=reason)
         with contextlib.suppress(_Drop):
             self._send(conn, reply)
-        self._note(conn, Request(), ended_by, (), reply, accepted=False, note=reason)
 
     def _respond(self, conn: _Connection, request: Request, ended_by: str) -> bool:
         """Handle one whole request; False when the connection is to be closed."""

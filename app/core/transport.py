@@ -464,7 +464,9 @@ class ConnexionClient:
             sock.settimeout(settings.timeout)
             sock.sendall(request)
             if not settings.notify:
-                sock.shutdown(socket.SHUT_WR)
+                # The TCP half-close. SSLSocket.shutdown would also drop the TLS layer, so
+                # the reply could not be read: with TLS, shut the socket under it.
+                socket.socket.shutdown(sock, socket.SHUT_WR)
         except TimeoutError:
             return _Exchange(
                 problem=f"The host took more than {_seconds(settings.timeout)} to take the "
