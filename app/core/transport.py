@@ -10,10 +10,12 @@ from __future__ import annotations
 import contextlib
 import enum
 import errno
+import functools
 import ipaddress
 import logging
 import math
 import os
+import select
 import socket
 import ssl
 import threading
@@ -173,6 +175,7 @@ def default_resolver(host: str) -> list[str]:
     return addresses
 
 
+@functools.lru_cache(maxsize=64)
 def _is_ip_literal(host: str) -> bool:
     try:
         ipaddress.ip_address(host)
@@ -285,6 +288,14 @@ def _open(
 
 def _peer_has_closed(sock: socket.socket) -> bool:
     """Without blocking: has the host closed its end, or left bytes no request asked for?"""
+    pending = isinstance(sock, ssl.SSLSocket) and sock.pending() > 0
+    if not pending:
+        try:
+            readable, _, _ = select.select([sock], [], [], 0)
+        except (OSError, ValueError):  # a descriptor select can't watch: ask the socket itself
+            readable = [sock]
+        if not readable:
+            return False  # the usual case, in one system call
     timeout = sock.gettimeout()
     sock.setblocking(False)
     try:
@@ -331,6 +342,16 @@ class ConnexionClient:
         self.settings = settings
         self._resolver: Resolver = resolver or default_resolver
         self._tls = _tls_context(settings) if settings.use_tls else None
+        # The U, A and P fields of a connection's first request, and the end of every request.
+        fields = settings.fields()
+        self._logon = build_request(
+            b"",
+            user_id=fields.get("U"),
+            logon_id=fields.get("A"),
+            password=fields.get("P"),
+            end_marker=False,
+        )
+        self._end = END_MARKER if settings.notify else b""
         self._sock: socket.socket | None = None
         self._requests_on_socket = 0
         self._halted: str | None = None  # why the run stopped (not_sent)
@@ -450,14 +471,8 @@ class ConnexionClient:
         sock = self._sock
         assert sock is not None
         settings = self.settings
-        fields = settings.fields() if self._requests_on_socket == 0 else {}
-        request = build_request(
-            record,
-            user_id=fields.get("U"),
-            logon_id=fields.get("A"),
-            password=fields.get("P"),
-            end_marker=settings.notify,
-        )
+        first = self._requests_on_socket == 0
+        request = (self._logon if first else b"") + record + self._end
         self._requests_on_socket += 1
         deadline = time.monotonic() + settings.timeout
         try:
