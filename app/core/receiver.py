@@ -192,7 +192,9 @@ class Receiver:
             tls.options |= getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0)
         self.durable = durable  # fsync each record (off only for benchmarks on slow disks)
         self._log = log or _log.info
-        self._requested_port = port
+        if self.idle_timeout <= 0:
+            raise UsageError("The idle timeout must be more than 0 seconds.")
+        self._port = port
         self._fault = fault
         self._fault_base = 0  # connections accepted before the fault was set
 
@@ -220,9 +222,8 @@ class Receiver:
 
     @property
     def port(self) -> int:
-        if self._socket is None:
-            return self._requested_port
-        return int(self._socket.getsockname()[1])
+        """The port bound (the one the system chose, for port 0), or the one asked for."""
+        return self._port
 
     @property
     def fault(self) -> Fault | None:
@@ -234,7 +235,8 @@ class Receiver:
             return
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self._next_sequence = self._first_free_sequence()
-        self._socket = self._bound_socket(self._requested_port)
+        self._socket = self._bound_socket(self._port)
+        self._port = int(self._socket.getsockname()[1])
         self._apply_fault_to_socket()
 
     def start(self) -> Receiver:

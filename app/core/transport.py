@@ -474,9 +474,9 @@ class ConnexionClient:
         first = self._requests_on_socket == 0
         request = (self._logon if first else b"") + record + self._end
         self._requests_on_socket += 1
-        deadline = time.monotonic() + settings.timeout
         try:
-            sock.settimeout(settings.timeout)
+            if sock.gettimeout() != settings.timeout:  # a system call saved per record
+                sock.settimeout(settings.timeout)
             sock.sendall(request)
             if not settings.notify:
                 # The TCP half-close. SSLSocket.shutdown would also drop the TLS layer, so
@@ -496,19 +496,16 @@ class ConnexionClient:
             return _Exchange(
                 problem=f"The connection broke while sending the record ({_error_text(error)})"
             )
-        return self._read_reply(sock, deadline)
+        return self._read_reply(sock)
 
-    def _read_reply(self, sock: socket.socket, deadline: float) -> _Exchange:
+    def _read_reply(self, sock: socket.socket) -> _Exchange:
+        """Read to the NUL ending the reply, within Timeout of the request being sent (the
+        socket's timeout is already Timeout)."""
         timeout = self.settings.timeout
+        deadline = time.monotonic() + timeout
         received = bytearray()
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return self._cut_short(
-                    received, f"No complete reply within {_seconds(timeout)} after sending"
-                )
             try:
-                sock.settimeout(remaining)
                 chunk = sock.recv(4096)
             except TimeoutError:
                 return self._cut_short(
@@ -528,6 +525,8 @@ class ConnexionClient:
                 )
             end = chunk.find(END_MARKER)
             if end >= 0:
+                if not received and end == len(chunk) - 1:
+                    return _Exchange(chunk, complete=True)  # the usual case: one read
                 received += chunk[: end + 1]
                 # Bytes after the NUL were asked for by no request: don't reuse the socket.
                 return _Exchange(bytes(received), complete=end == len(chunk) - 1)
@@ -536,6 +535,12 @@ class ConnexionClient:
                 return _Exchange(
                     bytes(received), problem="The host's reply is too long to be a reply"
                 )
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return self._cut_short(
+                    received, f"No complete reply within {_seconds(timeout)} after sending"
+                )
+            sock.settimeout(remaining)
 
     @staticmethod
     def _cut_short(received: bytearray, problem: str, *, stale: bool = False) -> _Exchange:
