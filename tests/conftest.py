@@ -16,10 +16,23 @@ from tests.fixtures.keyrings import MemoryKeyring, use_keyring
 # Fixture modules of each area; add a line for a new one.
 pytest_plugins = [
     "tests.fixtures.system",
+    "tests.fixtures.dialogs",
+    "tests.fixtures.marc_records",
+    "tests.fixtures.marc_builders",
     "tests.fixtures.network",
 ]
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+ROOT = Path(__file__).resolve().parent.parent
+# ../shared beside the checkout, or wherever EXPORTDESK_SHARED says (CI clones elsewhere); a
+# git worktree under /work/wt/NAME finds it one level higher.
+SHARED = (
+    Path(os.environ["EXPORTDESK_SHARED"])
+    if os.environ.get("EXPORTDESK_SHARED")
+    else next(
+        (p / "shared" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared").is_dir()),
+        ROOT.parent / "shared",
+    )
+)
 CORPUS = SHARED / "marc-corpus"
 TEST_DATA = Path(__file__).resolve().parent / "data"
 
@@ -34,6 +47,7 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.setenv("XDG_DOCUMENTS_DIR", str(home / "Documents"))
     monkeypatch.setenv("EXPORTDESK_INSTITUTION_FILE", str(tmp_path / "institution.json"))
+    monkeypatch.delenv("EXPORTDESK_HOME", raising=False)
     return home
 
 
@@ -49,7 +63,10 @@ def memory_keyring() -> MemoryKeyring:
 def corpus() -> Path:
     """../shared/marc-corpus, or a skip saying why when this checkout has none beside it."""
     if not CORPUS.is_dir():
-        pytest.skip(f"the MARC corpus is not at {CORPUS} (../shared beside the checkout)")
+        pytest.skip(
+            f"the MARC corpus is not at {CORPUS} (../shared beside the checkout, "
+            "or set EXPORTDESK_SHARED)"
+        )
     return CORPUS
 
 

@@ -17,6 +17,7 @@ from app.core.errors import ExportDeskError
 COMMAND_MODULES = (
     "app.cli.accounts",
     "app.cli.options",
+    "app.cli.validate",
     "app.cli.network",
 )
 
@@ -40,13 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = import_module(name)
-        except ModuleNotFoundError as error:
-            if error.name != name:
-                raise
-            continue  # listed ahead of the branch that writes it; nothing else is skipped
-        module.register(subparsers)
+        import_module(name).register(subparsers)
     return parser
 
 

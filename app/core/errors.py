@@ -32,3 +32,5 @@ class SettingsFileError(ExportDeskError):
 
 class SecretStoreError(ExportDeskError):
     """The OS keyring refused or failed (locked, access denied...)."""
+
+    exit_status = 1

@@ -1,7 +1,8 @@
 """Where ExportDesk keeps its files, by platform conventions (platformdirs).
 
-On Linux ``XDG_CONFIG_HOME`` and ``XDG_DATA_HOME`` move the user folders; the institution
-file's location can be named with ``EXPORTDESK_INSTITUTION_FILE``.
+On Linux ``XDG_CONFIG_HOME`` and ``XDG_DATA_HOME`` move the user folders. ``EXPORTDESK_HOME``
+puts both in one folder on any platform (the demo and portable installs use it). The
+institution file's location can be named with ``EXPORTDESK_INSTITUTION_FILE``.
 """
 
 from __future__ import annotations
@@ -14,15 +15,22 @@ import platformdirs
 APP_DIR_NAME = "exportdesk"
 INSTITUTION_FILE_ENV = "EXPORTDESK_INSTITUTION_FILE"
 INSTITUTION_FILE_NAME = "institution.json"
+HOME_ENV = "EXPORTDESK_HOME"
 
 
 def config_dir() -> Path:
     """The user's settings folder: one file per account, and the list of known accounts."""
+    home = os.environ.get(HOME_ENV)
+    if home:
+        return Path(home) / "config"
     return Path(platformdirs.user_config_dir(APP_DIR_NAME, appauthor=False))
 
 
 def data_dir() -> Path:
     """The user's data folder: save files and export journals."""
+    home = os.environ.get(HOME_ENV)
+    if home:
+        return Path(home) / "data"
     return Path(platformdirs.user_data_dir(APP_DIR_NAME, appauthor=False))
 
 

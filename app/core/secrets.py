@@ -54,12 +54,25 @@ def keyring_available() -> bool:
     return bool(_usable_backends(keyring.get_keyring()))
 
 
+# Names users know for the backends keyring picks on each system.
+_FRIENDLY_NAMES = {
+    "keyring.backends.SecretService": "your desktop's keyring (Secret Service)",
+    "keyring.backends.kwallet": "KWallet",
+    "keyring.backends.Windows": "Windows Credential Manager",
+    "keyring.backends.macOS": "the macOS Keychain",
+}
+
+
 def keyring_description() -> str:
-    """A name a user recognises for where saved passwords go, e.g. 'SecretService Keyring'."""
+    """A name a user recognises for where saved passwords go, e.g. 'the macOS Keychain'."""
     backends = _usable_backends(keyring.get_keyring())
     if not backends:
         return "no keyring"
-    return ", ".join(str(getattr(b, "name", type(b).__name__)) for b in backends)
+    names = [
+        _FRIENDLY_NAMES.get(type(b).__module__, str(getattr(b, "name", type(b).__name__)))
+        for b in backends
+    ]
+    return ", ".join(dict.fromkeys(names))
 
 
 def _guarded(action: str, secret: str | None, call: Callable[[], T]) -> T:
@@ -131,6 +144,11 @@ class Vault:
     ) -> Stored:
         self._session[(connection_id, kind)] = value
         return Stored.SESSION
+
+    def drop_session_value(
+        self, connection_id: str, kind: SecretKind = SecretKind.PASSWORD
+    ) -> None:
+        self._session.pop((connection_id, kind), None)
 
     def forget(self, connection_id: str, kind: SecretKind = SecretKind.PASSWORD) -> None:
         """Remove the value from the session and the keyring (a missing entry is fine)."""

@@ -53,7 +53,11 @@ def report_damaged(path: Path, what: str, reason: str, set_aside: bool = True) -
             where = f"it was renamed to {aside.name}"
         except OSError:
             pass
-    message = f"The {what} file {path} is damaged: {reason}; {where}. Defaults apply instead."
+    add_notice(f"The {what} file {path} is damaged: {reason}; {where}. Defaults apply instead.")
+
+
+def add_notice(message: str) -> None:
+    """Keep a message about a settings file for the window or the command line to show."""
     log.warning(message)
     _notices.append(message)
 

@@ -1,0 +1,130 @@
+"""``exportdesk options show|set|reset``: an account's export settings, for administrators."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from app.cli.common import find_connection, open_account, save_checked
+from app.core.errors import ExportDeskError, OptionError
+from app.core.options import BY_KEY, OPTIONS, Scope, option
+from app.core.secrets import SecretKind
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "options",
+        help="show or change an account's export settings",
+        description="Show or change the export settings saved as an account's default.",
+    )
+    commands = parser.add_subparsers(title="actions", metavar="ACTION", required=True)
+
+    show = commands.add_parser("show", help="show every setting, and where its value comes from")
+    _account_and_connection(show)
+    show.add_argument("--json", action="store_true", help="print one JSON object")
+    show.set_defaults(func=show_options)
+
+    change = commands.add_parser(
+        "set",
+        help="check and save settings as the account's default",
+        description="Check and save KEY=VALUE settings as the account's default. TCP/IP "
+        "settings go to the named connection, or the active one. Nothing is saved when any "
+        "value is wrong. Passwords are set with 'exportdesk password set'.",
+    )
+    _account_and_connection(change)
+    change.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
+    change.set_defaults(func=set_options)
+
+    reset = commands.add_parser(
+        "reset",
+        help="drop the account's saved settings so institution and factory defaults apply",
+        description="Drop the account's saved values of the account settings and of one "
+        "connection (the active one unless named). Other connections and passwords are kept.",
+    )
+    _account_and_connection(reset)
+    reset.set_defaults(func=reset_options)
+
+
+def _account_and_connection(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--account", required=True, help="the authorization, e.g. 100-123-456")
+    parser.add_argument("--connection", metavar="NAME", help="a named connection (default: active)")
+
+
+def show_options(args: argparse.Namespace) -> int:
+    account = open_account(args.account)
+    settings = account.saved_default()
+    connection = find_connection(settings, args.connection)
+    values = settings.values_for(connection)
+    secret_logon_id = bool(values.get("logon_id_secret"))
+    password_stored = account.vault.saved(connection.id) is not None
+    if args.json:
+        options = {key: BY_KEY[key].to_json(value) for key, value in values.items()}
+        if secret_logon_id:
+            options["logon_id"] = None
+        print(
+            json.dumps(
+                {
+                    "account": account.account,
+                    "connection": connection.name,
+                    "options": options,
+                    "sources": {o.key: str(settings.source_of(o.key, connection)) for o in OPTIONS},
+                    "password_stored": password_stored,
+                },
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    active = " (active)" if connection.id == settings.active_id else ""
+    print(f"Account {account.account}, connection '{connection.name}'{active}")
+    for opt in OPTIONS:
+        shown = opt.to_text(values[opt.key])
+        if opt.key == "logon_id" and secret_logon_id:
+            stored = account.vault.saved(connection.id, SecretKind.LOGON_ID) is not None
+            shown = "(secret, in the keyring)" if stored else "(secret, not set)"
+        source = settings.source_of(opt.key, connection)
+        print(f"  {opt.key:<26} {shown or '(empty)':<40} {source}")
+    print(f"  {'password':<26} {'stored in the keyring' if password_stored else '(not set)'}")
+    return 0
+
+
+def set_options(args: argparse.Namespace) -> int:
+    account = open_account(args.account)
+    working = account.saved_default().copy()
+    connection = find_connection(working, args.connection)
+    problems: list[str] = []
+    for assignment in args.assignments:
+        key, sep, text = assignment.partition("=")
+        key = key.strip()
+        try:
+            if not sep:
+                raise OptionError(key, "write it as KEY=VALUE")
+            opt = option(key)
+            value = opt.parse(text)
+            working.set_value(key, value, connection if opt.scope is Scope.CONNECTION else None)
+        except OptionError as error:
+            accepted = f" (accepts {BY_KEY[key].accepted()})" if key in BY_KEY else ""
+            problems.append(f"{error.message}{accepted}")
+    if connection.values.get("logon_id_secret") and any(
+        a.partition("=")[0].strip() == "logon_id" for a in args.assignments
+    ):
+        problems.append(
+            "logon_id: this connection keeps its logon ID secret, so it is never taken from "
+            "the command line; use: exportdesk password set --logon-id"
+        )
+    if problems:
+        raise ExportDeskError("nothing was saved:\n  " + "\n  ".join(problems))
+    save_checked(account, working)
+    print(f"Saved as the default of account {account.account}.")
+    return 0
+
+
+def reset_options(args: argparse.Namespace) -> int:
+    account = open_account(args.account)
+    connection = find_connection(account.saved_default(), args.connection)
+    account.reset(connection.id)
+    print(
+        f"Account {account.account}: account settings and connection '{connection.name}' "
+        "reset to the institution and factory defaults."
+    )
+    return 0

@@ -1,0 +1,202 @@
+"""``exportdesk validate``: check MARC records in files at a validation level.
+
+    exportdesk validate [--level structure|basic|full] [--type auto|bib|auth] [--json] FILE...
+
+Files may be ISO 2709 (binary MARC) or MARCXML; which is found from the content. Without
+``--json`` a short report per record with problems and a summary per file are printed; with
+``--json`` one JSON object per record and line, and nothing else, goes to standard output.
+Exit status: 1 when a record has an error, 0 otherwise, 2 for bad usage or a file that cannot be
+read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.core.errors import UsageError
+from app.core.validation import ValidationMessage, ValidationResult, validate_record
+
+CLI_LEVELS = ("structure", "basic", "full")
+# Bytes some files put between records (line ends, NUL or space padding, Ctrl-Z): not part of
+# any record, so they are dropped rather than reported as a damaged leader.
+_FILLER = b"\r\n\x00\x1a \t"
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A record (or the rest of a file) that could not even be separated from its neighbours."""
+
+    reason: str
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "validate",
+        help="check MARC records in files against MARC 21",
+        description="Check the MARC records in each FILE (ISO 2709 or MARCXML) against the"
+        " MARC 21 bibliographic and authority formats, as an export would.",
+    )
+    parser.add_argument(
+        "--level",
+        choices=CLI_LEVELS,
+        default="full",
+        help="structure: leader, directory, encoding and required fields; basic: plus every"
+        " tag, indicator, subfield and fixed-field code; full (default): plus relationships"
+        " between them",
+    )
+    parser.add_argument(
+        "--type",
+        dest="record_type",
+        choices=("auto", "bib", "auth"),
+        default="auto",
+        help="record type: auto (default; leader/06 z is authority), bib or auth",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per record and line on standard output, nothing else",
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE", help="a file of MARC records")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    paths = [Path(name) for name in args.files]
+    for path in paths:
+        _check_readable(path)
+    try:
+        return _validate_files(paths, args)
+    except BrokenPipeError:
+        # The reader of our output went away (``| head``): stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+
+
+def _validate_files(paths: list[Path], args: argparse.Namespace) -> int:
+    any_error = False
+    for path in paths:
+        checked = with_errors = with_warnings = 0
+        for number, item in enumerate(_read_records(path), 1):
+            result = _validate_item(item, args.level, args.record_type)
+            checked += 1
+            if result.has_errors:
+                with_errors += 1
+                any_error = True
+            elif result.messages:
+                with_warnings += 1
+            if args.json:
+                _print_json(path, number, result)
+            else:
+                _print_text(path, number, result)
+        if not args.json:
+            print(
+                f"{path}: {checked} record{'s' if checked != 1 else ''} checked at level"
+                f" {args.level}: {with_errors} with errors, {with_warnings} with warnings only."
+            )
+    return 1 if any_error else 0
+
+
+def _check_readable(path: Path) -> None:
+    if not path.exists():
+        raise UsageError(f"The file {path} does not exist.")
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder; give the MARC files in it instead.")
+    if not os.access(path, os.R_OK):
+        raise UsageError(f"The file {path} cannot be read (permission denied).")
+
+
+def _validate_item(item: bytes | Unreadable, level: str, record_type: str) -> ValidationResult:
+    if isinstance(item, Unreadable):
+        kind = "auth" if record_type == "auth" else "bib"
+        message = ValidationMessage("LDR", None, None, "error", item.reason)
+        return ValidationResult(kind, None, [message])
+    return validate_record(item, level, record_type)
+
+
+def _print_json(path: Path, number: int, result: ValidationResult) -> None:
+    line = {
+        "file": str(path),
+        "record": number,
+        "control_number": result.control_number,
+        "type": result.record_type,
+        "errors": [message.to_json() for message in result.messages],
+    }
+    sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+def _print_text(path: Path, number: int, result: ValidationResult) -> None:
+    if not result.messages:
+        return
+    errors, warnings = len(result.errors), len(result.warnings)
+    counts = ", ".join(
+        text
+        for count, text in (
+            (errors, f"{errors} error{'s' if errors != 1 else ''}"),
+            (warnings, f"{warnings} warning{'s' if warnings != 1 else ''}"),
+        )
+        if count
+    )
+    control = f"001 {result.control_number}, " if result.control_number else ""
+    print(f"{path}: record {number} ({control}{result.record_type}): {counts}")
+    for message in result.messages:
+        print(f"  {message.severity:<8} {message.tag:<4} {message.message}")
+
+
+# --- reading files ------------------------------------------------------------------------------
+# The one place this command reads records. It will give way to the shared streaming reader
+# (app/core/marc) when that lands; until then it keeps damaged ISO 2709 records as raw bytes so
+# that their structure errors get reported.
+
+
+def _read_records(path: Path) -> Iterator[bytes | Unreadable]:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        yield Unreadable(f"The file could not be read: {error.strerror or error}.")
+        return
+    start = data.lstrip(b"\xef\xbb\xbf" + _FILLER)[:1]
+    if start == b"<":
+        yield from _read_marcxml(path)
+        return
+    pieces = data.split(b"\x1d")
+    last = len(pieces) - 1
+    for index, piece in enumerate(pieces):
+        piece = piece.lstrip(_FILLER)
+        if piece:
+            # The last piece of a file cut short has no terminator: it is kept without one, and
+            # validation says the record is incomplete.
+            yield piece if index == last else piece + b"\x1d"
+
+
+def _read_marcxml(path: Path) -> Iterator[bytes | Unreadable]:
+    from pymarc.marcxml import XmlHandler, parse_xml
+
+    handler = XmlHandler(strict=False)
+    failure = None
+    try:
+        parse_xml(str(path), handler)
+    except Exception as error:  # pymarc and the SAX parser raise many kinds
+        failure = error
+    for record in handler.records:
+        try:
+            # MARCXML text is Unicode, so the ISO 2709 copy is UTF-8 (pymarc then sets
+            # leader/09 to a). pymarc also writes leader/10-11 and 20-23 itself.
+            record.force_utf8 = True
+            yield record.as_marc()
+        except Exception as error:
+            yield Unreadable(f"This MARCXML record could not be turned into MARC: {error}.")
+    if failure is not None:
+        if isinstance(failure, KeyError) and isinstance(failure.args[0], tuple):
+            detail = f"an element lacks its '{failure.args[0][-1]}' attribute"
+        else:
+            detail = str(failure)
+        yield Unreadable(
+            f"The rest of this MARCXML file could not be read (it is not valid MARCXML: {detail})."
+        )

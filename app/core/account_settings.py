@@ -1,0 +1,181 @@
+"""One account's export settings in use: its layers, its secrets, and the save buttons' meaning.
+
+The window holds one ``AccountSettings`` per logged-on account (with a session layer); the
+command line makes one per command (the session layer stays empty).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from app.core.options import Problem, check_settings
+from app.core.secrets import SecretKind, Stored, Vault
+from app.core.settings import (
+    DEFAULT_CONNECTION_ID,
+    ConnectionPatch,
+    ExportSettings,
+    Layer,
+    Source,
+    institution_layer,
+    load_account_layer,
+    patch_between,
+    resolve,
+    save_account_layer,
+)
+
+# Passwords typed on the screen and not yet saved: connection id -> new value, or None to
+# forget the stored one.
+PendingPasswords = Mapping[str, str | None]
+
+
+@dataclass
+class SaveOutcome:
+    """Where each password (or secret logon ID) saved went, for the screen to say."""
+
+    stored: dict[tuple[str, SecretKind], Stored] = field(default_factory=dict)
+
+    @property
+    def kept_in_memory_for_lack_of_keyring(self) -> bool:
+        return Stored.SESSION_NO_KEYRING in self.stored.values()
+
+
+class AccountSettings:
+    def __init__(self, account: str, vault: Vault | None = None) -> None:
+        self.account = account
+        self.vault = vault or Vault(account)
+        self.institution = institution_layer()
+        self.saved = load_account_layer(account)
+        self.session = Layer(Source.SESSION)
+
+    # What applies.
+
+    def effective(self) -> ExportSettings:
+        """All layers: what an export uses now."""
+        return self._resolve(self.institution, self.saved, self.session)
+
+    def saved_default(self) -> ExportSettings:
+        """Without the session: what the next session starts with."""
+        return self._resolve(self.institution, self.saved)
+
+    def _resolve(self, *layers: Layer) -> ExportSettings:
+        settings = resolve(layers)
+        for connection in settings.connections:
+            if connection.values.get("logon_id_secret"):
+                connection.values["logon_id"] = (
+                    self.vault.get(connection.id, SecretKind.LOGON_ID) or ""
+                )
+        return settings
+
+    def taken_connection_ids(self) -> set[str]:
+        """Ids no new connection may take: a keyring entry may still be named by one."""
+        ids: set[str] = {DEFAULT_CONNECTION_ID}
+        for layer in (self.institution, self.saved, self.session):
+            ids |= layer.known_ids()
+        return ids
+
+    def password(self, connection_id: str) -> str | None:
+        return self.vault.get(connection_id)
+
+    def password_location(self, connection_id: str) -> Stored | None:
+        """Where this connection's password is kept now, or None when there is none."""
+        if self.vault.in_session(connection_id):
+            return Stored.SESSION
+        return Stored.KEYRING if self.vault.saved(connection_id) is not None else None
+
+    def check(
+        self, working: ExportSettings, passwords: PendingPasswords | None = None
+    ) -> tuple[list[Problem], list[Problem]]:
+        return check_settings(
+            working.options,
+            {c.id: c.values for c in working.connections},
+            working.active_id,
+            passwords,
+        )
+
+    # The buttons.
+
+    def save_for_session(
+        self, working: ExportSettings, passwords: PendingPasswords | None = None
+    ) -> SaveOutcome:
+        """Save for Session: applies until log off; the saved default is untouched."""
+        outcome = SaveOutcome()
+        layer = patch_between(working, self.saved_default(), Source.SESSION)
+        kept = {c.id for c in working.connections}
+        for removed in {c.id for c in self.effective().connections} - kept:
+            self.vault.drop_session_value(removed)
+            self.vault.drop_session_value(removed, SecretKind.LOGON_ID)
+        for connection in working.connections:
+            if connection.values.get("logon_id_secret"):
+                self._hold_secret_logon_id(layer, connection.id, connection.values["logon_id"])
+                stored = self.vault.save_session(
+                    connection.id, connection.values["logon_id"], SecretKind.LOGON_ID
+                )
+                outcome.stored[(connection.id, SecretKind.LOGON_ID)] = stored
+        for connection_id, password in (passwords or {}).items():
+            if password is None:
+                self.vault.drop_session_value(connection_id)
+            else:
+                stored = self.vault.save_session(connection_id, password)
+                outcome.stored[(connection_id, SecretKind.PASSWORD)] = stored
+        self.session = layer
+        return outcome
+
+    def save_default(
+        self, working: ExportSettings, passwords: PendingPasswords | None = None
+    ) -> SaveOutcome:
+        """Save My Default: applies now and in later sessions; passwords go to the keyring."""
+        outcome = SaveOutcome()
+        before_ids = {c.id for c in self.saved_default().connections}
+        layer = patch_between(working, self._resolve(self.institution), Source.ACCOUNT)
+        # Secrets first: if the keyring refuses, nothing has been written yet.
+        for connection in working.connections:
+            secret = connection.values.get("logon_id_secret")
+            if secret:
+                self._hold_secret_logon_id(layer, connection.id, connection.values["logon_id"])
+                outcome.stored[(connection.id, SecretKind.LOGON_ID)] = self.vault.save_default(
+                    connection.id, connection.values["logon_id"], SecretKind.LOGON_ID
+                )
+            elif self.vault.saved(connection.id, SecretKind.LOGON_ID) is not None:
+                self.vault.forget(connection.id, SecretKind.LOGON_ID)
+        for connection_id, password in (passwords or {}).items():
+            if password is None:
+                self.vault.forget(connection_id)
+            else:
+                stored = self.vault.save_default(connection_id, password)
+                outcome.stored[(connection_id, SecretKind.PASSWORD)] = stored
+        save_account_layer(self.account, layer)
+        self.saved = layer
+        # Connections removed from the account take their secrets with them.
+        kept = {c.id for c in working.connections}
+        for connection_id in before_ids - kept:
+            self.vault.forget(connection_id)
+            self.vault.forget(connection_id, SecretKind.LOGON_ID)
+        self.session = patch_between(working, self.saved_default(), Source.SESSION)
+        return outcome
+
+    def reset(self, connection_id: str | None = None) -> None:
+        """Reset: drop the session's and the account's values of the account settings and of
+        one connection (the active one by default). Other connections and passwords stay."""
+        target = connection_id or self.effective().active_id
+        for layer in (self.saved, self.session):
+            layer.options.clear()
+            patch = layer.connections.get(target)
+            if patch is not None:
+                if patch.name is None:
+                    del layer.connections[target]
+                else:
+                    layer.connections[target] = ConnectionPatch(patch.name, {})
+        save_account_layer(self.account, self.saved)
+
+    def end_session(self) -> None:
+        """Log off or quit: the session layer and session secrets are dropped."""
+        self.session = Layer(Source.SESSION)
+        self.vault.end_session()
+
+    @staticmethod
+    def _hold_secret_logon_id(layer: Layer, connection_id: str, logon_id: str) -> None:
+        # A secret logon ID never goes into a layer (files); the vault holds it.
+        patch = layer.connections.get(connection_id)
+        if patch is not None:
+            patch.values.pop("logon_id", None)

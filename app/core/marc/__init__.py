@@ -1,0 +1,1 @@
+"""MARC 21 records: reading, checking, changing and encoding them (no Qt)."""

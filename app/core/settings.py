@@ -1,0 +1,355 @@
+"""Layered export settings: factory < institution < the account's saved default < the session.
+
+Each layer above the factory is a *patch*: the account settings it changes, and per named
+connection the connection settings it changes (plus connections it adds, renames or removes,
+and the active one). Resolving the layers gives an ``ExportSettings`` snapshot with the layer
+each value came from; the Export Options screen edits a copy of that snapshot (the working
+copy), and saving turns the copy back into a patch over the layers below the one written.
+"""
+
+from __future__ import annotations
+
+import copy
+import enum
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.core import paths
+from app.core.atomicfile import write_atomic
+from app.core.errors import OptionError, UsageError
+from app.core.options import ACCOUNT_KEYS, BY_KEY, CONNECTION_KEYS, Scope, factory_values
+from app.core.settings_files import add_notice, load_json_file
+
+FORMAT_VERSION = 1
+DEFAULT_CONNECTION_ID = "default"
+DEFAULT_CONNECTION_NAME = "Default"
+
+
+class Source(enum.StrEnum):
+    FACTORY = "factory"
+    INSTITUTION = "institution"
+    ACCOUNT = "account"
+    SESSION = "session"
+
+
+@dataclass
+class ConnectionPatch:
+    name: str | None = None  # None: the name below stays
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Layer:
+    """What one layer changes. Empty means it changes nothing."""
+
+    source: Source
+    options: dict[str, Any] = field(default_factory=dict)
+    connections: dict[str, ConnectionPatch] = field(default_factory=dict)  # by id, in order
+    removed: list[str] = field(default_factory=list)
+    active: str | None = None
+
+    def is_empty(self) -> bool:
+        return not (self.options or self.connections or self.removed or self.active)
+
+    def known_ids(self) -> set[str]:
+        return set(self.connections) | set(self.removed)
+
+
+@dataclass
+class Connection:
+    """A named connection as resolved (or as edited on the screen)."""
+
+    id: str
+    name: str
+    values: dict[str, Any]
+    sources: dict[str, Source] = field(default_factory=dict)
+
+
+@dataclass
+class ExportSettings:
+    """Every setting's value, the layer it came from, and the connections."""
+
+    options: dict[str, Any]
+    sources: dict[str, Source]
+    connections: list[Connection]
+    active_id: str
+    # Values a connection added on top of these layers starts with.
+    connection_defaults: dict[str, Any] = field(default_factory=dict)
+
+    def copy(self) -> ExportSettings:
+        return copy.deepcopy(self)
+
+    def connection(self, connection_id: str) -> Connection | None:
+        return next((c for c in self.connections if c.id == connection_id), None)
+
+    def connection_named(self, name: str) -> Connection | None:
+        wanted = name.strip().casefold()
+        return next((c for c in self.connections if c.name.casefold() == wanted), None)
+
+    @property
+    def active(self) -> Connection:
+        found = self.connection(self.active_id)
+        assert found is not None, "the active connection always exists"
+        return found
+
+    def values_for(self, connection: Connection | None = None) -> dict[str, Any]:
+        """Account settings together with one connection's (the active one by default)."""
+        return {**self.options, **(connection or self.active).values}
+
+    def set_value(self, key: str, value: Any, connection: Connection | None = None) -> None:
+        """Change one value of this (working) copy.
+
+        A default that follows other values (the file name follows the format) keeps
+        following them while it is still the default.
+        """
+        if BY_KEY[key].scope is Scope.CONNECTION:
+            (connection or self.active).values[key] = value
+            return
+        before = dict(self.options)
+        self.options[key] = value
+        for other in ACCOUNT_KEYS:
+            dependent = BY_KEY[other]
+            follows = callable(dependent.default) and other != key
+            if follows and before[other] == dependent.default_for(before):
+                self.options[other] = dependent.default_for(self.options)
+
+    def source_of(self, key: str, connection: Connection | None = None) -> Source:
+        if BY_KEY[key].scope is Scope.ACCOUNT:
+            return self.sources[key]
+        return (connection or self.active).sources[key]
+
+    # Edits of connections on the working copy; saving decides which layer keeps them.
+
+    def add_connection(self, name: str, taken_ids: Iterable[str] = ()) -> Connection:
+        name = self._free_name(name)
+        ident = new_connection_id(name, {c.id for c in self.connections} | set(taken_ids))
+        values = dict(self.connection_defaults)
+        created = Connection(ident, name, values, dict.fromkeys(values, Source.FACTORY))
+        self.connections.append(created)
+        return created
+
+    def duplicate_connection(self, connection_id: str, taken_ids: Iterable[str] = ()) -> Connection:
+        original = self.connection(connection_id)
+        if original is None:
+            raise UsageError(f"no connection with id {connection_id}")
+        created = self.add_connection(f"{original.name} (copy)", taken_ids)
+        created.values = dict(original.values)
+        return created
+
+    def rename_connection(self, connection_id: str, name: str) -> None:
+        target = self.connection(connection_id)
+        if target is None:
+            raise UsageError(f"no connection with id {connection_id}")
+        name = name.strip()
+        if not name:
+            raise OptionError("connection", "a connection needs a name")
+        other = self.connection_named(name)
+        if other is not None and other.id != connection_id:
+            raise OptionError("connection", f"there is already a connection named '{name}'")
+        target.name = name
+
+    def remove_connection(self, connection_id: str) -> None:
+        if len(self.connections) == 1:
+            raise OptionError("connection", "an account keeps at least one connection")
+        self.connections = [c for c in self.connections if c.id != connection_id]
+        if self.active_id == connection_id:
+            self.active_id = self.connections[0].id
+
+    def _free_name(self, name: str) -> str:
+        name = name.strip() or "Connection"
+        candidate, number = name, 2
+        while self.connection_named(candidate) is not None:
+            candidate, number = f"{name} {number}", number + 1
+        return candidate
+
+
+def new_connection_id(name: str, taken: set[str]) -> str:
+    """A stable id for a connection (keyring entries are named by it, so renames keep it)."""
+    base = re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-") or "connection"
+    candidate, number = base, 2
+    while candidate in taken:
+        candidate, number = f"{base}-{number}", number + 1
+    return candidate
+
+
+def resolve(layers: Iterable[Layer]) -> ExportSettings:
+    """Stack the layers (lowest first) on the factory defaults."""
+    layers = [layer for layer in layers if layer is not None]
+    options: dict[str, Any] = {}
+    sources: dict[str, Source] = {}
+    for key in ACCOUNT_KEYS:
+        for layer in reversed(layers):
+            if key in layer.options:
+                options[key], sources[key] = layer.options[key], layer.source
+                break
+    for key, value in factory_values(Scope.ACCOUNT, options).items():
+        if key not in options:
+            options[key], sources[key] = value, Source.FACTORY
+
+    # A connection's value not set for it comes from connection settings an institution
+    # gives for every connection, else the factory.
+    defaults: dict[str, Any] = factory_values(Scope.CONNECTION)
+    default_sources = dict.fromkeys(defaults, Source.FACTORY)
+    for layer in layers:
+        for key in CONNECTION_KEYS:
+            if key in layer.options:
+                defaults[key], default_sources[key] = layer.options[key], layer.source
+
+    # An account starts with the institution's connections, or else one empty connection.
+    order: list[str] = []
+    names: dict[str, str] = {}
+    if not any(layer.source is Source.INSTITUTION and layer.connections for layer in layers):
+        order, names = [DEFAULT_CONNECTION_ID], {DEFAULT_CONNECTION_ID: DEFAULT_CONNECTION_NAME}
+    for layer in layers:
+        for ident, patch in layer.connections.items():
+            if ident not in names:
+                order.append(ident)
+                names[ident] = patch.name or ident
+            elif patch.name:
+                names[ident] = patch.name
+        for ident in layer.removed:
+            if ident in names:
+                order.remove(ident)
+                del names[ident]
+    if not order:  # every connection removed: a damaged file; never leave none
+        order, names = [DEFAULT_CONNECTION_ID], {DEFAULT_CONNECTION_ID: DEFAULT_CONNECTION_NAME}
+
+    connections = []
+    for ident in order:
+        values, value_sources = dict(defaults), dict(default_sources)
+        for layer in layers:
+            found = layer.connections.get(ident)
+            for key, value in (found.values if found else {}).items():
+                values[key], value_sources[key] = value, layer.source
+        connections.append(Connection(ident, names[ident], values, value_sources))
+
+    active = order[0]
+    for layer in layers:
+        if layer.active in names:
+            active = layer.active
+    return ExportSettings(options, sources, connections, active, dict(defaults))
+
+
+def patch_between(working: ExportSettings, below: ExportSettings, source: Source) -> Layer:
+    """The layer that, put on top of ``below``, gives ``working``."""
+    layer = Layer(source)
+    for key in ACCOUNT_KEYS:
+        base = below.options[key]
+        if below.sources[key] is Source.FACTORY:
+            # Some defaults follow other values (the file name follows the format).
+            base = BY_KEY[key].default_for(working.options)
+        if working.options[key] != base:
+            layer.options[key] = working.options[key]
+    for connection in working.connections:
+        previous = below.connection(connection.id)
+        base_values = previous.values if previous else below.connection_defaults
+        changed = {k: v for k, v in connection.values.items() if base_values.get(k) != v}
+        renamed = previous is None or previous.name != connection.name
+        if changed or renamed:
+            layer.connections[connection.id] = ConnectionPatch(
+                connection.name if renamed else None, changed
+            )
+    working_ids = {c.id for c in working.connections}
+    layer.removed = [c.id for c in below.connections if c.id not in working_ids]
+    if working.active_id != below.active_id:
+        layer.active = working.active_id
+    return layer
+
+
+# Reading and writing layers as JSON files.
+
+
+def layer_from_json(data: Mapping[str, Any], source: Source, where: Path) -> Layer:
+    """A layer from a settings file; bad entries are dropped with a notice, never fatal."""
+    layer = Layer(source)
+    version = data.get("format_version")
+    if isinstance(version, int) and version > FORMAT_VERSION:
+        add_notice(
+            f"{where} was written by a newer ExportDesk (format {version}); only what this "
+            "version understands is used."
+        )
+    options = data.get("options", {})
+    if isinstance(options, Mapping):
+        allowed = ACCOUNT_KEYS + CONNECTION_KEYS if source is Source.INSTITUTION else ACCOUNT_KEYS
+        layer.options = _checked_values(options, allowed, where)
+    for entry in data.get("connections", []) or []:
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("name", ""), str):
+            continue
+        name = str(entry.get("name") or "").strip() or None
+        ident = entry.get("id") or (new_connection_id(name, set()) if name else None)
+        if not isinstance(ident, str) or ident in layer.connections:
+            continue
+        values = entry.get("options", {})
+        checked = (
+            _checked_values(values, CONNECTION_KEYS, where) if isinstance(values, Mapping) else {}
+        )
+        layer.connections[ident] = ConnectionPatch(name, checked)
+    removed = data.get("removed_connections", [])
+    layer.removed = [r for r in removed if isinstance(r, str)] if isinstance(removed, list) else []
+    active = data.get("active_connection")
+    if isinstance(active, str):
+        by_name = {p.name: i for i, p in layer.connections.items() if p.name}
+        layer.active = by_name.get(active, active)
+    return layer
+
+
+def _checked_values(
+    raw: Mapping[str, Any], allowed: tuple[str, ...], where: Path
+) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in allowed:
+            if "password" in key.lower():
+                why = "passwords are never read from files (ExportDesk keeps them in the keyring)"
+            else:
+                why = f"'{key}' is not a setting that belongs there"
+            add_notice(f"In {where}: {why}; it is ignored.")
+            continue
+        try:
+            values[key] = BY_KEY[key].coerce(value)
+        except OptionError as error:
+            add_notice(f"In {where}: {error.message}; that value is ignored.")
+    return values
+
+
+def layer_to_json(layer: Layer, account: str) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "account": account,
+        "options": {k: BY_KEY[k].to_json(v) for k, v in layer.options.items()},
+        "connections": [
+            {
+                "id": ident,
+                **({"name": patch.name} if patch.name else {}),
+                "options": {k: BY_KEY[k].to_json(v) for k, v in patch.values.items()},
+            }
+            for ident, patch in layer.connections.items()
+        ],
+        "removed_connections": layer.removed,
+        "active_connection": layer.active,
+    }
+
+
+def institution_layer() -> Layer:
+    """The institution defaults an administrator provides (read-only here)."""
+    where = paths.institution_file()
+    data = load_json_file(where, "institution defaults", set_aside=False)
+    return layer_from_json(data or {}, Source.INSTITUTION, where)
+
+
+def account_file(account: str) -> Path:
+    return paths.config_dir() / "accounts" / f"{paths.account_slug(account)}.json"
+
+
+def load_account_layer(account: str) -> Layer:
+    where = account_file(account)
+    data = load_json_file(where, f"settings of account {account}")
+    return layer_from_json(data or {}, Source.ACCOUNT, where)
+
+
+def save_account_layer(account: str, layer: Layer) -> None:
+    write_atomic(account_file(account), json.dumps(layer_to_json(layer, account), indent=2) + "\n")

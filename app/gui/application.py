@@ -1,0 +1,74 @@
+"""Starting the window: the Qt application, then log on, the main window, log off, log on..."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from app import APP_NAME, __version__
+from app.core.account_settings import AccountSettings
+from app.core.accounts import AccountRegistry
+from app.core.resources import resource_path
+from app.gui.logon import LogonDialog
+from app.gui.main_window import MainWindow
+
+
+class Controller(QObject):
+    """Log on, open the main window, and come back to log on when the user logs off."""
+
+    def __init__(self, app: QApplication) -> None:
+        super().__init__()
+        self.app = app
+        self.window: MainWindow | None = None
+        self.logon: LogonDialog | None = None
+
+    def show_logon(self) -> None:
+        self.logon = LogonDialog(AccountRegistry.load())
+        self.logon.accepted.connect(self._logged_on)
+        self.logon.rejected.connect(self.app.quit)
+        self.logon.show()
+
+    def _logged_on(self) -> None:
+        assert self.logon is not None and self.logon.account is not None
+        account = self.logon.account
+        registry = AccountRegistry.load()
+        registry.add(account)
+        registry.last = account
+        registry.save()
+        self.open_window(AccountSettings(account))
+
+    def open_window(self, account: AccountSettings) -> MainWindow:
+        self.window = MainWindow(account)
+        self.window.loggedOff.connect(self._logged_off)
+        self.window.destroyed.connect(lambda: None)
+        self.window.show()
+        return self.window
+
+    def _logged_off(self) -> None:
+        window, self.window = self.window, None
+        self.show_logon()
+        if window is not None:
+            window.hide()
+            window.deleteLater()
+
+
+def make_application(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
+    assert isinstance(app, QApplication)
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("exportdesk")
+    app.setWindowIcon(QIcon(str(resource_path("icons", "exportdesk.svg"))))
+    return app
+
+
+def run_window(args: argparse.Namespace) -> int:
+    app = make_application()
+    controller = Controller(app)
+    controller.show_logon()
+    return app.exec()

@@ -1,0 +1,110 @@
+"""The main window: the records, and General > Admin > Export Options."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QStackedWidget, QWidget
+
+from app import APP_NAME, __version__
+from app.core.account_settings import AccountSettings
+from app.core.settings_files import take_notices
+from app.gui.options_page import ExportOptionsPage
+
+
+class MainWindow(QMainWindow):
+    loggedOff = Signal()
+
+    def __init__(self, account: AccountSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.account = account
+        self.pages = QStackedWidget()
+        self.records_page = QLabel("Your records will be listed here.")
+        self.options_page = ExportOptionsPage(account)
+        self.options_page.goBack.connect(self.show_records)
+        self.options_page.settingsApplied.connect(self._update_title)
+        self.options_page.dirtyChanged.connect(self.setWindowModified)
+        self.pages.addWidget(self.records_page)
+        self.pages.addWidget(self.options_page)
+        self.setCentralWidget(self.pages)
+        self._build_menus()
+        self._update_title()
+        self.resize(1000, 760)
+        self._restore_geometry()
+        for notice in take_notices():
+            self.statusBar().showMessage(notice)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.log_off_action = self._action("Log &Off", self.log_off, "Ctrl+Shift+L")
+        file_menu.addAction(self.log_off_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self._action("E&xit", self.close, QKeySequence.StandardKey.Quit))
+
+        general = bar.addMenu("&General")
+        admin = general.addMenu("&Admin")
+        self.export_options_action = self._action(
+            "&Export Options…", self.show_export_options, "Ctrl+Shift+O"
+        )
+        admin.addAction(self.export_options_action)
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self._action("&About ExportDesk", self.show_about))
+
+    def _action(self, text: str, slot: object, shortcut: object = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))  # type: ignore[call-overload]
+        action.triggered.connect(slot)
+        return action
+
+    def _update_title(self) -> None:
+        connection = self.account.effective().active.name
+        self.setWindowTitle(f"{APP_NAME} — {self.account.account} — {connection}[*]")
+
+    def show_export_options(self) -> None:
+        self.options_page.load()
+        self.pages.setCurrentWidget(self.options_page)
+        self.options_page.editors["format"].focus()
+
+    def show_records(self) -> None:
+        self.pages.setCurrentWidget(self.records_page)
+
+    def _leave_options(self) -> bool:
+        """Before logging off or quitting: unsaved options are settled first (or kept)."""
+        if self.pages.currentWidget() is self.options_page and self.options_page.is_dirty():
+            return self.options_page.go_back()
+        return True
+
+    def log_off(self) -> None:
+        if not self._leave_options():
+            return
+        self._save_geometry()
+        self.account.end_session()
+        self.loggedOff.emit()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._leave_options():
+            event.ignore()
+            return
+        self._save_geometry()
+        self.account.end_session()
+        event.accept()
+
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self,
+            f"About {APP_NAME}",
+            f"<b>{APP_NAME} {__version__}</b><p>Export library records to your local system "
+            "over Connexion TCP/IP, or to a file.</p>",
+        )
+
+    def _save_geometry(self) -> None:
+        QSettings().setValue("mainWindow/geometry", self.saveGeometry())
+
+    def _restore_geometry(self) -> None:
+        geometry = QSettings().value("mainWindow/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)

@@ -1,0 +1,574 @@
+"""General > Admin > Export Options: the screen that edits a working copy of the settings.
+
+Save for Session and Save My Default commit the copy to a layer (see EXPORT-OPTIONS.md);
+Cancel reloads it; Reset clears the account's and session's values after asking; Go Back
+leaves, first asking what to do with unsaved changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QTabBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.account_settings import AccountSettings
+from app.core.errors import ExportDeskError, OptionError
+from app.core.options import (
+    OPTIONS,
+    PASSWORD_HELP,
+    PASSWORD_LABEL,
+    Kind,
+    Problem,
+    Scope,
+)
+from app.core.secrets import Stored, keyring_available, keyring_description
+from app.core.settings import ExportSettings
+from app.gui.option_editors import OptionEditor, TextLine, editor_for
+
+BUTTONS = (
+    ("session", "Save for &Session", "Apply these settings until you log off"),
+    ("default", "Save My &Default", "Apply these settings now and keep them for later sessions"),
+    ("reset", "&Reset", "Go back to the institution and factory defaults"),
+    ("cancel", "&Cancel", "Discard the changes not yet saved"),
+    ("back", "Go &Back", "Leave Export Options"),
+)
+ERROR_STYLE = "color: #b00020;"
+WARNING_STYLE = "color: #8a5a00;"
+CONNECTION_GROUPS_START = "TCP/IP Connection Options"
+
+
+class ExportOptionsPage(QWidget):
+    goBack = Signal()
+    settingsApplied = Signal()  # after a save or reset: the effective settings changed
+    dirtyChanged = Signal(bool)
+
+    def __init__(self, account: AccountSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("exportOptionsPage")
+        self.account = account
+        self.editors: dict[str, OptionEditor] = {}
+        self.messages: dict[str, QLabel] = {}
+        self.top_buttons: dict[str, QPushButton] = {}
+        self.bottom_buttons: dict[str, QPushButton] = {}
+        self.pending_passwords: dict[str, str | None] = {}
+        self._input_errors: dict[str, str] = {}
+        self._password_places: dict[str, Stored | None] = {}
+        self._dirty = False
+        self._build()
+        self.load()
+
+    # Building the screen from the declarations.
+
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        title = QLabel("<h2>Export Options</h2>")
+        self.unsaved_label = QLabel("Unsaved changes")
+        self.unsaved_label.setStyleSheet(WARNING_STYLE + "font-weight: bold;")
+        self.unsaved_label.setVisible(False)
+        heading = QHBoxLayout()
+        heading.addWidget(title)
+        heading.addStretch(1)
+        heading.addWidget(self.unsaved_label)
+        outer.addLayout(heading)
+        outer.addLayout(self._button_row(self.top_buttons, mnemonics=True))
+
+        self.notice = QLabel()
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet(WARNING_STYLE)
+        self.notice.setVisible(False)
+        outer.addWidget(self.notice)
+
+        body = QWidget()
+        body_layout = QVBoxLayout(body)
+        forms: dict[str, QFormLayout] = {}
+        for opt in OPTIONS:
+            if opt.group not in forms:
+                if opt.group == CONNECTION_GROUPS_START:
+                    body_layout.addWidget(self._connections_box())
+                box = QGroupBox(opt.group)
+                forms[opt.group] = QFormLayout(box)
+                body_layout.addWidget(box)
+            self._add_row(forms[opt.group], opt.key, editor_for(opt))
+            if opt.key == "logon_id_secret":
+                self._add_password_row(forms[opt.group])
+        body_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        outer.addWidget(scroll, 1)
+
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setAccessibleName("Export Options status")
+        outer.addWidget(self.status)
+        outer.addLayout(self._button_row(self.bottom_buttons, mnemonics=False))
+
+    def _button_row(self, into: dict[str, QPushButton], mnemonics: bool) -> QHBoxLayout:
+        row = QHBoxLayout()
+        actions = {
+            "session": self.save_for_session,
+            "default": self.save_my_default,
+            "reset": self.reset,
+            "cancel": self.cancel,
+            "back": self.go_back,
+        }
+        for name, text, tip in BUTTONS:
+            button = QPushButton(text if mnemonics else text.replace("&", ""))
+            button.setToolTip(tip)
+            button.setAccessibleName(text.replace("&", ""))
+            button.setAutoDefault(False)
+            button.clicked.connect(actions[name])
+            into[name] = button
+            row.addWidget(button)
+        row.addStretch(1)
+        return row
+
+    def _add_row(self, form: QFormLayout, key: str, editor: OptionEditor) -> None:
+        self.editors[key] = editor
+        message = QLabel()
+        message.setWordWrap(True)
+        message.setVisible(False)
+        message.setAccessibleName(f"{editor.option.label} message")
+        self.messages[key] = message
+        cell = QWidget()
+        cell_layout = QVBoxLayout(cell)
+        cell_layout.setContentsMargins(0, 0, 0, 0)
+        cell_layout.addWidget(editor.widget)
+        cell_layout.addWidget(message)
+        if editor.option.kind is Kind.BOOL:
+            form.addRow("", cell)
+        else:
+            label = QLabel(f"{editor.option.label}:")
+            label.setToolTip(editor.option.help)
+            label.setBuddy(editor.line if isinstance(editor, TextLine) else editor.widget)
+            form.addRow(label, cell)
+        editor.edited.connect(lambda key=key: self._edited(key))
+
+    def _add_password_row(self, form: QFormLayout) -> None:
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setToolTip(PASSWORD_HELP)
+        self.password.setAccessibleName(PASSWORD_LABEL)
+        self.password.textEdited.connect(self._password_edited)
+        self.forget_password = QPushButton("Forget")
+        self.forget_password.setToolTip("Remove the stored password when you save")
+        self.forget_password.setAccessibleName("Forget the password")
+        self.forget_password.clicked.connect(self._forget_password)
+        self.password_place = QLabel()
+        self.password_place.setWordWrap(True)
+        message = QLabel()
+        message.setWordWrap(True)
+        message.setVisible(False)
+        self.messages["password"] = message
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.password, 1)
+        row.addWidget(self.forget_password)
+        cell = QWidget()
+        cell_layout = QVBoxLayout(cell)
+        cell_layout.setContentsMargins(0, 0, 0, 0)
+        cell_layout.addLayout(row)
+        cell_layout.addWidget(self.password_place)
+        cell_layout.addWidget(message)
+        label = QLabel(f"{PASSWORD_LABEL}:")
+        label.setBuddy(self.password)
+        form.addRow(label, cell)
+
+    def _connections_box(self) -> QGroupBox:
+        box = QGroupBox("Connections")
+        box.setToolTip(
+            "Named sets of TCP/IP settings. Click one to make it the connection exports go "
+            "to; the settings below are the chosen connection's."
+        )
+        layout = QVBoxLayout(box)
+        self.connection_tabs = QTabBar()
+        self.connection_tabs.setExpanding(False)
+        self.connection_tabs.setAccessibleName("Connections")
+        self.connection_tabs.currentChanged.connect(self._tab_chosen)
+        self.connection_tabs.tabBarDoubleClicked.connect(lambda _: self.rename_connection())
+        layout.addWidget(self.connection_tabs)
+        buttons = QHBoxLayout()
+        self.connection_buttons: dict[str, QPushButton] = {}
+        for name, text, slot in (
+            ("add", "Add…", self.add_connection),
+            ("rename", "Rename…", self.rename_connection),
+            ("duplicate", "Duplicate", self.duplicate_connection),
+            ("delete", "Delete…", self.delete_connection),
+        ):
+            button = QPushButton(text)
+            button.setAccessibleName(f"{text.rstrip('…')} connection")
+            button.setAutoDefault(False)
+            button.clicked.connect(slot)
+            self.connection_buttons[name] = button
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        self.connection_hint = QLabel()
+        self.connection_hint.setWordWrap(True)
+        layout.addWidget(self.connection_hint)
+        return box
+
+    # The working copy.
+
+    def load(self) -> None:
+        """Show the settings in effect; unsaved edits are dropped (Cancel)."""
+        self.baseline = self.account.effective()
+        self.working = self.baseline.copy()
+        self.pending_passwords.clear()
+        self._input_errors.clear()
+        self._password_places.clear()
+        self.password.clear()
+        self._show_working()
+        self._refresh()
+
+    def _show_working(self, keep: str | None = None) -> None:
+        values = self.working.values_for()
+        for key, editor in self.editors.items():
+            if key != keep:
+                editor.show_value(values[key])
+            editor.widget.setToolTip(f"{editor.option.help}\n\n{self._source_text(key)}")
+        self._show_connections()
+
+    def _source_text(self, key: str) -> str:
+        source = self.baseline.source_of(key, self.baseline.connection(self.working.active_id))
+        if self.baseline.connection(self.working.active_id) is None:
+            return "Value set on this screen."
+        return {
+            "factory": "Value: the factory default.",
+            "institution": "Value: your institution's default.",
+            "account": "Value: your saved default.",
+            "session": "Value: saved for this session.",
+        }[str(source)]
+
+    def _show_connections(self) -> None:
+        tabs = self.connection_tabs
+        tabs.blockSignals(True)
+        while tabs.count():
+            tabs.removeTab(0)
+        for connection in self.working.connections:
+            index = tabs.addTab(connection.name)
+            tabs.setTabData(index, connection.id)
+            tabs.setTabToolTip(index, f"Export to '{connection.name}'")
+            if connection.id == self.working.active_id:
+                tabs.setCurrentIndex(index)
+        tabs.blockSignals(False)
+        self.connection_buttons["delete"].setEnabled(len(self.working.connections) > 1)
+        self.connection_hint.setText(
+            f"Exports go to <b>{self.working.active.name}</b>. "
+            "The TCP/IP settings below are this connection's."
+        )
+        self._show_password()
+
+    def _show_password(self) -> None:
+        active = self.working.active_id
+        pending = self.pending_passwords.get(active, "")
+        self.password.setText(pending or "")
+        place = self._password_place(active)
+        if active in self.pending_passwords and pending is None:
+            self.password.setPlaceholderText("(will be forgotten when you save)")
+        elif place is Stored.KEYRING:
+            self.password.setPlaceholderText("(saved in the keyring; type to change)")
+        elif place is Stored.SESSION:
+            self.password.setPlaceholderText("(held for this session; type to change)")
+        else:
+            self.password.setPlaceholderText("(not set)")
+        self.forget_password.setEnabled(place is not None or bool(pending))
+        if keyring_available():
+            where = f"Saved as your default, passwords go to: {keyring_description()}."
+            self.password_place.setStyleSheet("")
+        else:
+            where = (
+                "No keyring on this computer: a password is kept in memory only, until you "
+                "log off, even with Save My Default."
+            )
+            self.password_place.setStyleSheet(WARNING_STYLE)
+        self.password_place.setText(where)
+
+    def _password_place(self, connection_id: str) -> Stored | None:
+        if connection_id not in self._password_places:
+            try:
+                self._password_places[connection_id] = self.account.password_location(connection_id)
+            except ExportDeskError as error:
+                self._password_places[connection_id] = None
+                self.status.setText(error.message)
+        return self._password_places[connection_id]
+
+    # Edits.
+
+    def _edited(self, key: str) -> None:
+        editor = self.editors[key]
+        try:
+            value = editor.value()
+        except OptionError as error:
+            self._input_errors[key] = error.reason
+        else:
+            self._input_errors.pop(key, None)
+            connection = self.working.active if editor.option.scope is Scope.CONNECTION else None
+            self.working.set_value(key, value, connection)
+            self._show_working(keep=key)
+        self._refresh()
+
+    def _password_edited(self, text: str) -> None:
+        self.pending_passwords[self.working.active_id] = text
+        self._refresh()
+
+    def _forget_password(self) -> None:
+        self.pending_passwords[self.working.active_id] = None
+        self._show_password()
+        self._refresh()
+
+    def _tab_chosen(self, index: int) -> None:
+        if index < 0:
+            return
+        self.working.active_id = self.connection_tabs.tabData(index)
+        self._input_errors = {
+            k: v
+            for k, v in self._input_errors.items()
+            if self.editors[k].option.scope is Scope.ACCOUNT
+        }
+        self._show_working()
+        self._refresh()
+
+    def add_connection(self) -> None:
+        name, ok = QInputDialog.getText(self, "Add Connection", "Name of the new connection:")
+        if not ok or not name.strip():
+            return
+        created = self.working.add_connection(name, self.account.taken_connection_ids())
+        self.working.active_id = created.id
+        self._show_working()
+        self._refresh()
+
+    def rename_connection(self) -> None:
+        active = self.working.active
+        name, ok = QInputDialog.getText(
+            self, "Rename Connection", "New name:", QLineEdit.EchoMode.Normal, active.name
+        )
+        if not ok:
+            return
+        try:
+            self.working.rename_connection(active.id, name)
+        except ExportDeskError as error:
+            QMessageBox.warning(self, "Rename Connection", error.message)
+            return
+        self._show_connections()
+        self._refresh()
+
+    def duplicate_connection(self) -> None:
+        original = self.working.active
+        created = self.working.duplicate_connection(
+            original.id, self.account.taken_connection_ids()
+        )
+        try:
+            password = self.pending_passwords.get(original.id) or self.account.password(original.id)
+        except ExportDeskError as error:
+            password = None
+            self.status.setText(f"The password was not copied: {error.message}")
+        if password:
+            self.pending_passwords[created.id] = password
+        self.working.active_id = created.id
+        self._show_working()
+        self._refresh()
+
+    def delete_connection(self) -> None:
+        active = self.working.active
+        answer = QMessageBox.question(
+            self,
+            "Delete Connection",
+            f"Delete the connection '{active.name}'? Its stored password is removed when you "
+            "save these settings as your default.",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        self.working.remove_connection(active.id)
+        self.pending_passwords.pop(active.id, None)
+        self._show_working()
+        self._refresh()
+
+    # State shown: enabled controls, messages, unsaved changes.
+
+    def _problems(self) -> tuple[list[Problem], list[Problem]]:
+        errors, warnings = self.account.check(self.working, self.pending_passwords)
+        active = self.working.active_id
+        errors = [Problem(k, m, active) for k, m in self._input_errors.items()] + [
+            p for p in errors if p.key not in self._input_errors
+        ]
+        return errors, warnings
+
+    def _refresh(self) -> None:
+        values = self.working.values_for()
+        for editor in self.editors.values():
+            editor.widget.setEnabled(editor.option.applies_to(values))
+        logon_editor = self.editors["logon_id"]
+        if isinstance(logon_editor, TextLine):
+            logon_editor.set_masked(bool(values.get("logon_id_secret")))
+        password_applies = self.editors["logon_id"].option.applies_to(values)
+        self.password.setEnabled(password_applies)
+        self.forget_password.setEnabled(password_applies and self.forget_password.isEnabled())
+
+        errors, warnings = self._problems()
+        for label in self.messages.values():
+            label.clear()
+            label.setVisible(False)
+        elsewhere: list[str] = []
+        for problem, style in [(p, ERROR_STYLE) for p in errors] + [
+            (p, WARNING_STYLE) for p in warnings
+        ]:
+            shown_here = problem.connection_id in (None, self.working.active_id)
+            label = self.messages.get(problem.key)
+            if shown_here and label is not None and not label.text():
+                label.setText(problem.message)
+                label.setStyleSheet(style)
+                label.setVisible(True)
+            else:
+                connection = self.working.connection(problem.connection_id or "")
+                name = connection.name if connection else ""
+                elsewhere.append(f"Connection '{name}', {problem.key}: {problem.message}")
+        self.notice.setText("\n".join(elsewhere))
+        self.notice.setVisible(bool(elsewhere))
+        self._set_dirty(self.is_dirty())
+
+    def is_dirty(self) -> bool:
+        return bool(self.pending_passwords) or _snapshot(self.working) != _snapshot(self.baseline)
+
+    def _set_dirty(self, dirty: bool) -> None:
+        self.unsaved_label.setVisible(dirty)
+        if dirty != self._dirty:
+            self._dirty = dirty
+            self.dirtyChanged.emit(dirty)
+
+    # The buttons.
+
+    def save_for_session(self) -> bool:
+        return self._save(default=False)
+
+    def save_my_default(self) -> bool:
+        return self._save(default=True)
+
+    def _save(self, default: bool) -> bool:
+        errors, warnings = self._problems()
+        if errors:
+            self._focus_problem(errors[0])
+            self.status.setText("Nothing was saved: correct the settings marked in red first.")
+            self.status.setStyleSheet(ERROR_STYLE)
+            return False
+        if warnings:
+            text = "\n".join(f"{p.key}: {p.message}" for p in warnings)
+            answer = QMessageBox.warning(
+                self,
+                "Export Options",
+                f"{text}\n\nSave anyway?",
+                QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel,
+            )
+            if answer != QMessageBox.StandardButton.Save:
+                return False
+        try:
+            if default:
+                outcome = self.account.save_default(self.working, self.pending_passwords)
+            else:
+                outcome = self.account.save_for_session(self.working, self.pending_passwords)
+        except ExportDeskError as error:
+            QMessageBox.warning(self, "Export Options", f"Nothing was saved.\n\n{error.message}")
+            return False
+        message = "Saved as your default." if default else "Saved for this session."
+        if outcome.kept_in_memory_for_lack_of_keyring:
+            message += (
+                " There is no keyring on this computer, so the password is kept in memory "
+                "only until you log off."
+            )
+        elif any(place is Stored.KEYRING for place in outcome.stored.values()):
+            message += f" The password is in {keyring_description()}."
+        self.load()
+        self.status.setStyleSheet("")
+        self.status.setText(message)
+        self.settingsApplied.emit()
+        return True
+
+    def _focus_problem(self, problem: Problem) -> None:
+        if problem.connection_id not in (None, self.working.active_id):
+            self.working.active_id = problem.connection_id or self.working.active_id
+            self._show_working()
+            self._refresh()
+        if problem.key == "password":
+            self.password.setFocus()
+        elif problem.key in self.editors:
+            self.editors[problem.key].focus()
+
+    def reset(self) -> None:
+        active = self.working.active.name
+        answer = QMessageBox.question(
+            self,
+            "Reset Export Options",
+            "Clear your saved and session values of the export settings and of the connection "
+            f"'{active}', so your institution's defaults (and under them the factory "
+            "defaults) apply again? Other connections and stored passwords are kept.",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            self.account.reset(self.working.active_id)
+        except ExportDeskError as error:
+            QMessageBox.warning(self, "Reset Export Options", error.message)
+            return
+        self.load()
+        self.status.setStyleSheet("")
+        self.status.setText("Reset to the institution and factory defaults.")
+        self.settingsApplied.emit()
+
+    def cancel(self) -> None:
+        self.load()
+        self.status.setStyleSheet("")
+        self.status.setText("Changes discarded.")
+
+    def go_back(self) -> bool:
+        """Leave the screen; with unsaved changes, ask first. False when the user stays."""
+        if self.is_dirty():
+            box = QMessageBox(
+                QMessageBox.Icon.Question,
+                "Unsaved Export Options",
+                "The export options have changes that are not saved.",
+                parent=self,
+            )
+            session = box.addButton("Save for Session", QMessageBox.ButtonRole.AcceptRole)
+            default = box.addButton("Save My Default", QMessageBox.ButtonRole.AcceptRole)
+            discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+            box.addButton(QMessageBox.StandardButton.Cancel)
+            box.exec()
+            clicked = box.clickedButton()
+            if clicked is session and not self.save_for_session():
+                return False
+            if clicked is default and not self.save_my_default():
+                return False
+            if clicked is discard:
+                self.load()
+            if clicked not in (session, default, discard):
+                return False
+        self.goBack.emit()
+        return True
+
+    def keyPressEvent(self, event: Any) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.go_back()
+            return
+        super().keyPressEvent(event)
+
+
+def _snapshot(settings: ExportSettings) -> tuple[object, ...]:
+    return (
+        sorted(settings.options.items(), key=lambda item: item[0]),
+        [(c.id, c.name, sorted(c.values.items())) for c in settings.connections],
+        settings.active_id,
+    )
