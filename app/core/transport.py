@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from app.core.errors import ExportDeskError, OptionError
+from app.core.errors import OptionError
 from app.core.protocol import (
     END_MARKER,
     Reply,
@@ -589,8 +589,8 @@ def check_connection(
         sock = _open(settings, resolver or default_resolver, tls)
     except _ConnectFailed as error:
         return ConnectionCheck(False, str(error))
-    except ExportDeskError as error:
-        return ConnectionCheck(False, error.message)
+    except OptionError as error:  # the CA file
+        return ConnectionCheck(False, error.reason[:1].upper() + error.reason[1:] + ".")
     try:
         detail = ""
         if isinstance(sock, ssl.SSLSocket):

@@ -527,6 +527,10 @@ def test_a_missing_ca_file_is_refused_before_connecting(
     with pytest.raises(OptionError) as raised:
         send(settings, RECORDS[:1])
     assert raised.value.key == "ca_file"
+    check = check_connection(settings)
+    assert check == type(check)(
+        False, "The certificate authority file /nonexistent/ca.pem is missing."
+    )
     assert receiver.connections == 0
 
 
