@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "app.cli.options",
     "app.cli.validate",
     "app.cli.records",
+    "app.cli.network",
 )
 
 

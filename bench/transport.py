@@ -1,0 +1,216 @@
+"""Transport speed: records per second to ExportDesk's receiver on loopback.
+
+Sends the same records with ExportDesk's client (``app.core.transport.ConnexionClient``,
+what ``send_records`` runs) and with a minimal raw-socket client speaking the same bytes (the
+baseline), a connection per record and then over one permanent connection. The two take
+turns every --chunk records, so both meet the same moments of a busy machine. Prints
+records per second and the ratio to the baseline (1.0 = as fast; the goal is 0.8 or more).
+
+    python bench/transport.py [--records N] [--chunk N] [--fsync]
+
+The receiver runs in its own process (so it does not share the client's interpreter lock),
+FOLIO-style, checking the logon ID and password. By default it skips fsync for each record,
+so the figures show the client's own cost rather than the disk's; --fsync measures the
+receiver as shipped (then both clients wait mostly on the disk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import multiprocessing
+import os
+import signal
+import socket
+import sys
+import tempfile
+import time
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from pymarc import Field, Record, Subfield
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app.core.receiver import Receiver  # noqa: E402
+from app.core.transport import ConnexionClient, Outcome, TransportSettings  # noqa: E402
+
+HOST = "127.0.0.1"
+LOGON_ID = "01CARLI_NETWORK"
+PASSWORD = "bench-password"
+NUL = b"\x00"
+
+
+def make_records(count: int) -> list[bytes]:
+    records = []
+    for n in range(count):
+        record = Record(force_utf8=True)
+        record.leader = record.leader[:9] + "a" + record.leader[10:]
+        record.add_field(Field(tag="001", data=f"ocm{n:08d}"))
+        title = f"Title {n}: Café, Война и мир, Ελληνικά"
+        record.add_field(Field(tag="245", indicators=["1", "0"], subfields=[Subfield("a", title)]))
+        note = "A note long enough to make a record of a usual size. " * 12
+        record.add_field(Field(tag="500", indicators=[" ", " "], subfields=[Subfield("a", note)]))
+        records.append(record.as_marc())
+    return records
+
+
+# --- The receiver, in its own process --------------------------------------------------------
+
+
+def serve(out_dir: str, durable: bool, pipe: Connection) -> None:
+    receiver = Receiver(
+        Path(out_dir), logon_id=LOGON_ID, password=PASSWORD, durable=durable, log=lambda _: None
+    )
+    receiver.bind()
+    pipe.send(receiver.port)
+    with contextlib.suppress(KeyboardInterrupt):
+        receiver.serve_forever()
+
+
+# --- The baseline: the same bytes, no options, no checks ---------------------------------------
+
+
+def logon_fields() -> bytes:
+    logon, password = LOGON_ID.encode(), PASSWORD.encode()
+    return (
+        b"A" + bytes([0x40 + len(logon)]) + logon + b"P" + bytes([0x40 + len(password)]) + password
+    )
+
+
+def read_to_nul(sock: socket.socket) -> bytes:
+    reply = b""
+    while not reply.endswith(NUL):
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        reply += chunk
+    return reply
+
+
+class RawClient:
+    """What a minimal client does: connect, write the request, read to NUL."""
+
+    def __init__(self, port: int, permanent: bool) -> None:
+        self.port = port
+        self.permanent = permanent
+        self.sock: socket.socket | None = None
+
+    def run(self, records: list[bytes]) -> int:
+        ok = 0
+        for record in records:
+            fields = b""
+            if self.sock is None:
+                self.sock = socket.create_connection((HOST, self.port))
+                self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                fields = logon_fields()
+            self.sock.sendall(fields + record + NUL)
+            ok += read_to_nul(self.sock).startswith(b"Import ok")
+            if not self.permanent:
+                self.sock.close()
+                self.sock = None
+        return ok
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+
+
+# --- ExportDesk's client ------------------------------------------------------------------------
+
+
+class ExportDeskClient:
+    def __init__(self, port: int, permanent: bool) -> None:
+        settings = TransportSettings(
+            host=HOST,
+            port=port,
+            timeout=30,
+            retries=0,
+            permanent=permanent,
+            send_logon_id=True,
+            logon_id=LOGON_ID,
+            password=PASSWORD,
+        )
+        self.client = ConnexionClient(settings)
+
+    def run(self, records: list[bytes]) -> int:
+        return sum(r.outcome is Outcome.EXPORTED for r in self.client.send_records(records))
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def timed(client: RawClient | ExportDeskClient, records: list[bytes]) -> tuple[float, float]:
+    """Wall-clock seconds, and this process's CPU seconds, to send ``records``."""
+    start, cpu = time.perf_counter(), time.process_time()
+    ok = client.run(records)
+    elapsed, cpu_used = time.perf_counter() - start, time.process_time() - cpu
+    if ok != len(records):
+        raise SystemExit(f"only {ok} of {len(records)} records were accepted")
+    return elapsed, cpu_used
+
+
+def compare(port: int, permanent: bool, records: list[bytes], chunk: int) -> list[list[float]]:
+    """[wall, cpu] seconds for the baseline and for ExportDesk, each sending every record once.
+
+    The two take turns every ``chunk`` records (the one going first alternating too), so
+    both meet the same moments of a busy machine.
+    """
+    baseline, ours = RawClient(port, permanent), ExportDeskClient(port, permanent)
+    totals = [[0.0, 0.0], [0.0, 0.0]]
+    try:
+        for turn, start in enumerate(range(0, len(records), chunk)):
+            part = records[start : start + chunk]
+            order = [(0, baseline), (1, ours)] if turn % 2 == 0 else [(1, ours), (0, baseline)]
+            for slot, client in order:
+                wall, cpu = timed(client, part)
+                totals[slot][0] += wall
+                totals[slot][1] += cpu
+    finally:
+        baseline.close()
+        ours.close()
+    return totals
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=5000)
+    parser.add_argument("--chunk", type=int, default=100, help="records per turn")
+    parser.add_argument("--fsync", action="store_true", help="the receiver fsyncs each record")
+    args = parser.parse_args()
+    records = make_records(args.records)
+    size = sum(map(len, records)) // len(records)
+
+    context = multiprocessing.get_context("spawn")
+    with tempfile.TemporaryDirectory(prefix="exportdesk-bench-") as out_dir:
+        ours, theirs = context.Pipe()
+        server = context.Process(target=serve, args=(out_dir, args.fsync, theirs), daemon=True)
+        server.start()
+        port = ours.recv()
+        print(
+            f"{len(records)} records of about {size} bytes to 127.0.0.1 port {port} for each "
+            f"client, receiver {'with' if args.fsync else 'without'} fsync, "
+            f"turns of {args.chunk} records"
+        )
+        try:
+            for name, permanent in (
+                ("connection per record", False),
+                ("permanent connection", True),
+            ):
+                (base, base_cpu), (mine, mine_cpu) = compare(port, permanent, records, args.chunk)
+                n = len(records)
+                print(
+                    f"{name:22}  baseline {n / base:7.0f} rec/s   ExportDesk {n / mine:7.0f} "
+                    f"rec/s   ratio {base / mine:.2f}   (client CPU per record: "
+                    f"{base_cpu / n * 1e6:.0f} µs vs {mine_cpu / n * 1e6:.0f} µs)"
+                )
+        finally:
+            if server.pid is not None:
+                os.kill(server.pid, signal.SIGINT)
+            server.join(10)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
