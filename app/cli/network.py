@@ -14,6 +14,7 @@ from pathlib import Path
 from types import FrameType
 
 from app.core.errors import UsageError
+from app.core.marc import ReadError, read_records
 from app.core.receiver import Fault, Receiver, ReplyStyle
 from app.core.secrets import receiver_password
 from app.core.transport import Outcome, SendResult, TransportSettings, send_records
@@ -104,29 +105,24 @@ def _int_in(low: int, high: int, name: str) -> Callable[[str], int]:
     return convert
 
 
-def _split_iso2709(data: bytes, source: str) -> list[bytes]:
-    """The records of an ISO 2709 file, each with its terminator 0x1D.
-
-    Stands in for the shared MARC reader (app/core/marc) until it lands.
-    """
-    pieces = data.split(RECORD_TERMINATOR)
-    tail = pieces.pop()
-    if tail.strip(b"\r\n\x1a \x00"):  # line ends, DOS end-of-file or padding are harmless
-        raise UsageError(f"{source}: the last record has no record terminator (0x1D)")
-    records = [piece + RECORD_TERMINATOR for piece in pieces if piece.strip(b"\r\n")]
-    if not records:
-        raise UsageError(f"{source}: no MARC records found")
-    return [record.lstrip(b"\r\n") for record in records]
-
-
 def _read_records(files: list[str]) -> list[bytes]:
+    """Every record of the files as ISO 2709 (MARCXML and mnemonic files are converted).
+
+    A record that can't be read stops the command before anything is sent.
+    """
     records: list[bytes] = []
     for name in files:
-        try:
-            data = Path(name).read_bytes()
-        except OSError as error:
-            raise UsageError(f"Can't read {name}: {error.strerror or error}") from None
-        records.extend(_split_iso2709(data, name))
+        if not Path(name).is_file():
+            raise UsageError(f"Can't read {name}: no such file")
+        found = 0
+        for item in read_records(name):
+            if isinstance(item, ReadError):
+                where = f"record {item.record}: " if item.record else ""
+                raise UsageError(f"{name}: {where}{item.reason}; nothing was sent")
+            records.append(item.raw)
+            found += 1
+        if not found:
+            raise UsageError(f"{name}: no MARC records found")
     return records
 
 

@@ -207,9 +207,9 @@ def test_send_files_that_hold_no_records_exit_2(
     assert main(send_args(receiver, str(tmp_path / "missing.mrc"))) == 2
     assert "Can't read" in capsys.readouterr().err
     assert main(send_args(receiver, str(empty))) == 2
-    assert "no MARC records" in capsys.readouterr().err
+    assert "empty.mrc: the file is empty; nothing was sent" in capsys.readouterr().err
     assert main(send_args(receiver, str(truncated))) == 2
-    assert "no record terminator" in capsys.readouterr().err
+    assert "cut.mrc: record 1:" in capsys.readouterr().err
     assert receiver.connections == 0
 
 
