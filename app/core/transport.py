@@ -20,8 +20,9 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from app.core.errors import OptionError
 from app.core.protocol import (
@@ -119,6 +120,26 @@ class TransportSettings:
             error = value_size_error(tag, value)
             if error is not None:
                 raise error
+
+    @classmethod
+    def from_options(cls, values: Mapping[str, Any], password: str | None) -> TransportSettings:
+        """The settings of a connection as the Export Options keep them (whole seconds)."""
+        return cls(
+            host=str(values["host"]).strip(),
+            port=int(values["port"]),
+            timeout=float(values["timeout"]),
+            retries=int(values["retries"]),
+            delay=float(values["delay"]),
+            permanent=bool(values["permanent_connection"]),
+            notify=bool(values["notify_before_disconnect"]),
+            use_tls=bool(values["use_tls"]),
+            ca_file=(str(values["ca_file"]) or None) if values["use_tls"] else None,
+            send_logon_id=bool(values["send_logon_id"]),
+            logon_id=str(values["logon_id"]),
+            password=password,
+            send_user_id=bool(values["send_user_id"]),
+            user_id=str(values["user_id"]),
+        )
 
     def fields(self) -> dict[str, str]:
         """The values sent with the first request of a connection, by tag."""

@@ -14,9 +14,7 @@ from app.core.settings_files import take_notices
 from app.gui.options_page import ExportOptionsPage
 from app.gui.records import RecordsPage
 
-IMPORT_FILTER = (
-    "MARC records (*.mrc *.marc *.dat *.usmarc *.iso *.xml *.mrk *.txt);;All files (*)"
-)
+IMPORT_FILTER = "MARC records (*.mrc *.marc *.dat *.usmarc *.iso *.xml *.mrk *.txt);;All files (*)"
 
 
 class MainWindow(QMainWindow):

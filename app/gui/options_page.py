@@ -37,6 +37,8 @@ from app.core.options import (
 )
 from app.core.secrets import Stored, keyring_available, keyring_description
 from app.core.settings import ExportSettings
+from app.core.transport import ConnectionCheck, TransportSettings, check_connection
+from app.gui.background import BackgroundCall
 from app.gui.option_editors import OptionEditor, TextLine, editor_for
 
 BUTTONS = (
@@ -55,6 +57,7 @@ class ExportOptionsPage(QWidget):
     goBack = Signal()
     settingsApplied = Signal()  # after a save or reset: the effective settings changed
     dirtyChanged = Signal(bool)
+    testConnectionFinished = Signal(bool)
 
     def __init__(self, account: AccountSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -105,6 +108,8 @@ class ExportOptionsPage(QWidget):
             self._add_row(forms[opt.group], opt.key, editor_for(opt))
             if opt.key == "logon_id_secret":
                 self._add_password_row(forms[opt.group])
+            if opt.key == "port":
+                self._add_test_connection_row(forms[opt.group])
         body_layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -187,6 +192,47 @@ class ExportOptionsPage(QWidget):
         label = QLabel(f"{PASSWORD_LABEL}:")
         label.setBuddy(self.password)
         form.addRow(label, cell)
+
+    def _add_test_connection_row(self, form: QFormLayout) -> None:
+        self.test_connection_button = QPushButton("&Test Connection")
+        self.test_connection_button.setToolTip(
+            "Check that the host and port answer (and the TLS handshake, when on), using the "
+            "settings on the screen. No record is sent."
+        )
+        self.test_connection_button.setAutoDefault(False)
+        self.test_connection_button.clicked.connect(self.test_connection)
+        self.test_result = QLabel()
+        self.test_result.setWordWrap(True)
+        self.test_result.setAccessibleName("Test Connection result")
+        row = QHBoxLayout()
+        row.addWidget(self.test_connection_button)
+        row.addWidget(self.test_result, 1)
+        form.addRow("", row)
+        self._test_call: BackgroundCall | None = None
+
+    def test_connection(self) -> None:
+        """Connect to the active connection's host in the background and say what happened."""
+        try:
+            # Only connecting is tried: nothing is sent, so the password is not needed.
+            settings = TransportSettings.from_options(self.working.values_for(), None)
+        except ExportDeskError as error:
+            self._show_test_result(ConnectionCheck(False, error.message))
+            return
+        self.test_connection_button.setEnabled(False)
+        self.test_result.setStyleSheet("")
+        self.test_result.setText(f"Connecting to {settings.host} port {settings.port}…")
+        self._test_call = BackgroundCall(lambda: check_connection(settings), self)
+        self._test_call.finished.connect(self._show_test_result)
+        self._test_call.failed.connect(
+            lambda text: self._show_test_result(ConnectionCheck(False, text))
+        )
+        self._test_call.start()
+
+    def _show_test_result(self, check: ConnectionCheck) -> None:
+        self.test_connection_button.setEnabled(self.editors["host"].widget.isEnabled())
+        self.test_result.setStyleSheet("" if check.ok else ERROR_STYLE)
+        self.test_result.setText(("Connected: " if check.ok else "Failed: ") + check.message)
+        self.testConnectionFinished.emit(check.ok)
 
     def _connections_box(self) -> QGroupBox:
         box = QGroupBox("Connections")
@@ -415,6 +461,10 @@ class ExportOptionsPage(QWidget):
         logon_editor = self.editors["logon_id"]
         if isinstance(logon_editor, TextLine):
             logon_editor.set_masked(bool(values.get("logon_id_secret")))
+        running = self._test_call is not None and self._test_call.running
+        self.test_connection_button.setEnabled(
+            self.editors["host"].widget.isEnabled() and not running
+        )
         password_applies = self.editors["logon_id"].option.applies_to(values)
         self.password.setEnabled(password_applies)
         self.forget_password.setEnabled(password_applies and self.forget_password.isEnabled())

@@ -365,3 +365,41 @@ def test_a_locked_keyring_gives_a_message_not_a_crash(page, account, dialogs) ->
     assert "locked" in dialogs.texts[0]
     assert "pw-locked" not in dialogs.texts[0]
     assert page.is_dirty()  # nothing lost: the edits are still on the screen
+
+
+# Test Connection.
+
+
+def test_test_connection_says_the_host_answered(page, qtbot, receiver) -> None:
+    choose(page, "destination", "tcpip")
+    choose(page, "host", "127.0.0.1")
+    choose(page, "port", receiver.port)
+    with qtbot.waitSignal(page.testConnectionFinished) as finished:
+        page.test_connection_button.click()
+        assert not page.test_connection_button.isEnabled()  # the GUI thread is free meanwhile
+    assert finished.args == [True]
+    assert page.test_result.text().startswith("Connected: ")
+    assert page.test_connection_button.isEnabled()
+
+
+def test_test_connection_says_plainly_what_failed(page, qtbot) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on: connecting is refused
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    choose(page, "destination", "tcpip")
+    choose(page, "host", "127.0.0.1")
+    choose(page, "port", closed_port)
+    with qtbot.waitSignal(page.testConnectionFinished) as finished:
+        page.test_connection_button.click()
+    assert finished.args == [False]
+    assert page.test_result.text().startswith("Failed: ")
+    assert "refused" in page.test_result.text()
+
+
+def test_test_connection_needs_a_host(page, qtbot) -> None:
+    choose(page, "destination", "tcpip")
+    with qtbot.waitSignal(page.testConnectionFinished):
+        page.test_connection_button.click()
+    assert "host" in page.test_result.text()
