@@ -21,6 +21,7 @@ pytest_plugins = [
     "tests.fixtures.marc_builders",
     "tests.fixtures.records",
     "tests.fixtures.network",
+    "tests.fixtures.exporting",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent

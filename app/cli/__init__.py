@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "app.cli.validate",
     "app.cli.records",
     "app.cli.network",
+    "app.cli.export",
 )
 
 

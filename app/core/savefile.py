@@ -27,7 +27,7 @@ from app.core.errors import ExportDeskError, UsageError
 from app.core.marc.readresults import SourceFormat
 from app.core.marc.summary import RecordSummary
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 Outcome = Literal["exported", "rejected", "invalid", "not_sent", "unconfirmed", "cancelled"]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 OUTCOME_NAMES: dict[str, str] = {
@@ -37,6 +37,22 @@ OUTCOME_NAMES: dict[str, str] = {
     "not_sent": "Not sent",
     "unconfirmed": "Unconfirmed",
     "cancelled": "Cancelled",
+}
+InFlightStage = Literal["sending", "writing", "published"]
+_RECOVERED: dict[str, tuple[Outcome, str]] = {
+    "sending": (
+        "unconfirmed",
+        "ExportDesk stopped while this record was being sent: the host may have received it. "
+        "Check the local system before sending it again.",
+    ),
+    "writing": (
+        "cancelled",
+        "ExportDesk stopped before the export file was written: this record was not exported.",
+    ),
+    "published": (
+        "exported",
+        "Written to the export file; ExportDesk stopped before it could note it.",
+    ),
 }
 # A status filter meaning "never sent anywhere" (the status column is empty).
 NOT_EXPORTED = "not_exported"
@@ -245,8 +261,21 @@ def _schema_1(conn: sqlite3.Connection) -> None:
             conn.execute(statement)
 
 
+def _schema_2(conn: sqlite3.Connection) -> None:
+    # Records an export run is handling right now, so a run that dies (killed, power cut)
+    # leaves a trace: the next run turns each into a journal entry (see recover_interrupted).
+    conn.execute(
+        """CREATE TABLE in_flight (
+            record_id INTEGER PRIMARY KEY,
+            destination TEXT NOT NULL,
+            stage TEXT NOT NULL CHECK (stage IN ('sending', 'writing', 'published')),
+            started TEXT NOT NULL
+        )"""
+    )
+
+
 # MIGRATIONS[n] takes a save file from schema version n to n + 1.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_schema_1,)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_schema_1, _schema_2)
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
@@ -788,6 +817,7 @@ class SaveFile:
             entry_id = self.journal_append(
                 JournalEntry(record_id, outcome, destination, host_reply, detail, moment)
             )
+            self.conn.execute("DELETE FROM in_flight WHERE record_id = ?", (record_id,))
             shown = detail or host_reply
             if outcome == "exported":
                 self.set_status([record_id], outcome, shown, exported_at=moment)
@@ -819,6 +849,48 @@ class SaveFile:
             )
             for row in rows
         ]
+
+    # -- records an export run is handling ---------------------------------------------
+
+    @_translated
+    def mark_in_flight(
+        self, record_ids: Iterable[int], destination: str, stage: InFlightStage
+    ) -> None:
+        """Note that a run is sending (or writing, or has published) these records; the
+        mark goes when :meth:`record_outcome` records how each ended."""
+        started = _time_text(now())
+        with self.transaction():
+            self.conn.executemany(
+                "INSERT INTO in_flight (record_id, destination, stage, started) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (record_id) DO UPDATE SET stage = excluded.stage",
+                [(record_id, destination, stage, started) for record_id in record_ids],
+            )
+
+    @_translated
+    def in_flight(self) -> list[tuple[int, str, InFlightStage]]:
+        rows = self.conn.execute(
+            "SELECT record_id, destination, stage FROM in_flight ORDER BY record_id"
+        )
+        return [(row[0], row[1], row[2]) for row in rows]
+
+    @_translated
+    def recover_interrupted(self) -> list[JournalEntry]:
+        """Give each record a run left unfinished (the process was killed) the outcome it can
+        be sure of, with a journal entry saying so: a record that was being sent may have
+        reached the host (unconfirmed, still flagged); one written to an export file that
+        was never published was not exported (cancelled); one in a published file was.
+
+        Call it only when no export run of this account is active (see app.core.export)."""
+        entries = []
+        with self.transaction():
+            for record_id, destination, stage in self.in_flight():
+                outcome, detail = _RECOVERED[stage]
+                if not self.missing([record_id]):
+                    self.record_outcome(record_id, outcome, destination, None, detail)
+                else:
+                    self.conn.execute("DELETE FROM in_flight WHERE record_id = ?", (record_id,))
+                entries.append(JournalEntry(record_id, outcome, destination, None, detail))
+        return entries
 
     # -- watching for changes ------------------------------------------------------------
 

@@ -395,13 +395,23 @@ class ConnexionClient:
             self._sock = None
             self._requests_on_socket = 0
 
+    @property
+    def halted_reason(self) -> str | None:
+        """Why this run stopped sending (the host could not be reached), or None."""
+        return self._halted
+
+    def start_run(self) -> None:
+        """Begin a new run: a host that could not be reached in the last run is tried again
+        (within a run, once a record is not sent the records after it are not tried)."""
+        self._halted = None
+
     def send_records(
         self, records: Iterable[bytes], cancel: threading.Event | None = None
     ) -> Iterator[SendResult]:
         """One result per record, in order. A set ``cancel`` ends the iterator before the
         next record (or during a wait between connection attempts); the caller marks the
         records left as cancelled."""
-        self._halted = None
+        self.start_run()
         for index, record in enumerate(records):
             if cancel is not None and cancel.is_set():
                 return

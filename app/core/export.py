@@ -1,0 +1,421 @@
+"""One export run: records in, exactly one outcome per record out.
+
+For each record, in order: read it from the save file, remove the fields to delete from the
+copy to be sent, encode the copy, validate what will be sent at its type's level, then send it
+to the host (one request per record) or write it to the export file. Every outcome goes to the
+journal as it happens, in the same commit as the record's status (and, for ``exported``, the
+flag cleared), so a run killed at any moment leaves the save file telling the truth; a record
+that was on its way when the process died is marked in flight and recovered by the next run.
+
+The run is a plain iterator over :data:`ExportEvent`; it knows nothing of Qt. The window runs
+it in a worker thread, the command line in a loop. Only one run per account at a time: two
+runs over the same flagged records would send them twice.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import filelock
+from pymarc import Record
+
+from app.core.errors import ExportDeskError, OptionError
+from app.core.filedest import FileExport, FileExportError, export_path
+from app.core.marc.encode import EncodedRecord, encode_record, is_authority
+from app.core.marc.fields import delete_fields
+from app.core.savefile import OUTCOMES, Outcome, SaveFile
+from app.core.settings import ExportSettings
+from app.core.transport import Cancelled, ConnexionClient, Resolver, TransportSettings
+from app.core.validation import ValidationResult, validate_record
+
+# Levels at which a record with errors is held back (EXPORT-OPTIONS.md): with none or
+# structure, errors are reported and the record still goes.
+HOLDING_LEVELS = ("basic", "full")
+FILE_FORMATS = ("marc", "marcxml", "dc-rdf", "dc-html")
+MESSAGES_IN_DETAIL = 5
+
+
+class ExportBusy(ExportDeskError):
+    """Another export of the same account is running (in this or another ExportDesk)."""
+
+
+class FormatNeeded(OptionError):
+    """The format setting is ``none``: the window asks, the command line needs --format."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "format",
+            "no export format is chosen (the setting is None, ask at export): choose marc, "
+            "marcxml, dc-rdf or dc-html",
+        )
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    """Everything a run needs to know, fixed when it starts."""
+
+    destination: str  # "tcpip" or "file"
+    fmt: str  # never "none"
+    charset: str
+    fields_to_delete: tuple[str, ...]
+    validate_bib: str
+    validate_auth: str
+    file_path: Path | None = None
+    file_type: str = "individual"
+    transport: TransportSettings | None = None
+    connection_name: str = ""
+
+    @property
+    def destination_label(self) -> str:
+        """How the journal and the report name the destination (never with a password)."""
+        if self.transport is not None:
+            where = f"{self.transport.host}:{self.transport.port}"
+            return f"TCP/IP {self.connection_name} ({where})" if self.connection_name else where
+        return f"file {self.file_path}"
+
+
+def plan_export(
+    settings: ExportSettings, *, fmt: str | None = None, password: str | None = None
+) -> ExportPlan:
+    """The plan for exporting with these (effective) settings.
+
+    ``fmt`` is the format chosen at export time when the setting is ``none``. Over TCP/IP only
+    MARC is sent, so the format is MARC there. Raises :class:`FormatNeeded` when a file export
+    has no format, and OptionError for settings that can't work (no host...).
+    """
+    options = settings.options
+    chosen = fmt or options["format"]
+    common = {
+        "charset": options["charset"],
+        "fields_to_delete": tuple(options["fields_to_delete"]),
+        "validate_bib": options["validate_bib"],
+        "validate_auth": options["validate_auth"],
+    }
+    if options["destination"] == "tcpip":
+        if chosen not in ("none", "marc"):
+            raise OptionError(
+                "format",
+                "over TCP/IP only MARC 21 can be sent: choose MARC 21, or export to a file",
+            )
+        return ExportPlan(
+            destination="tcpip",
+            fmt="marc",
+            transport=TransportSettings.from_options(settings.values_for(), password),
+            connection_name=settings.active.name,
+            **common,
+        )
+    if chosen == "none":
+        raise FormatNeeded()
+    if chosen not in FILE_FORMATS:
+        raise OptionError("format", f"'{chosen}' is not one of {', '.join(FILE_FORMATS)}")
+    return ExportPlan(
+        destination="file",
+        fmt=chosen,
+        file_path=export_path(options["file_name"], chosen),
+        file_type=options["file_type"],
+        **common,
+    )
+
+
+@dataclass(frozen=True)
+class RecordStarted:
+    """The run is working on this record now (for progress: it is record ``index + 1``)."""
+
+    index: int
+    total: int
+    record_id: int
+    title: str
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    """How one record's export ended; ``reply`` is the host's text, ``detail`` says why."""
+
+    index: int
+    record_id: int
+    title: str
+    outcome: Outcome
+    reply: str | None = None
+    detail: str | None = None
+    attempts: int = 0
+    local_id: str | None = None
+    local_url: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def reason(self) -> str:
+        return self.detail or self.reply or ""
+
+    def to_json(self) -> dict[str, object]:
+        return {"id": self.record_id, "outcome": self.outcome, "reply": self.reply}
+
+
+ExportEvent = RecordStarted | RecordOutcome
+
+
+def summarize(outcomes: Sequence[RecordOutcome]) -> dict[str, int]:
+    """Counts per outcome, every outcome listed (0 when none)."""
+    counts: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
+    for item in outcomes:
+        counts[item.outcome] += 1
+    return counts
+
+
+def lock_path(save_file: SaveFile) -> Path:
+    return save_file.path.with_name(save_file.path.name + ".export-lock")
+
+
+def recover_if_idle(save_file: SaveFile) -> int:
+    """When no run of this account is active, settle what a killed run left in flight
+    (see SaveFile.recover_interrupted); the number of records settled."""
+    lock = filelock.FileLock(lock_path(save_file), timeout=0)
+    try:
+        with lock:
+            return len(save_file.recover_interrupted())
+    except filelock.Timeout:
+        return 0  # a run is active: what is in flight is its own
+
+
+def run_export(
+    save_file: SaveFile,
+    plan: ExportPlan,
+    record_ids: Sequence[int],
+    *,
+    cancel: threading.Event | None = None,
+    client: ConnexionClient | None = None,
+    resolver: Resolver | None = None,
+) -> Iterator[ExportEvent]:
+    """Export the records, yielding a :class:`RecordStarted` and then a
+    :class:`RecordOutcome` for each (for a file export the outcomes of the records written
+    come once the file is safely published).
+
+    A set ``cancel`` stops before the next record; the records left get ``cancelled``.
+    ``client`` lets the window keep a permanent connection across runs. ``save_file`` must be
+    a connection of the calling thread. Raises :class:`ExportBusy` when another run of the
+    account is active.
+    """
+    lock = filelock.FileLock(lock_path(save_file), timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise ExportBusy(
+            "Another export of this account is running (in this or another ExportDesk); "
+            "wait until it has finished."
+        ) from None
+    try:
+        save_file.recover_interrupted()
+        run = _Run(save_file, plan, list(dict.fromkeys(record_ids)), cancel or threading.Event())
+        if plan.destination == "tcpip":
+            yield from run.to_host(client, resolver)
+        else:
+            yield from run.to_file()
+    finally:
+        lock.release()
+
+
+@dataclass
+class _Ready:
+    """A record prepared for sending: what goes out, and what the cataloger should know."""
+
+    encoded: EncodedRecord
+    warnings: tuple[str, ...]
+
+
+class _Run:
+    def __init__(
+        self, save_file: SaveFile, plan: ExportPlan, ids: list[int], cancel: threading.Event
+    ) -> None:
+        self.save_file = save_file
+        self.plan = plan
+        self.ids = ids
+        self.cancel = cancel
+        self.destination = plan.destination_label
+
+    def to_host(
+        self, client: ConnexionClient | None, resolver: Resolver | None
+    ) -> Iterator[ExportEvent]:
+        assert self.plan.transport is not None
+        own_client = client is None
+        client = client or ConnexionClient(self.plan.transport, resolver)
+        client.start_run()
+        try:
+            for index, record_id in enumerate(self.ids):
+                if self.cancel.is_set():
+                    yield from self._cancel_from(index)
+                    return
+                title = self._title(record_id)
+                yield RecordStarted(index, len(self.ids), record_id, title)
+                if client.halted_reason is not None:  # the host could not be reached
+                    yield self._record(
+                        index, record_id, title, "not_sent", detail=client.halted_reason
+                    )
+                    continue
+                ready = self._prepare(index, record_id, title)
+                if isinstance(ready, RecordOutcome):
+                    yield ready
+                    continue
+                self.save_file.mark_in_flight([record_id], self.destination, "sending")
+                try:
+                    sent = client.send(ready.encoded.data, index, cancel=self.cancel)
+                except Cancelled:
+                    yield from self._cancel_from(index)
+                    return
+                reply = sent.reply
+                host_text = reply.text if reply is not None else None
+                outcome: Outcome = sent.outcome.value
+                detail = None if outcome in ("exported", "rejected") else sent.reason
+                yield self._record(
+                    index,
+                    record_id,
+                    title,
+                    outcome,
+                    reply=host_text,
+                    detail=detail,
+                    attempts=sent.attempts,
+                    local_id=reply.local_id if reply is not None else None,
+                    local_url=reply.local_url if reply is not None else None,
+                    warnings=ready.warnings,
+                )
+        finally:
+            if own_client:
+                client.close()
+
+    def to_file(self) -> Iterator[ExportEvent]:
+        assert self.plan.file_path is not None
+        written: list[tuple[int, int, str, _Ready]] = []
+        stopped_at: int | None = None
+        with FileExport(self.plan.file_path, self.plan.file_type, self.plan.fmt) as out:
+            for index, record_id in enumerate(self.ids):
+                if self.cancel.is_set():
+                    stopped_at = index
+                    break
+                title = self._title(record_id)
+                yield RecordStarted(index, len(self.ids), record_id, title)
+                ready = self._prepare(index, record_id, title)
+                if isinstance(ready, RecordOutcome):
+                    yield ready
+                    continue
+                try:
+                    out.add(record_id, ready.encoded)
+                except FileExportError as error:
+                    yield from self._file_failed(written, error, (index, record_id, title))
+                    return
+                self.save_file.mark_in_flight([record_id], self.destination, "writing")
+                written.append((index, record_id, title, ready))
+            try:
+                out.commit()
+            except FileExportError as error:
+                yield from self._file_failed(written, error)
+                if stopped_at is not None:
+                    yield from self._cancel_from(stopped_at)
+                return
+            ids = [record_id for _, record_id, _, _ in written]
+            self.save_file.mark_in_flight(ids, self.destination, "published")
+            outcomes = []
+            with self.save_file.transaction():
+                for index, record_id, title, ready in written:
+                    where = f"written to {out.destination(record_id)}"
+                    outcomes.append(
+                        self._record(
+                            index, record_id, title, "exported", detail=where,
+                            warnings=ready.warnings,
+                        )
+                    )  # fmt: skip
+            yield from outcomes
+        if stopped_at is not None:
+            yield from self._cancel_from(stopped_at)
+
+    def _file_failed(
+        self,
+        written: list[tuple[int, int, str, _Ready]],
+        error: FileExportError,
+        current: tuple[int, int, str] | None = None,
+    ) -> Iterator[RecordOutcome]:
+        """The file could not be written: nothing of it was published, so nothing went."""
+        failed = [(i, r, t) for i, r, t, _ in written]
+        if current is not None:
+            failed.append(current)
+        for index, record_id, title in failed:
+            yield self._record(index, record_id, title, "not_sent", detail=error.message)
+        # As when a host can't be reached: the records after it are not sent either.
+        for index in range(failed[-1][0] + 1 if failed else 0, len(self.ids)):
+            record_id = self.ids[index]
+            title = self._title(record_id)
+            yield self._record(index, record_id, title, "not_sent", detail=error.message)
+
+    def _cancel_from(self, start: int, why: str | None = None) -> Iterator[RecordOutcome]:
+        detail = why or "Cancelled before it was sent."
+        for index in range(start, len(self.ids)):
+            record_id = self.ids[index]
+            yield self._record(index, record_id, self._title(record_id), "cancelled", detail=detail)
+
+    def _title(self, record_id: int) -> str:
+        try:
+            return self.save_file.get(record_id).title
+        except ExportDeskError:
+            return ""
+
+    def _record(
+        self, index: int, record_id: int, title: str, outcome: Outcome, **details: object
+    ) -> RecordOutcome:
+        result = RecordOutcome(index, record_id, title, outcome, **details)  # type: ignore[arg-type]
+        self.save_file.record_outcome(
+            record_id, outcome, self.destination, result.reply, result.detail
+        )
+        if result.local_id or result.local_url:
+            self.save_file.set_local_system_id(record_id, result.local_id, result.local_url)
+        return result
+
+    def _prepare(self, index: int, record_id: int, title: str) -> _Ready | RecordOutcome:
+        """The copy to send, or the record's ``invalid`` outcome (already recorded)."""
+        try:
+            raw = self.save_file.get_raw(record_id)
+        except ExportDeskError as error:
+            return self._record(index, record_id, title, "invalid", detail=error.message)
+        try:
+            record = _parse(raw)
+            copy = delete_fields(record, self.plan.fields_to_delete)
+            encoded = encode_record(copy, self.plan.fmt, self.plan.charset)
+            checked = (
+                encoded.data
+                if encoded.format == "marc"
+                else encode_record(copy, "marc", "utf8").data
+            )
+        except ExportDeskError as error:
+            return self._record(index, record_id, title, "invalid", detail=error.message)
+        except Exception as error:  # pymarc raises many kinds on broken records
+            reason = f"the record can't be read: {error or type(error).__name__}"
+            return self._record(index, record_id, title, "invalid", detail=reason)
+        authority = is_authority(copy)
+        level = self.plan.validate_auth if authority else self.plan.validate_bib
+        warnings = list(encoded.warnings)
+        if level != "none":
+            result = validate_record(checked, level, "auth" if authority else "bib")
+            if result.has_errors and level in HOLDING_LEVELS:
+                detail = _validation_detail(result, level)
+                return self._record(index, record_id, title, "invalid", detail=detail)
+            if result.has_errors:
+                warnings.append(
+                    f"Sent despite validation errors: {_validation_detail(result, level)}"
+                )
+        return _Ready(encoded, tuple(warnings))
+
+
+def _parse(raw: bytes) -> Record:
+    # Leader/09 says how the record is encoded: 'a' UTF-8, blank MARC-8 (decoded by pymarc).
+    return Record(data=raw, to_unicode=True, force_utf8=False, utf8_handling="strict")
+
+
+def _validation_detail(result: ValidationResult, level: str) -> str:
+    errors = result.errors
+    shown = "; ".join(m.message for m in errors[:MESSAGES_IN_DETAIL])
+    more = (
+        f" (and {len(errors) - MESSAGES_IN_DETAIL} more)"
+        if len(errors) > MESSAGES_IN_DETAIL
+        else ""
+    )
+    noun = "error" if len(errors) == 1 else "errors"
+    return f"{len(errors)} validation {noun} at level {level}: {shown}{more}"

@@ -1,0 +1,59 @@
+"""An exporting process killed mid-run loses nothing: the save file is intact, records not
+confirmed keep their flag, and the journal tells what happened."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from app.core.export import recover_if_idle
+from app.core.receiver import Fault, FaultMode
+from app.core.savefile import SaveFile
+from tests.fixtures.exporting import ACCOUNT, tcpip_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_sigkill_in_the_middle_of_an_export(save_file, flagged, start_receiver) -> None:
+    slow = start_receiver(fault=Fault(FaultMode.SLOW, seconds=0.4))
+    ids = flagged(8)
+    tcpip_settings(slow)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "export", "--account", ACCOUNT, "--json"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        # The third record has reached the host, which takes its time to answer: kill now.
+        assert slow.wait_until(lambda r: len(r.record_files()) >= 3, timeout=30)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+
+    check = sqlite3.connect(save_file.path)
+    assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    check.close()
+    with SaveFile.for_account(ACCOUNT) as after:
+        in_flight = after.in_flight()
+        assert [record_id for record_id, _, _ in in_flight] == [ids[2]]
+        assert recover_if_idle(after) == 1
+        statuses = [after.get(record_id).status for record_id in ids]
+        assert statuses[:2] == ["exported", "exported"]
+        assert statuses[2] == "unconfirmed"
+        assert statuses[3:] == [None] * 5
+        assert sorted(after.flagged_ids()) == ids[2:]  # unconfirmed and unsent: still flagged
+        (entry,) = after.journal(ids[2])
+        assert entry.outcome == "unconfirmed"
+        assert "ExportDesk stopped while this record was being sent" in entry.detail
+        assert after.in_flight() == []
