@@ -24,8 +24,9 @@ from pymarc import Record
 
 from app.core.errors import ExportDeskError, OptionError
 from app.core.filedest import FileExport, FileExportError, export_path
-from app.core.marc.encode import EncodedRecord, encode_record, is_authority
-from app.core.marc.fields import delete_fields
+from app.core.marc.encode import EncodedRecord, encode_record
+from app.core.marc.fields import delete_fields, pattern_matches
+from app.core.marc.iso2709 import StructureError, build_record, parse_record
 from app.core.savefile import OUTCOMES, Outcome, SaveFile
 from app.core.settings import ExportSettings
 from app.core.transport import Cancelled, ConnexionClient, Resolver, TransportSettings
@@ -224,6 +225,100 @@ class _Ready:
     warnings: tuple[str, ...]
 
 
+@dataclass
+class _Prepared:
+    """One record as the preparer hands it over: ready to go, or why it can't."""
+
+    index: int
+    record_id: int
+    title: str
+    ready: _Ready | None = None
+    problem: str | None = None  # the record is invalid: why
+
+
+def prepare(raw: bytes, plan: ExportPlan) -> _Ready | str:
+    """The copy of a record that will be sent, encoded and validated; or why it can't go.
+
+    When nothing needs decoding (MARC out, in the character set the record is already in),
+    fields are deleted straight from the ISO 2709 bytes; otherwise the record is decoded
+    (MARC-8 too), copied without the fields and encoded.
+    """
+    try:
+        parsed = parse_record(raw)
+    except StructureError as error:
+        return f"the record can't be read: {error}"
+    authority = parsed.leader[6:7] == "z"
+    declared = "utf8" if parsed.leader[9:10] == "a" else "marc8"
+    try:
+        if (plan.fmt == "marc" or authority) and declared == plan.charset:
+            kept = [
+                field
+                for field in parsed.fields
+                if not any(pattern_matches(p, field.tag) for p in plan.fields_to_delete)
+            ]
+            data = raw if len(kept) == len(parsed.fields) else build_record(parsed.leader, kept)
+            encoded = EncodedRecord(data, "marc", plan.charset)
+            checked = data
+        else:
+            copy = delete_fields(_parse(raw), plan.fields_to_delete)
+            encoded = encode_record(copy, plan.fmt, plan.charset)
+            checked = (
+                encoded.data
+                if encoded.format == "marc"
+                else encode_record(copy, "marc", "utf8").data
+            )
+    except (ExportDeskError, StructureError) as error:
+        return str(error)
+    except Exception as error:  # pymarc raises many kinds on broken records
+        return f"the record can't be read: {error or type(error).__name__}"
+    level = plan.validate_auth if authority else plan.validate_bib
+    warnings = list(encoded.warnings)
+    if level != "none":
+        result = validate_record(checked, level, "auth" if authority else "bib")
+        if result.has_errors and level in HOLDING_LEVELS:
+            return _validation_detail(result, level)
+        if result.has_errors:
+            warnings.append(f"Sent despite validation errors: {_validation_detail(result, level)}")
+    return _Ready(encoded, tuple(warnings))
+
+
+class _Preparer:
+    """Reads and prepares the records of a run in order, one ahead of the sender: the
+    next record is prepared while the host works on the current one (see
+    ConnexionClient.send's ``while_waiting``)."""
+
+    def __init__(self, save_file: SaveFile, plan: ExportPlan, ids: list[int]) -> None:
+        self._save_file = save_file
+        self._plan = plan
+        self._ids = ids
+        self._next = 0
+        self._ahead: _Prepared | None = None
+
+    def next(self) -> _Prepared:
+        if self._ahead is None:
+            self.prepare_ahead()
+        item, self._ahead = self._ahead, None
+        assert item is not None
+        return item
+
+    def prepare_ahead(self) -> None:
+        if self._ahead is not None or self._next >= len(self._ids):
+            return
+        index, record_id = self._next, self._ids[self._next]
+        self._next += 1
+        try:
+            title = self._save_file.get(record_id).title
+            raw = self._save_file.get_raw(record_id)
+        except ExportDeskError as error:
+            self._ahead = _Prepared(index, record_id, "", problem=error.message)
+            return
+        outcome = prepare(raw, self._plan)
+        if isinstance(outcome, str):
+            self._ahead = _Prepared(index, record_id, title, problem=outcome)
+        else:
+            self._ahead = _Prepared(index, record_id, title, ready=outcome)
+
+
 class _Run:
     def __init__(
         self, save_file: SaveFile, plan: ExportPlan, ids: list[int], cancel: threading.Event
@@ -241,43 +336,42 @@ class _Run:
         own_client = client is None
         client = client or ConnexionClient(self.plan.transport, resolver)
         client.start_run()
+        preparer = _Preparer(self.save_file, self.plan, self.ids)
         try:
-            for index, record_id in enumerate(self.ids):
+            for index in range(len(self.ids)):
                 if self.cancel.is_set():
                     yield from self._cancel_from(index)
                     return
-                title = self._title(record_id)
-                yield RecordStarted(index, len(self.ids), record_id, title)
+                item = preparer.next()
+                yield RecordStarted(index, len(self.ids), item.record_id, item.title)
                 if client.halted_reason is not None:  # the host could not be reached
-                    yield self._record(
-                        index, record_id, title, "not_sent", detail=client.halted_reason
-                    )
+                    yield self._record(item, "not_sent", detail=client.halted_reason)
                     continue
-                ready = self._prepare(index, record_id, title)
-                if isinstance(ready, RecordOutcome):
-                    yield ready
+                if item.ready is None:
+                    yield self._record(item, "invalid", detail=item.problem)
                     continue
-                self.save_file.mark_in_flight([record_id], self.destination, "sending")
+                self.save_file.mark_in_flight([item.record_id], self.destination, "sending")
                 try:
-                    sent = client.send(ready.encoded.data, index, cancel=self.cancel)
+                    sent = client.send(
+                        item.ready.encoded.data,
+                        index,
+                        cancel=self.cancel,
+                        while_waiting=preparer.prepare_ahead,
+                    )
                 except Cancelled:
                     yield from self._cancel_from(index)
                     return
                 reply = sent.reply
-                host_text = reply.text if reply is not None else None
                 outcome: Outcome = sent.outcome.value
-                detail = None if outcome in ("exported", "rejected") else sent.reason
                 yield self._record(
-                    index,
-                    record_id,
-                    title,
+                    item,
                     outcome,
-                    reply=host_text,
-                    detail=detail,
+                    reply=reply.text if reply is not None else None,
+                    detail=None if outcome in ("exported", "rejected") else sent.reason,
                     attempts=sent.attempts,
                     local_id=reply.local_id if reply is not None else None,
                     local_url=reply.local_url if reply is not None else None,
-                    warnings=ready.warnings,
+                    warnings=item.ready.warnings,
                 )
         finally:
             if own_client:
@@ -285,72 +379,67 @@ class _Run:
 
     def to_file(self) -> Iterator[ExportEvent]:
         assert self.plan.file_path is not None
-        written: list[tuple[int, int, str, _Ready]] = []
+        written: list[_Prepared] = []
         stopped_at: int | None = None
+        preparer = _Preparer(self.save_file, self.plan, self.ids)
         with FileExport(self.plan.file_path, self.plan.file_type, self.plan.fmt) as out:
-            for index, record_id in enumerate(self.ids):
+            for index in range(len(self.ids)):
                 if self.cancel.is_set():
                     stopped_at = index
                     break
-                title = self._title(record_id)
-                yield RecordStarted(index, len(self.ids), record_id, title)
-                ready = self._prepare(index, record_id, title)
-                if isinstance(ready, RecordOutcome):
-                    yield ready
+                item = preparer.next()
+                yield RecordStarted(index, len(self.ids), item.record_id, item.title)
+                if item.ready is None:
+                    yield self._record(item, "invalid", detail=item.problem)
                     continue
                 try:
-                    out.add(record_id, ready.encoded)
+                    out.add(item.record_id, item.ready.encoded)
                 except FileExportError as error:
-                    yield from self._file_failed(written, error, (index, record_id, title))
+                    yield from self._file_failed([*written, item], error)
                     return
-                self.save_file.mark_in_flight([record_id], self.destination, "writing")
-                written.append((index, record_id, title, ready))
+                self.save_file.mark_in_flight([item.record_id], self.destination, "writing")
+                written.append(item)
             try:
                 out.commit()
             except FileExportError as error:
-                yield from self._file_failed(written, error)
+                yield from self._file_failed(written, error, stop=stopped_at)
                 if stopped_at is not None:
                     yield from self._cancel_from(stopped_at)
                 return
-            ids = [record_id for _, record_id, _, _ in written]
+            ids = [item.record_id for item in written]
             self.save_file.mark_in_flight(ids, self.destination, "published")
-            outcomes = []
             with self.save_file.transaction():
-                for index, record_id, title, ready in written:
-                    where = f"written to {out.destination(record_id)}"
-                    outcomes.append(
-                        self._record(
-                            index, record_id, title, "exported", detail=where,
-                            warnings=ready.warnings,
-                        )
-                    )  # fmt: skip
+                outcomes = [
+                    self._record(
+                        item,
+                        "exported",
+                        detail=f"written to {out.destination(item.record_id)}",
+                        warnings=item.ready.warnings if item.ready else (),
+                    )
+                    for item in written
+                ]
             yield from outcomes
         if stopped_at is not None:
             yield from self._cancel_from(stopped_at)
 
     def _file_failed(
-        self,
-        written: list[tuple[int, int, str, _Ready]],
-        error: FileExportError,
-        current: tuple[int, int, str] | None = None,
+        self, failed: list[_Prepared], error: FileExportError, stop: int | None = None
     ) -> Iterator[RecordOutcome]:
-        """The file could not be written: nothing of it was published, so nothing went."""
-        failed = [(i, r, t) for i, r, t, _ in written]
-        if current is not None:
-            failed.append(current)
-        for index, record_id, title in failed:
-            yield self._record(index, record_id, title, "not_sent", detail=error.message)
-        # As when a host can't be reached: the records after it are not sent either.
-        for index in range(failed[-1][0] + 1 if failed else 0, len(self.ids)):
+        """The file could not be written: nothing of it was published, so nothing went; as
+        when a host can't be reached, the records after it are not sent either."""
+        for item in failed:
+            yield self._record(item, "not_sent", detail=error.message)
+        end = len(self.ids) if stop is None else stop
+        for index in range(failed[-1].index + 1 if failed else 0, end):
             record_id = self.ids[index]
-            title = self._title(record_id)
-            yield self._record(index, record_id, title, "not_sent", detail=error.message)
+            item = _Prepared(index, record_id, self._title(record_id))
+            yield self._record(item, "not_sent", detail=error.message)
 
-    def _cancel_from(self, start: int, why: str | None = None) -> Iterator[RecordOutcome]:
-        detail = why or "Cancelled before it was sent."
+    def _cancel_from(self, start: int) -> Iterator[RecordOutcome]:
         for index in range(start, len(self.ids)):
             record_id = self.ids[index]
-            yield self._record(index, record_id, self._title(record_id), "cancelled", detail=detail)
+            item = _Prepared(index, record_id, self._title(record_id))
+            yield self._record(item, "cancelled", detail="Cancelled before it was sent.")
 
     def _title(self, record_id: int) -> str:
         try:
@@ -358,50 +447,14 @@ class _Run:
         except ExportDeskError:
             return ""
 
-    def _record(
-        self, index: int, record_id: int, title: str, outcome: Outcome, **details: object
-    ) -> RecordOutcome:
-        result = RecordOutcome(index, record_id, title, outcome, **details)  # type: ignore[arg-type]
+    def _record(self, item: _Prepared, outcome: Outcome, **details: object) -> RecordOutcome:
+        result = RecordOutcome(item.index, item.record_id, item.title, outcome, **details)  # type: ignore[arg-type]
         self.save_file.record_outcome(
-            record_id, outcome, self.destination, result.reply, result.detail
+            item.record_id, outcome, self.destination, result.reply, result.detail
         )
         if result.local_id or result.local_url:
-            self.save_file.set_local_system_id(record_id, result.local_id, result.local_url)
+            self.save_file.set_local_system_id(item.record_id, result.local_id, result.local_url)
         return result
-
-    def _prepare(self, index: int, record_id: int, title: str) -> _Ready | RecordOutcome:
-        """The copy to send, or the record's ``invalid`` outcome (already recorded)."""
-        try:
-            raw = self.save_file.get_raw(record_id)
-        except ExportDeskError as error:
-            return self._record(index, record_id, title, "invalid", detail=error.message)
-        try:
-            record = _parse(raw)
-            copy = delete_fields(record, self.plan.fields_to_delete)
-            encoded = encode_record(copy, self.plan.fmt, self.plan.charset)
-            checked = (
-                encoded.data
-                if encoded.format == "marc"
-                else encode_record(copy, "marc", "utf8").data
-            )
-        except ExportDeskError as error:
-            return self._record(index, record_id, title, "invalid", detail=error.message)
-        except Exception as error:  # pymarc raises many kinds on broken records
-            reason = f"the record can't be read: {error or type(error).__name__}"
-            return self._record(index, record_id, title, "invalid", detail=reason)
-        authority = is_authority(copy)
-        level = self.plan.validate_auth if authority else self.plan.validate_bib
-        warnings = list(encoded.warnings)
-        if level != "none":
-            result = validate_record(checked, level, "auth" if authority else "bib")
-            if result.has_errors and level in HOLDING_LEVELS:
-                detail = _validation_detail(result, level)
-                return self._record(index, record_id, title, "invalid", detail=detail)
-            if result.has_errors:
-                warnings.append(
-                    f"Sent despite validation errors: {_validation_detail(result, level)}"
-                )
-        return _Ready(encoded, tuple(warnings))
 
 
 def _parse(raw: bytes) -> Record:

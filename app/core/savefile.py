@@ -813,17 +813,27 @@ class SaveFile:
         reply or the detail), and for "exported" the last-exported time and the flag cleared
         (every other outcome keeps the flag). Returns the journal row's id."""
         moment = when or now()
+        if outcome not in OUTCOMES:
+            raise ValueError(f"unknown outcome {outcome!r}")
+        exported = outcome == "exported"
+        stamp = _time_text(moment)
+        # Three statements, one commit: this runs once per record of every export.
         with self.transaction():
-            entry_id = self.journal_append(
-                JournalEntry(record_id, outcome, destination, host_reply, detail, moment)
+            cursor = self.conn.execute(
+                "INSERT INTO journal (record_id, control_number, time, destination, outcome, "
+                "host_reply, detail) SELECT ?, (SELECT coalesce(oclc_number, control_number) "
+                "FROM records WHERE id = ?), ?, ?, ?, ?, ?",
+                (record_id, record_id, stamp, destination, outcome, host_reply, detail),
+            )
+            self.conn.execute(
+                "UPDATE records SET status = ?, status_detail = ?, "
+                "last_exported = CASE WHEN ? THEN ? ELSE last_exported END, "
+                "flagged = CASE WHEN ? THEN 0 ELSE flagged END WHERE id = ?",
+                (outcome, detail or host_reply, exported, stamp, exported, record_id),
             )
             self.conn.execute("DELETE FROM in_flight WHERE record_id = ?", (record_id,))
-            shown = detail or host_reply
-            if outcome == "exported":
-                self.set_status([record_id], outcome, shown, exported_at=moment)
-                self.set_flagged([record_id], False)
-            else:
-                self.set_status([record_id], outcome, shown)
+        entry_id = cursor.lastrowid
+        assert entry_id is not None
         return entry_id
 
     @_translated

@@ -376,6 +376,7 @@ class ConnexionClient:
         self._sock: socket.socket | None = None
         self._requests_on_socket = 0
         self._halted: str | None = None  # why the run stopped (not_sent)
+        self._while_waiting: Callable[[], None] | None = None
         self.connections_opened = 0
 
     def __enter__(self) -> ConnexionClient:
@@ -422,10 +423,20 @@ class ConnexionClient:
             yield result
 
     def send(
-        self, record: bytes, index: int = 0, *, cancel: threading.Event | None = None
+        self,
+        record: bytes,
+        index: int = 0,
+        *,
+        cancel: threading.Event | None = None,
+        while_waiting: Callable[[], None] | None = None,
     ) -> SendResult:
         """Send one record and return its outcome. Raises :class:`Cancelled` when ``cancel``
-        is set while waiting to retry a connection (nothing of the record was sent)."""
+        is set while waiting to retry a connection (nothing of the record was sent).
+
+        ``while_waiting`` is called once the request is on its way, before the reply is read
+        (the export run prepares the next record meanwhile); it must not raise, and its time
+        does not count against Timeout."""
+        self._while_waiting = while_waiting
         if self._halted is not None:
             return SendResult(index, Outcome.NOT_SENT, None, 0, self._halted)
         reused = self._sock is not None and not _peer_has_closed(self._sock)
@@ -527,6 +538,9 @@ class ConnexionClient:
             return _Exchange(
                 problem=f"The connection broke while sending the record ({_error_text(error)})"
             )
+        waiting, self._while_waiting = self._while_waiting, None
+        if waiting is not None:
+            waiting()
         return self._read_reply(sock)
 
     def _read_reply(self, sock: socket.socket) -> _Exchange:
