@@ -101,9 +101,10 @@ def main() -> int:
                 encode_record(delete_fields(_parse(r), plan.fields_to_delete), "marc", "utf8").data
                 for r in raws
             ]
+            mode = "permanent connection" if args.permanent else "a connection per record"
             print(
-                f"{len(ids)} records, {'permanent connection' if args.permanent else 'a connection per record'}, "
-                f"receiver without fsync on 127.0.0.1 port {port}, turns of {args.chunk}"
+                f"{len(ids)} records, {mode}, receiver without fsync on 127.0.0.1 port {port}, "
+                f"turns of {args.chunk}"
             )
             export_time = base_time = 0.0
             exported = 0
@@ -111,7 +112,9 @@ def main() -> int:
             base_client = ConnexionClient(plan.transport)
             for start in range(0, len(ids), args.chunk):
                 began = time.perf_counter()
-                for event in run_export(save_file, plan, ids[start : start + args.chunk], client=client):
+                for event in run_export(
+                    save_file, plan, ids[start : start + args.chunk], client=client
+                ):
                     if isinstance(event, RecordOutcome) and event.outcome == "exported":
                         exported += 1
                 export_time += time.perf_counter() - began
@@ -124,8 +127,9 @@ def main() -> int:
             base_client.close()
             n = len(ids)
             print(
-                f"end to end {n / export_time:7.0f} rec/s   bare transport {n / base_time:7.0f} rec/s"
-                f"   ratio {base_time / export_time:.2f}   ({exported} exported)"
+                f"end to end {n / export_time:7.0f} rec/s   bare transport "
+                f"{n / base_time:7.0f} rec/s   ratio {base_time / export_time:.2f}   "
+                f"({exported} exported)"
             )
             save_file.close()
         finally:

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QStackedWid
 from app import APP_NAME, __version__
 from app.core.account_settings import AccountSettings
 from app.core.settings_files import take_notices
+from app.gui.export_actions import ExportActions
 from app.gui.options_page import ExportOptionsPage
 from app.gui.records import RecordsPage
 
@@ -34,6 +35,7 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(self.records_page)
         self.pages.addWidget(self.options_page)
         self.setCentralWidget(self.pages)
+        self.exports = ExportActions(self)
         self._build_menus()
         self._update_title()
         self.resize(1000, 760)
@@ -64,6 +66,9 @@ class MainWindow(QMainWindow):
             page.detail.copy_action,
         ):
             edit.addAction(action)
+
+        action_menu = bar.addMenu("&Action")
+        action_menu.addActions(self.exports.actions)
 
         general = bar.addMenu("&General")
         admin = general.addMenu("&Admin")
@@ -121,18 +126,20 @@ class MainWindow(QMainWindow):
         return True
 
     def log_off(self) -> None:
-        if not self._leave_options():
+        if not self._leave_options() or not self.exports.confirm_stop():
             return
         self._save_geometry()
+        self.exports.shutdown()
         self.records_page.shutdown()
         self.account.end_session()
         self.loggedOff.emit()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self._leave_options():
+        if not self._leave_options() or not self.exports.confirm_stop():
             event.ignore()
             return
         self._save_geometry()
+        self.exports.shutdown()
         self.records_page.shutdown()
         self.account.end_session()
         event.accept()

@@ -1,0 +1,165 @@
+"""Export Flagged, Export Selected and the Export Log, as the main window offers them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QInputDialog, QMessageBox
+
+from app.core.export import FILE_FORMATS, recover_if_idle
+from app.core.options import BY_KEY
+from app.gui.export_dialog import ExportDialog
+from app.gui.export_log import ExportLogDialog
+from app.gui.exporting import ExportRunner, ExportWorker
+
+if TYPE_CHECKING:
+    from app.gui.main_window import MainWindow
+
+FORMAT_LABELS = dict(BY_KEY["format"].choices)
+
+
+class ExportActions(QObject):
+    exportStarted = Signal(object)  # the ExportDialog showing it
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.runner = ExportRunner(self)
+        self.dialog: ExportDialog | None = None
+        self.export_flagged_action = self._action(
+            "Export &Flagged", self.export_flagged, "Ctrl+E",
+            "Send every flagged record to the export destination",
+        )  # fmt: skip
+        self.export_selected_action = self._action(
+            "&Export Selected", self.export_selected, "Ctrl+Shift+E",
+            "Send the selected records now (or, with Mark for Export on, flag them)",
+        )  # fmt: skip
+        self.log_action = self._action(
+            "Export &Log…", self.show_log, "Ctrl+L", "Every export attempt and its outcome"
+        )
+        self.runner.runningChanged.connect(self._running_changed)
+        settled = recover_if_idle(window.records_page.save_file)
+        if settled:
+            window.statusBar().showMessage(
+                f"{settled} records were being exported when ExportDesk stopped; the export "
+                "log tells what happened to each."
+            )
+
+    @property
+    def actions(self) -> list[QAction]:
+        return [self.export_flagged_action, self.export_selected_action, self.log_action]
+
+    def _action(self, text: str, slot: object, shortcut: str, tip: str) -> QAction:
+        action = QAction(text, self.window)
+        action.setShortcut(QKeySequence(shortcut))
+        action.setStatusTip(tip)
+        action.setToolTip(tip)
+        action.triggered.connect(slot)
+        return action
+
+    def _running_changed(self, running: bool) -> None:
+        self.export_flagged_action.setEnabled(not running)
+        self.export_selected_action.setEnabled(not running)
+
+    # The actions.
+
+    def export_flagged(self) -> ExportDialog | None:
+        ids = self.window.records_page.save_file.flagged_ids()
+        if not ids:
+            self.window.statusBar().showMessage("No records are flagged for export.")
+            return None
+        return self.start(ids)
+
+    def export_selected(self) -> ExportDialog | None:
+        ids = self.window.records_page.selected_ids()
+        if not ids:
+            self.window.statusBar().showMessage("Select the records to export first.")
+            return None
+        if self.window.account.effective().options["mark_for_export"]:
+            # Mark for Export and Save Record: flag now, send with the next Export Flagged.
+            self.window.records_page.save_file.flag(ids)
+            self.window.records_page.refresh()
+            self.window.statusBar().showMessage(
+                f"Flagged {len(ids)} records for export: they go with the next Export Flagged."
+            )
+            return None
+        return self.start(ids)
+
+    def start(self, ids: Sequence[int], *, ask: bool = True) -> ExportDialog | None:
+        """Export these records with the settings in effect, in the background."""
+        if self.runner.running:
+            return None
+        account = self.window.account
+        settings = account.effective()
+        errors, _ = account.check(settings)
+        if errors:
+            problem = errors[0]
+            answer = QMessageBox.warning(
+                self.window,
+                "Export",
+                f"The export settings need attention first: {problem.key}: {problem.message}."
+                "\n\nOpen Export Options?",
+                QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
+            )
+            if answer == QMessageBox.StandardButton.Open:
+                self.window.show_export_options()
+            return None
+        fmt = None
+        if settings.options["destination"] == "file" and settings.options["format"] == "none":
+            fmt = self._ask_format() if ask else "marc"
+            if fmt is None:
+                return None
+        active = settings.active_id
+        worker = ExportWorker(
+            self.window.records_page.save_file.path,
+            settings,
+            ids,
+            fmt,
+            lambda: account.password(active),
+            self.runner.clients,
+        )
+        dialog = ExportDialog(worker, self.window)
+        dialog.retryRequested.connect(lambda ids: self.start(ids))
+        dialog.resendRequested.connect(lambda ids: self.start(ids))
+        worker.recordFinished.connect(lambda _: self.window.records_page.refresh())
+        self.dialog = dialog
+        self.runner.start(worker)
+        dialog.show()
+        self.exportStarted.emit(dialog)
+        return dialog
+
+    def _ask_format(self) -> str | None:
+        labels = [FORMAT_LABELS[value] for value in FILE_FORMATS]
+        label, ok = QInputDialog.getItem(
+            self.window,
+            "Export Format",
+            "Export the flagged bibliographic records as:",
+            labels,
+            0,
+            False,
+        )
+        return FILE_FORMATS[labels.index(label)] if ok else None
+
+    def show_log(self) -> None:
+        ExportLogDialog(self.window.records_page.save_file, self.window).exec()
+
+    def confirm_stop(self) -> bool:
+        """Before log off or quit: an export under way is cancelled (after asking)."""
+        if not self.runner.running:
+            return True
+        answer = QMessageBox.question(
+            self.window,
+            "Export Under Way",
+            "An export is running. Stop it? The record being sent finishes first; the "
+            "records not sent stay flagged.",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        self.runner.wait()
+        return True
+
+    def shutdown(self) -> None:
+        self.runner.shutdown()

@@ -1,0 +1,260 @@
+"""The export under way, then its report: progress, replies, and what to do with failures."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.atomicfile import write_atomic
+from app.core.export import RecordOutcome, RecordStarted, summarize
+from app.core.savefile import OUTCOME_NAMES
+from app.gui.exporting import ExportWorker
+
+RETRYABLE = ("rejected", "invalid", "not_sent")
+SHOWN_REPLIES = 200  # the live list keeps the newest replies
+
+
+class ExportDialog(QDialog):
+    retryRequested = Signal(list)  # record ids
+    resendRequested = Signal(list)  # record ids, unconfirmed: the host may hold them
+
+    def __init__(self, worker: ExportWorker, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export")
+        self.setObjectName("exportDialog")
+        self.resize(760, 520)
+        self.outcomes: list[RecordOutcome] = []
+        self.destination = ""
+        self.total = 0
+        self._started = time.monotonic()
+        self._finished = False
+        self._cancel = worker.cancel_event
+        self._build()
+        worker.started.connect(self._run_started)
+        worker.recordStarted.connect(self._record_started)
+        worker.recordFinished.connect(self._record_finished)
+        worker.finished.connect(self._run_finished)
+        worker.failed.connect(self._run_failed)
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        self.heading = QLabel("Starting the export…")
+        self.heading.setWordWrap(True)
+        layout.addWidget(self.heading)
+        self.progress = QProgressBar()
+        self.progress.setAccessibleName("Export progress")
+        self.progress.setFormat("%v of %m records")
+        layout.addWidget(self.progress)
+        self.current = QLabel()
+        self.current.setWordWrap(True)
+        self.current.setAccessibleName("Record being exported")
+        layout.addWidget(self.current)
+        self.timing = QLabel()
+        self.timing.setAccessibleName("Export rate and time left")
+        layout.addWidget(self.timing)
+        self.replies = QPlainTextEdit()
+        self.replies.setReadOnly(True)
+        self.replies.setMaximumBlockCount(SHOWN_REPLIES)
+        self.replies.setAccessibleName("Replies from the host")
+        layout.addWidget(self.replies, 1)
+        self.failures = QTableWidget(0, 4)
+        self.failures.setHorizontalHeaderLabels(["Record", "Title", "Outcome", "Why"])
+        self.failures.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.failures.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.failures.setAccessibleName("Records not exported")
+        self.failures.setVisible(False)
+        layout.addWidget(self.failures, 2)
+
+        buttons = QHBoxLayout()
+        self.cancel_button = self._button("&Cancel", self.cancel, buttons)
+        self.retry_button = self._button("&Retry Failed", self._retry, buttons)
+        self.resend_button = self._button("Resend &Unconfirmed…", self._resend, buttons)
+        self.copy_button = self._button("C&opy Report", self.copy_report, buttons)
+        self.save_button = self._button("&Save Report…", self.save_report, buttons)
+        buttons.addStretch(1)
+        self.close_button = self._button("C&lose", self.accept, buttons)
+        for button in (
+            self.retry_button, self.resend_button, self.copy_button, self.save_button,
+            self.close_button,
+        ):  # fmt: skip
+            button.setVisible(False)
+        layout.addLayout(buttons)
+
+    @staticmethod
+    def _button(text: str, slot: object, row: QHBoxLayout) -> QPushButton:
+        button = QPushButton(text)
+        button.setAutoDefault(False)
+        button.clicked.connect(slot)
+        row.addWidget(button)
+        return button
+
+    # While it runs.
+
+    def _run_started(self, destination: str, total: int) -> None:
+        self.destination, self.total = destination, total
+        self._started = time.monotonic()
+        self.heading.setText(f"Exporting {total} records to {destination}.")
+        self.progress.setRange(0, total)
+        self.progress.setValue(0)
+
+    def _record_started(self, event: RecordStarted) -> None:
+        self.current.setText(f"Record {event.index + 1} of {event.total}: {event.title}")
+
+    def _record_finished(self, outcome: RecordOutcome) -> None:
+        self.outcomes.append(outcome)
+        done = len(self.outcomes)
+        self.progress.setValue(done)
+        elapsed = time.monotonic() - self._started
+        if elapsed > 0 and done < self.total:
+            rate = done / elapsed
+            left = (self.total - done) / rate
+            self.timing.setText(f"{rate:.1f} records a second, about {_duration(left)} left")
+        name = OUTCOME_NAMES[outcome.outcome]
+        reason = f": {outcome.reason}" if outcome.reason else ""
+        self.replies.appendPlainText(f"{_label(outcome)} — {name}{reason}")
+
+    def cancel(self) -> None:
+        """Stop before the next record; the one under way finishes (or times out) first."""
+        self._cancel.set()
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.setText("Cancelling…")
+        self.heading.setText("Cancelling: the record under way finishes first…")
+
+    # The report.
+
+    def _run_finished(self, outcomes: list[RecordOutcome]) -> None:
+        self.outcomes = list(outcomes)
+        self._finished = True
+        counts = summarize(self.outcomes)
+        shown = ", ".join(
+            f"{OUTCOME_NAMES[key].lower()} {count}" for key, count in counts.items() if count
+        )
+        self.heading.setText(
+            f"Export to {self.destination} finished: {len(self.outcomes)} records ({shown})."
+        )
+        self.current.clear()
+        self.timing.clear()
+        failed = [o for o in self.outcomes if o.outcome != "exported"]
+        self.failures.setRowCount(len(failed))
+        for row, outcome in enumerate(failed):
+            for column, text in enumerate(
+                (
+                    str(outcome.record_id),
+                    outcome.title,
+                    OUTCOME_NAMES[outcome.outcome],
+                    outcome.reason,
+                )
+            ):
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)
+                self.failures.setItem(row, column, item)
+        self.failures.setVisible(bool(failed))
+        self.cancel_button.setVisible(False)
+        self.retry_button.setVisible(True)
+        self.retry_button.setEnabled(any(o.outcome in RETRYABLE for o in self.outcomes))
+        self.resend_button.setVisible(True)
+        self.resend_button.setEnabled(any(o.outcome == "unconfirmed" for o in self.outcomes))
+        for button in (self.copy_button, self.save_button, self.close_button):
+            button.setVisible(True)
+        self.close_button.setDefault(True)
+        self.close_button.setFocus()
+
+    def _run_failed(self, message: str) -> None:
+        self._finished = True
+        self.heading.setText(f"The export could not run: {message}")
+        self.heading.setStyleSheet("color: #b00020;")
+        self.cancel_button.setVisible(False)
+        self.close_button.setVisible(True)
+        self.close_button.setFocus()
+
+    @property
+    def finished_running(self) -> bool:
+        return self._finished
+
+    def report_text(self) -> str:
+        counts = summarize(self.outcomes)
+        lines = [
+            f"ExportDesk export report, {datetime.now():%Y-%m-%d %H:%M}",
+            f"Destination: {self.destination}",
+            f"Records: {len(self.outcomes)}",
+        ]
+        lines += [f"  {OUTCOME_NAMES[key]}: {count}" for key, count in counts.items() if count]
+        failed = [o for o in self.outcomes if o.outcome != "exported"]
+        if failed:
+            lines.append("Not exported:")
+            lines += [f"  {_label(o)}: {OUTCOME_NAMES[o.outcome]}: {o.reason}" for o in failed]
+        exported = [o for o in self.outcomes if o.outcome == "exported" and (o.local_id or o.reply)]
+        if exported:
+            lines.append("Exported:")
+            for o in exported:
+                where = f" (local system id {o.local_id})" if o.local_id else ""
+                lines.append(f"  {_label(o)}{where}: {o.reply or o.detail or ''}")
+        return "\n".join(lines) + "\n"
+
+    def copy_report(self) -> None:
+        QGuiApplication.clipboard().setText(self.report_text())
+
+    def save_report(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Save Report", "export-report.txt", "Text (*.txt)"
+        )
+        if name:
+            write_atomic(Path(name), self.report_text())
+
+    def _retry(self) -> None:
+        ids = [o.record_id for o in self.outcomes if o.outcome in RETRYABLE]
+        self.retryRequested.emit(ids)
+        self.accept()
+
+    def _resend(self) -> None:
+        ids = [o.record_id for o in self.outcomes if o.outcome == "unconfirmed"]
+        answer = QMessageBox.warning(
+            self,
+            "Resend Unconfirmed Records",
+            f"The host may already hold these {len(ids)} records: they were sent but no "
+            "confirmation came back. Sending them again can make duplicates in your local "
+            "system. Check there first.\n\nResend them anyway?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.resendRequested.emit(ids)
+            self.accept()
+
+    def reject(self) -> None:
+        """Escape or the window's close button: cancel first while the export runs."""
+        if not self._finished:
+            self.cancel()
+            return
+        super().reject()
+
+
+def _label(outcome: RecordOutcome) -> str:
+    title = f" {outcome.title}" if outcome.title else ""
+    return f"Record {outcome.record_id}{title}"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{max(1, round(seconds))} s"
+    minutes = seconds / 60
+    return f"{round(minutes)} min" if minutes < 90 else f"{minutes / 60:.1f} h"
