@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from app.core.errors import ExportDeskError
 from app.core.export import RecordOutcome, RecordStarted, plan_export, run_export
@@ -120,20 +120,26 @@ class ExportRunner(QObject):
         self.clients = ClientPool()
         self.worker: ExportWorker | None = None
         self._thread: QThread | None = None
+        # Set in the worker's thread the moment it ends, before the GUI thread hears of it.
+        self._worker_done = threading.Event()
 
     @property
     def running(self) -> bool:
-        return self._thread is not None
+        """An export is under way (its worker has not ended yet)."""
+        return self._thread is not None and not self._worker_done.is_set()
 
     def start(self, worker: ExportWorker) -> None:
-        assert self._thread is None, "one export at a time"
+        assert not self.running, "one export at a time"
+        self.wait()  # the previous thread, if it is still winding down
+        self._worker_done.clear()
         thread = QThread()
         thread.setObjectName("exportdesk-export")
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
-        worker.finished.connect(thread.quit)
-        worker.failed.connect(thread.quit)
-        thread.finished.connect(self._thread_done)
+        for ended in (worker.finished, worker.failed):
+            ended.connect(thread.quit)
+            ended.connect(lambda *_: self._worker_done.set(), Qt.ConnectionType.DirectConnection)
+        thread.finished.connect(lambda: self._thread_ended(thread))
         self.worker, self._thread = worker, thread
         thread.start()
         self.runningChanged.emit(True)
@@ -146,14 +152,17 @@ class ExportRunner(QObject):
         """Cancel and wait for the run to stop (the record under way finishes first)."""
         self.cancel()
         if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait()
-            self._thread_done()
+            thread = self._thread
+            thread.quit()
+            thread.wait()
+            self._thread_ended(thread)
 
-    def _thread_done(self) -> None:
-        if self._thread is None:
+    def _thread_ended(self, thread: QThread) -> None:
+        # Called once on its own when a thread ends, and maybe again from its queued
+        # finished signal: only the thread of the current run is forgotten here.
+        if thread is not self._thread:
             return
-        self._thread.deleteLater()
+        thread.deleteLater()
         self.worker, self._thread = None, None  # the worker goes with its last reference
         self.runningChanged.emit(False)
 

@@ -126,7 +126,7 @@ def test_mark_for_export_flags_instead_of_sending(qtbot, open_window, save_file,
 
 
 def test_a_file_export_asks_for_the_format_when_the_setting_says_ask(
-    qtbot, window, flagged, tmp_path, dialogs
+    qtbot, open_window, flagged, tmp_path, dialogs
 ):
     flagged(2)
     account = AccountSettings(ACCOUNT)
