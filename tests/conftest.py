@@ -20,6 +20,7 @@ pytest_plugins = [
     "tests.fixtures.marc_records",
     "tests.fixtures.marc_builders",
     "tests.fixtures.records",
+    "tests.fixtures.validation",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
