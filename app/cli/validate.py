@@ -25,6 +25,8 @@ from app.core.marc import ReadError, read_records
 from app.core.validation import ValidationMessage, ValidationResult, validate_record
 
 CLI_LEVELS = ("structure", "basic", "full")
+
+
 @dataclass(frozen=True, slots=True)
 class Unreadable:
     """A record (or the rest of a file) that could not even be separated from its neighbours."""

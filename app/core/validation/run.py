@@ -51,8 +51,8 @@ class AccountLevels:
     def from_options(cls, options: Mapping[str, Any]) -> AccountLevels:
         """From effective settings' options (``validate_bib``, ``validate_auth``)."""
         return cls(
-            str(options.get("validate_bib", cls.bibliographic)),
-            str(options.get("validate_auth", cls.authority)),
+            str(options.get("validate_bib", "full")),
+            str(options.get("validate_auth", "none")),
         )
 
     def for_type(self, record_type: str) -> str:
