@@ -1,19 +1,23 @@
-"""The validation results: one row per record of the last validation, its messages under it.
+"""The validation results: a row per message of each record of the last validation (a
+record with none has one row saying so), in the order validated.
 
-The panel keeps a few numbers per record, not the messages: a record's messages are read
-from the save file (where the run stored them) when its row is first expanded, so a run over
-100,000 records costs the window a few megabytes. Activating a row (double-click or Enter)
-asks for that record to be shown, with the message's field selected.
+A flat table, not a tree: Qt lays out a tree's every row after each insertion, which grows
+with the run, while a table asks only for the rows on screen, so 100,000 results cost no more
+than 100. The model keeps a few numbers per record, not the messages: the rows on screen read
+their record's messages from the save file (where the run stored them), a few hundred records
+kept at a time. Activating a row (double-click or Enter) asks for that record to be shown,
+with the message's field selected.
 """
 
 from __future__ import annotations
 
 import bisect
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -21,24 +25,22 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QTreeView,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from app.core.savefile import VALIDATION_STATE_NAMES
 from app.core.validation.messages import ValidationMessage
-from app.core.validation.run import RecordValidation, ValidationSummary
-from app.core.validation.stored import LEVEL_NAMES, counts_text
+from app.core.validation.run import RecordValidation
+from app.core.validation.stored import LEVEL_NAMES
 from app.gui.validation_icons import state_icon
 
 Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Record", "Title", "Severity", "Tag", "Where", "Message")
 RECORD, TITLE, SEVERITY, TAG, WHERE, MESSAGE = range(len(COLUMNS))
-# Expand every record with problems when a run has at most this many: one record validated
-# from the pane shows its messages at once.
-EXPAND_UP_TO = 20
 NOT_VALIDATED = "Not validated"
+CACHED_RECORDS = 500
 MessageLoader = Callable[[int], list[ValidationMessage]]
 
 
@@ -54,7 +56,6 @@ class ResultEntry:
     errors: int
     warnings: int
     note: str | None
-    messages: list[ValidationMessage] | None = None  # read when first expanded
 
     @classmethod
     def of(cls, outcome: RecordValidation) -> ResultEntry:
@@ -74,19 +75,22 @@ class ResultEntry:
     def has_problems(self) -> bool:
         return bool(self.errors or self.warnings or self.state is None)
 
+    @property
+    def rows(self) -> int:
+        return max(1, self.errors + self.warnings)
 
-class ValidationResultsModel(QAbstractItemModel):
-    """Records (top level) and their messages (children).
 
-    A child's internal id is its record's entry number plus one; a record's is 0.
-    """
+class ValidationResultsModel(QAbstractTableModel):
+    """The rows of the results: (record, its n-th message) or (record, no message)."""
 
     def __init__(self, load_messages: MessageLoader, parent: Any = None) -> None:
         super().__init__(parent)
         self._load = load_messages
         self._entries: list[ResultEntry] = []
-        self._shown: list[int] = []  # entry numbers shown, ascending
+        self._shown: list[int] = []  # entry numbers shown, in order
+        self._ends: list[int] = []  # rows up to and including each shown entry
         self._problems_only = False
+        self._messages: OrderedDict[int, list[ValidationMessage]] = OrderedDict()
 
     # -- content ---------------------------------------------------------------------------
 
@@ -94,93 +98,96 @@ class ValidationResultsModel(QAbstractItemModel):
         self.beginResetModel()
         self._entries.clear()
         self._shown.clear()
+        self._ends.clear()
+        self._messages.clear()
         self.endResetModel()
 
     def add(self, outcomes: Iterable[RecordValidation]) -> None:
-        new = [ResultEntry.of(outcome) for outcome in outcomes]
         first = len(self._entries)
-        self._entries.extend(new)
-        keep_all = not self._problems_only
-        shown = [first + n for n, entry in enumerate(new) if keep_all or entry.has_problems]
-        if shown:
-            self.beginInsertRows(QModelIndex(), len(self._shown), len(self._shown) + len(shown) - 1)
-            self._shown.extend(shown)
-            self.endInsertRows()
+        self._entries.extend(ResultEntry.of(outcome) for outcome in outcomes)
+        shown = [
+            n
+            for n in range(first, len(self._entries))
+            if not self._problems_only or self._entries[n].has_problems
+        ]
+        if not shown:
+            return
+        total = self.rowCount()
+        added = sum(self._entries[n].rows for n in shown)
+        self.beginInsertRows(QModelIndex(), total, total + added - 1)
+        self._extend(shown)
+        self.endInsertRows()
+
+    def _extend(self, numbers: Iterable[int]) -> None:
+        total = self._ends[-1] if self._ends else 0
+        for number in numbers:
+            total += self._entries[number].rows
+            self._shown.append(number)
+            self._ends.append(total)
 
     def set_problems_only(self, problems_only: bool) -> None:
         if problems_only == self._problems_only:
             return
         self.beginResetModel()
         self._problems_only = problems_only
-        self._shown = [
+        self._shown.clear()
+        self._ends.clear()
+        self._extend(
             n for n, entry in enumerate(self._entries) if entry.has_problems or not problems_only
-        ]
+        )
         self.endResetModel()
 
     @property
     def entries(self) -> list[ResultEntry]:
+        """Every record of the run, shown or not."""
         return self._entries
 
+    def _locate(self, row: int) -> tuple[ResultEntry, int]:
+        """The record of a row and which of its messages the row shows."""
+        place = bisect.bisect_right(self._ends, row)
+        start = self._ends[place - 1] if place else 0
+        return self._entries[self._shown[place]], row - start
+
     def entry(self, index: Index) -> ResultEntry | None:
-        if not index.isValid():
+        if not index.isValid() or index.row() >= self.rowCount():
             return None
-        number = index.internalId() - 1 if index.internalId() else self._shown[index.row()]
-        return self._entries[number]
+        return self._locate(index.row())[0]
 
     def message(self, index: Index) -> ValidationMessage | None:
-        """The message of a child row (None for a record's row)."""
-        if not index.isValid() or not index.internalId():
+        """The message a row shows (None for a record without messages)."""
+        if not index.isValid() or index.row() >= self.rowCount():
             return None
-        messages = self._messages(self._entries[index.internalId() - 1])
-        return messages[index.row()] if index.row() < len(messages) else None
+        entry, number = self._locate(index.row())
+        if not (entry.errors or entry.warnings):
+            return None
+        messages = self._messages_of(entry)
+        return messages[number] if number < len(messages) else None
 
-    def record_index(self, record_id: int) -> QModelIndex:
-        for row, number in enumerate(self._shown):
+    def first_row_of(self, record_id: int) -> int | None:
+        """The first row of a record, or None when it is not shown."""
+        for place, number in enumerate(self._shown):
             if self._entries[number].record_id == record_id:
-                return self.index(row, 0)
-        return QModelIndex()
+                return self._ends[place - 1] if place else 0
+        return None
 
-    def _messages(self, entry: ResultEntry) -> list[ValidationMessage]:
-        if entry.messages is None:
-            entry.messages = self._load(entry.record_id) if entry.errors + entry.warnings else []
-        return entry.messages
+    def _messages_of(self, entry: ResultEntry) -> list[ValidationMessage]:
+        messages = self._messages.get(entry.record_id)
+        if messages is None:
+            messages = self._load(entry.record_id)
+            self._messages[entry.record_id] = messages
+            if len(self._messages) > CACHED_RECORDS:
+                self._messages.popitem(last=False)
+        else:
+            self._messages.move_to_end(entry.record_id)
+        return messages
 
     # -- Qt's model interface ----------------------------------------------------------------
 
-    def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008
-        if column < 0 or column >= len(COLUMNS) or row < 0:
-            return QModelIndex()
-        if not parent.isValid():
-            return self.createIndex(row, column, 0) if row < len(self._shown) else QModelIndex()
-        if parent.internalId():
-            return QModelIndex()  # messages have no children
-        number = self._shown[parent.row()]
-        return self.createIndex(row, column, number + 1)
-
-    def parent(self, child: Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
-        if not child.isValid() or not child.internalId():
-            return QModelIndex()
-        number = child.internalId() - 1
-        row = bisect.bisect_left(self._shown, number)
-        return self.createIndex(row, 0, 0)
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        if not parent.isValid():
-            return len(self._shown)
-        if parent.internalId() or parent.column() != 0:
-            return 0
-        return len(self._messages(self._entries[self._shown[parent.row()]]))
-
-    def hasChildren(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
-        if not parent.isValid():
-            return bool(self._shown)
-        if parent.internalId() or parent.column() != 0:
-            return False
-        entry = self._entries[self._shown[parent.row()]]
-        return bool(entry.errors or entry.warnings)
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
+        return 0 if parent.isValid() or not self._ends else self._ends[-1]
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return len(COLUMNS)
+        return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -190,60 +197,54 @@ class ValidationResultsModel(QAbstractItemModel):
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        if not index.isValid() or index.row() >= self.rowCount():
             return None
+        entry, number = self._locate(index.row())
         column = index.column()
-        if index.internalId():
-            message = self.message(index)
-            if message is None:
-                return None
+        if column in (RECORD, TITLE):
             if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-                return _message_text(message, column)
-            if role == Qt.ItemDataRole.DecorationRole and column == SEVERITY:
-                return state_icon(message.severity)
-            if role == Qt.ItemDataRole.ToolTipRole and column == MESSAGE:
-                return message.message
+                return (entry.number or f"#{entry.record_id}") if column == RECORD else entry.title
+            if role == Qt.ItemDataRole.ToolTipRole and column == TITLE:
+                return entry.title
             return None
-        entry = self._entries[self._shown[index.row()]]
+        if not (entry.errors or entry.warnings):
+            if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+                return _record_text(entry, column)
+            if role == Qt.ItemDataRole.DecorationRole and column == SEVERITY:
+                return state_icon(entry.state)
+            if role == Qt.ItemDataRole.ToolTipRole and column == MESSAGE:
+                return _record_text(entry, MESSAGE)
+            return None
+        messages = self._messages_of(entry)
+        message = messages[number] if number < len(messages) else None
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            return _entry_text(entry, column)
-        if role == Qt.ItemDataRole.DecorationRole and column == SEVERITY:
-            return state_icon(entry.state)
-        if role == Qt.ItemDataRole.ToolTipRole and column in (TITLE, MESSAGE):
-            return entry.title if column == TITLE else _entry_text(entry, MESSAGE)
+            return _message_text(message, column)
+        if role == Qt.ItemDataRole.DecorationRole and column == SEVERITY and message is not None:
+            return state_icon(message.severity)
+        if role == Qt.ItemDataRole.ToolTipRole and column == MESSAGE and message is not None:
+            return f"{message.message} (validated at {LEVEL_NAMES.get(entry.level, entry.level)})"
         return None
 
 
-def _entry_text(entry: ResultEntry, column: int) -> str:
-    if column == RECORD:
-        return entry.number or f"#{entry.record_id}"
-    if column == TITLE:
-        return entry.title
+def _record_text(entry: ResultEntry, column: int) -> str:
+    """A record without messages: valid, or not validated and why."""
     if column == SEVERITY:
         return VALIDATION_STATE_NAMES.get(entry.state or "", NOT_VALIDATED)
     if column == MESSAGE:
         if entry.state is None:
             return entry.note or NOT_VALIDATED
-        found = _counts(entry) or counts_text([])
-        return f"{found[0].upper()}{found[1:]} at {LEVEL_NAMES.get(entry.level, entry.level)}"
+        return f"No problems at {LEVEL_NAMES.get(entry.level, entry.level)}"
     return ""
 
 
-def _counts(entry: ResultEntry) -> str:
-    parts = [
-        f"{count:,} {noun}{'' if count == 1 else 's'}"
-        for count, noun in ((entry.errors, "error"), (entry.warnings, "warning"))
-        if count
-    ]
-    return ", ".join(parts)
-
-
-def _message_text(message: ValidationMessage, column: int) -> str:
+def _message_text(message: ValidationMessage | None, column: int) -> str:
+    if message is None:  # validated again since, with fewer messages
+        return "Validated again since: see the record pane" if column == MESSAGE else ""
     if column == SEVERITY:
         return "Error" if message.severity == "error" else "Warning"
     if column == TAG:
-        occurrence = f" ({message.occurrence})" if message.occurrence else ""
-        return message.tag + (occurrence if message.occurrence and message.occurrence > 1 else "")
+        occurrence = message.occurrence or 0
+        return message.tag + (f" ({occurrence})" if occurrence > 1 else "")
     if column == WHERE:
         return message.where or ""
     if column == MESSAGE:
@@ -276,27 +277,33 @@ class ValidationPanel(QWidget):
         self.close_button.clicked.connect(self.closeRequested)
         self.close_button.setVisible(False)  # the page shows it when the panel is in the page
 
-        view = QTreeView()
+        view = QTableView()
         view.setModel(self.model)
         view.setAccessibleName("Validation results")
-        view.setUniformRowHeights(True)  # fast with 100,000 rows
         view.setAlternatingRowColors(True)
         view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         view.setWordWrap(False)
+        view.setTabKeyNavigation(False)
+        view.setShowGrid(False)
         view.activated.connect(self._activated)
-        header = view.header()
+        rows = view.verticalHeader()
+        rows.hide()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # uniform rows: fast to scroll
+        rows.setDefaultSectionSize(view.fontMetrics().height() + 8)
+        header = view.horizontalHeader()
         header.setStretchLastSection(True)
+        header.setHighlightSections(False)
         metrics = view.fontMetrics()
         for column, sample in (
-            (RECORD, "00000000000000000"),
-            (TITLE, "A title of a good length for the list"),
+            (RECORD, "00000000000000"),
+            (TITLE, "A title of a good length for"),
             (SEVERITY, "Not validated"),
             (TAG, "000 (00)"),
             (WHERE, "position 00-00"),
         ):
             header.resizeSection(column, metrics.horizontalAdvance(sample) + 32)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.view = view
 
         top = QHBoxLayout()
@@ -316,17 +323,9 @@ class ValidationPanel(QWidget):
     def add(self, outcomes: list[RecordValidation]) -> None:
         self.model.add(outcomes)
 
-    def progress(self, text: str) -> None:
+    def finish(self, text: str) -> None:
         self.summary.setText(text)
-
-    def finish(self, summary: ValidationSummary | None, text: str) -> None:
-        self.summary.setText(text)
-        if summary is not None and summary.total <= EXPAND_UP_TO:
-            for row in range(self.model.rowCount()):
-                index = self.model.index(row, 0)
-                if self.model.hasChildren(index):
-                    self.view.expand(index)
-        if self.model.rowCount():
+        if self.model.rowCount() and not self.view.currentIndex().isValid():
             self.view.setCurrentIndex(self.model.index(0, 0))
 
     def _activated(self, index: QModelIndex) -> None:

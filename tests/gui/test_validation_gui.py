@@ -17,7 +17,7 @@ from app.core.savefile import SaveFile
 from app.core.validation.run import AccountLevels
 from app.gui.records import RecordsPage
 from app.gui.records.model import TITLE, VALIDATION
-from app.gui.validation_panel import MESSAGE, SEVERITY, TAG, WHERE
+from app.gui.validation_panel import MESSAGE, RECORD, SEVERITY, TAG, WHERE
 from tests.fixtures.validation import (
     authority_record,
     error_record,
@@ -50,10 +50,10 @@ def column(page: RecordsPage, col: int) -> list[str]:
     return [page.model.index(row, col).data() for row in range(page.model.rowCount())]
 
 
-def panel_rows(page: RecordsPage) -> list[tuple[str, str, str]]:
+def panel_rows(page: RecordsPage, *columns: int) -> list[tuple[str, ...]]:
     model = page.validation_panel.model
     return [
-        tuple(model.index(row, col).data() for col in (0, SEVERITY, MESSAGE))
+        tuple(model.index(row, col).data() for col in columns or (RECORD, SEVERITY, MESSAGE))
         for row in range(model.rowCount())
     ]
 
@@ -85,18 +85,13 @@ def test_f7_validates_the_open_record_and_shows_its_messages(qtbot, page, saved_
     pane.setCurrentItem(pane.topLevelItem(0))  # picking a message selects its field
     assert page.detail.selected_text().startswith("245 90")
     assert page.detail.message_text.text().startswith("Field 245: first indicator '9'")
-    # The panel, opened by itself, the record expanded.
+    # The panel, opened by itself: a row per message.
     assert page.validation_panel.isVisible()
-    assert panel_rows(page) == [("e1", "Errors", "2 errors at Full")]
-    assert page.validation_panel.summary.text() == ("Validated 1 record at Full: 1 with errors.")
-    model = page.validation_panel.model
-    record = model.index(0, 0)
-    assert page.validation_panel.view.isExpanded(record)
-    assert [model.index(0, col, record).data() for col in (SEVERITY, TAG, WHERE)] == [
-        "Error",
-        "245",
-        "ind1",
+    assert panel_rows(page, RECORD, SEVERITY, TAG, WHERE) == [
+        ("e1", "Error", "245", "ind1"),
+        ("e1", "Error", "249", ""),
     ]
+    assert page.validation_panel.summary.text() == ("Validated 1 record at Full: 1 with errors.")
     assert not page.validating and page.validate_record_action.isEnabled()
 
 
@@ -118,10 +113,12 @@ def test_ctrl_shift_v_validates_the_imported_selection(qtbot, page, test_data):
     assert column(page, VALIDATION) == ["Valid"] * 9 + ["Warnings", "Errors"]
     assert page.table.selectionModel().isRowSelected(10)  # the selection stays
     rows = panel_rows(page)
-    assert len(rows) == 11 and rows[9][1:] == ("Warnings", "1 warning at Full")
-    assert rows[0][2] == "No problems at Full"
+    assert rows[0] == ("fol05731351", "Valid", "No problems at Full")
+    assert rows[9][:2] == ("fol05882032", "Warning")
+    assert rows[9][2].startswith("Field 100: first indicator '2' is an obsolete value")
+    assert len(rows) == 9 + summary_messages(page)  # a row per valid record, per message
     page.validation_panel.problems_only.setChecked(True)
-    assert [row[1] for row in panel_rows(page)] == ["Warnings", "Errors"]
+    assert {row[0] for row in panel_rows(page)} == {"fol05882032", "2"}
     # Filter the list to the records with errors, then sort by state.
     page.validation_filter.setCurrentIndex(page.validation_filter.findData("errors"))
     assert page.model.rowCount() == 1
@@ -150,8 +147,8 @@ def test_the_level_comes_from_the_account_or_the_menu(qtbot, save_file, saved_re
     select_rows(page, 0, 1)
     validated(qtbot, page, page.validate_selected_action.trigger)
     assert column(page, VALIDATION) == ["Errors", ""]  # the account doesn't check authorities
-    assert panel_rows(page)[1][1] == "Not validated"
-    assert "level for authority records is None" in panel_rows(page)[1][2]
+    assert panel_rows(page)[-1][:2] == ("a1", "Not validated")
+    assert "level for authority records is None" in panel_rows(page)[-1][2]
     page.level_actions["structure"].trigger()
     assert page.validation_level == "structure"
     summary = validated(qtbot, page, page.validate_selected_action.trigger)
@@ -170,9 +167,13 @@ def test_double_clicking_a_message_shows_its_record_and_field(qtbot, page, saved
     assert page.detail.record_id == 2
     view = page.validation_panel.view
     model = page.validation_panel.model
-    record = model.index(2, 0)
-    view.expand(record)
-    message = model.index(1, MESSAGE, record)  # the error record's second message
+    assert panel_rows(page, RECORD, TAG) == [
+        ("w1", "100"),
+        ("v1", ""),
+        ("e1", "245"),
+        ("e1", "249"),
+    ]
+    message = model.index(3, MESSAGE)  # the error record's second message
     assert message.data().startswith("Field 249 is not defined")
     view.scrollTo(message)
     where = view.visualRect(message).center()
@@ -222,7 +223,7 @@ def test_a_long_validation_shows_progress_cancels_and_leaves_the_window_free(
             timeout=5000,
         )
         assert page.validation_bar.value() == 250
-        assert page.validation_panel.model.rowCount() == 10
+        assert page.validation_panel.model.rowCount() == 10  # one row per valid record
         # While the worker is busy the GUI thread runs timers, repaints and clicks.
         ticks = []
         QTimer.singleShot(0, lambda: ticks.append("tick"))
@@ -299,3 +300,8 @@ def test_the_main_window_offers_action_validate_and_docks_the_results(qtbot, acc
     assert page.detail.messages.accessibleName() == "Validation messages"
     window.close()
     QApplication.processEvents()
+
+
+def summary_messages(page: RecordsPage) -> int:
+    """How many messages the records of the last validation have, all told."""
+    return sum(e.errors + e.warnings for e in page.validation_panel.model.entries)

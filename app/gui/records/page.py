@@ -897,6 +897,7 @@ class RecordsPage(QWidget):
             self.cancel_validation_action.setEnabled(False)
             self.validation_label.setText("Cancelling…")
 
+    @Slot(object)
     def _validated(self, outcomes: list[RecordValidation]) -> None:
         if self._closed:
             return
@@ -932,18 +933,21 @@ class RecordsPage(QWidget):
             if picked is not None:
                 self.detail.select_message(picked)
 
+    @Slot(object)
     def _validation_finished(self, summary: ValidationSummary) -> None:
         if self._closed:
             return
-        self.validation_panel.finish(summary, summary.describe())
+        self.validation_panel.finish(summary.describe())
         self.validationFinished.emit(summary)
 
+    @Slot(str)
     def _validation_failed(self, message: str) -> None:
         if self._closed:
             return
-        self.validation_panel.finish(None, f"The validation stopped: {message}")
+        self.validation_panel.finish(f"The validation stopped: {message}")
         self.validationFinished.emit(None)
 
+    @Slot()
     def _validation_thread_done(self) -> None:
         if self._validation_thread is not None:
             self._validation_thread.deleteLater()
