@@ -238,8 +238,8 @@ def _record_text(entry: ResultEntry, column: int) -> str:
 
 
 def _message_text(message: ValidationMessage | None, column: int) -> str:
-    if message is None:  # validated again since, with fewer messages
-        return "Validated again since: see the record pane" if column == MESSAGE else ""
+    if message is None:  # re-imported or validated again since, with fewer messages
+        return "Changed or validated again since: see the record pane" if column == MESSAGE else ""
     if column == SEVERITY:
         return "Error" if message.severity == "error" else "Warning"
     if column == TAG:
