@@ -22,6 +22,7 @@ pytest_plugins = [
     "tests.fixtures.records",
     "tests.fixtures.network",
     "tests.fixtures.exporting",
+    "tests.fixtures.validation",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent

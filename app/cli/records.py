@@ -1,12 +1,15 @@
 """``exportdesk import`` and ``exportdesk records``: the save file from the command line.
 
     exportdesk import --account ACC [--json] [--on-duplicate replace|keep|skip] FILE...
-    exportdesk records list --account ACC [--flagged] [--status S] [--search TEXT] [--json]
+    exportdesk records list --account ACC [--flagged] [--status S] [--validation V]
+                            [--search TEXT] [--json]
     exportdesk records show --account ACC ID
     exportdesk records flag|unflag|delete --account ACC (ID... | --all)
+    exportdesk records validate --account ACC [--level L] [--json] (ID... | --all | --flagged)
 
 Exit status: 0 when everything was done, 1 when some records of the files could not be read
-(the others were still imported), 2 for bad usage (an unknown account or record id...).
+(the others were still imported) or a validated record has errors, 2 for bad usage (an
+unknown account or record id...).
 """
 
 from __future__ import annotations
@@ -16,15 +19,32 @@ import json
 import sys
 from typing import Any
 
+from app.core.account_settings import AccountSettings
 from app.core.accounts import require_known_account
 from app.core.errors import UsageError
 from app.core.importer import DUPLICATE_ACTIONS, ImportJob
 from app.core.marc.display import display_text
 from app.core.marc.iso2709 import StructureError, parse_record
 from app.core.marc.summary import RECORD_TYPE_NAMES
-from app.core.savefile import NOT_EXPORTED, OUTCOME_NAMES, OUTCOMES, RecordQuery, SaveFile
+from app.core.savefile import (
+    NOT_EXPORTED,
+    NOT_VALIDATED,
+    OUTCOME_NAMES,
+    OUTCOMES,
+    VALIDATION_STATES,
+    RecordQuery,
+    SaveFile,
+)
+from app.core.validation.run import (
+    ACCOUNT_LEVELS,
+    LEVEL_CHOICES,
+    AccountLevels,
+    RecordValidation,
+    ValidationRun,
+)
 
 STATUS_CHOICES = (*OUTCOMES, NOT_EXPORTED)
+VALIDATION_CHOICES = (*VALIDATION_STATES, NOT_VALIDATED)
 
 
 def register(subparsers: Any) -> None:
@@ -63,6 +83,12 @@ def register(subparsers: Any) -> None:
         help="only the records whose last export ended so (not_exported: never sent)",
     )
     listing.add_argument(
+        "--validation",
+        choices=VALIDATION_CHOICES,
+        help="only the records whose last validation found this (not_validated: never"
+        " validated, or changed since)",
+    )
+    listing.add_argument(
         "--search", default="", help="only records whose title or numbers contain this text"
     )
     listing.add_argument("--json", action="store_true", help="print a JSON array")
@@ -81,6 +107,32 @@ def register(subparsers: Any) -> None:
         )
         action.add_argument("--all", action="store_true", help=f"{verb} every record")
         action.set_defaults(func=run_change, action=name)
+
+    validating = actions.add_parser(
+        "validate",
+        help="validate records and keep what was found with them",
+        description="Validate records of the save file against MARC 21, as Action > Validate"
+        " in the window does, and store each one's state (valid, warnings, errors) for the"
+        " list and the export. Exit status 1 when a record has errors.",
+    )
+    _account_option(validating)
+    validating.add_argument(
+        "--level",
+        choices=LEVEL_CHOICES,
+        default=ACCOUNT_LEVELS,
+        help="account (default): each record at the account's level for its type (Export"
+        " Options, Validate Exported Records); or structure, basic or full for all",
+    )
+    validating.add_argument(
+        "--json", action="store_true", help="one JSON object per record and line, nothing else"
+    )
+    validating.add_argument(
+        "ids", nargs="*", type=_record_id, metavar="ID", help="record ids (from records list)"
+    )
+    which = validating.add_mutually_exclusive_group()
+    which.add_argument("--all", action="store_true", help="validate every record")
+    which.add_argument("--flagged", action="store_true", help="validate the flagged records")
+    validating.set_defaults(func=run_validate)
 
 
 def _account_option(parser: argparse.ArgumentParser) -> None:
@@ -125,7 +177,12 @@ def _count(number: int, noun: str = "record") -> str:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    query = RecordQuery(text=args.search, flagged_only=args.flagged, status=args.status)
+    query = RecordQuery(
+        text=args.search,
+        flagged_only=args.flagged,
+        status=args.status,
+        validation=args.validation,
+    )
     with _open(args.account) as save_file:
         rows = save_file.rows(query)
     if args.json:
@@ -137,6 +194,7 @@ def run_list(args: argparse.Namespace) -> int:
                 "type": row.record_type,
                 "flagged": row.flagged,
                 "status": row.status,
+                "validation": row.validation_state,
             }
             for row in rows
         ]
@@ -145,7 +203,7 @@ def run_list(args: argparse.Namespace) -> int:
     if not rows:
         print(
             "No records."
-            if not (args.flagged or args.status or args.search)
+            if not (args.flagged or args.status or args.validation or args.search)
             else "No records match."
         )
         return 0
@@ -192,3 +250,58 @@ def run_change(args: argparse.Namespace) -> int:
     past = {"flag": "Flagged", "unflag": "Unflagged", "delete": "Deleted"}[args.action]
     print(f"{past} {_count(changed)}.")
     return 0
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    if (args.all or args.flagged) == bool(args.ids):
+        raise UsageError("records validate: give record ids, --all or --flagged (one of them)")
+    account = require_known_account(args.account)
+    levels = AccountLevels.from_options(AccountSettings(account).effective().options)
+    with SaveFile.for_account(account) as save_file:
+        if args.all:
+            ids = save_file.ids()
+        elif args.flagged:
+            ids = save_file.flagged_ids()
+        else:
+            ids = args.ids
+            missing = save_file.missing(ids)
+            if missing:
+                noun = "record" if len(missing) == 1 else "records"
+                shown = ", ".join(str(i) for i in missing)
+                raise UsageError(f"no {noun} with id {shown} in the save file")
+        run = ValidationRun(save_file, ids, level=args.level, account_levels=levels)
+        for outcome in run.run():
+            if args.json:
+                _print_validation_json(outcome)
+            else:
+                _print_validation(outcome)
+    if not args.json:
+        print(run.summary.describe())
+    return 1 if run.summary.errors else 0
+
+
+def _print_validation_json(outcome: RecordValidation) -> None:
+    line = {
+        "id": outcome.record_id,
+        "number": outcome.number,
+        "title": outcome.title,
+        "type": outcome.record_type,
+        "level": outcome.level,
+        "state": outcome.state,
+        "messages": [message.to_json() for message in outcome.messages],
+    }
+    if outcome.skipped:
+        line["skipped"] = outcome.skipped
+    sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+def _print_validation(outcome: RecordValidation) -> None:
+    number = f" ({outcome.number})" if outcome.number else ""
+    if outcome.state is None:
+        print(f"record {outcome.record_id}{number}: {outcome.skipped}")
+        return
+    if not outcome.messages:
+        return
+    print(f"record {outcome.record_id}{number} {outcome.title}: {outcome.state}")
+    for message in outcome.messages:
+        print(f"  {message.severity:<8} {message.tag:<4} {message.message}")

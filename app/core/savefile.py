@@ -27,7 +27,7 @@ from app.core.errors import ExportDeskError, UsageError
 from app.core.marc.readresults import SourceFormat
 from app.core.marc.summary import RecordSummary
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 Outcome = Literal["exported", "rejected", "invalid", "not_sent", "unconfirmed", "cancelled"]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 OUTCOME_NAMES: dict[str, str] = {
@@ -56,7 +56,28 @@ _RECOVERED: dict[str, tuple[Outcome, str]] = {
 }
 # A status filter meaning "never sent anywhere" (the status column is empty).
 NOT_EXPORTED = "not_exported"
-SortKey = Literal["added", "flag", "number", "title", "type", "encoding", "status", "last_exported"]
+# What validation found in a record, worst last; NULL in the save file: never validated (or
+# changed since).
+ValidationState = Literal["valid", "warnings", "errors"]
+VALIDATION_STATES: tuple[ValidationState, ...] = get_args(ValidationState)
+VALIDATION_STATE_NAMES: dict[str, str] = {
+    "valid": "Valid",
+    "warnings": "Warnings",
+    "errors": "Errors",
+}
+# A validation filter meaning "never validated" (the state is empty).
+NOT_VALIDATED = "not_validated"
+SortKey = Literal[
+    "added", "flag", "number", "title", "type", "encoding", "status", "validation", "last_exported"
+]
+# Sorting by validation puts the worst last (ascending): not validated, valid, warnings, errors.
+# The same expression is indexed (schema 2), so the sort reads the index.
+_STATE_RANK: dict[str, int] = {state: rank for rank, state in enumerate(VALIDATION_STATES, 1)}
+_VALIDATION_RANK = (
+    "(CASE validation_state "
+    + " ".join(f"WHEN '{state}' THEN {rank}" for state, rank in _STATE_RANK.items())
+    + " ELSE 0 END)"
+)
 _SORT_COLUMNS: dict[str, str] = {
     "added": "id",
     "flag": "flagged",
@@ -65,6 +86,7 @@ _SORT_COLUMNS: dict[str, str] = {
     "type": "record_type",
     "encoding": "encoding",
     "status": "status",
+    "validation": _VALIDATION_RANK,
     "last_exported": "last_exported",
 }
 _BUSY_TIMEOUT_SECONDS = 10.0
@@ -74,7 +96,7 @@ _LIST_COLUMNS = (
     "id, flagged, control_number, control_number_identifier, oclc_number, title, "
     "record_type, encoding, status, status_detail, last_exported, local_system_id, "
     "local_system_url, validation_state, validation_detail, source_format, source_file, "
-    "added_at, duplicate_key"
+    "added_at, duplicate_key, validation_level, validated_at"
 )
 
 
@@ -108,12 +130,14 @@ class RecordRow:
     last_exported: datetime | None
     local_system_id: str | None
     local_system_url: str | None
-    validation_state: str | None
-    validation_detail: str | None
+    validation_state: str | None  # one of VALIDATION_STATES, None when not validated
+    validation_detail: str | None  # the messages, as app.core.validation.stored writes them
     source_format: str
     source_file: str | None
     added_at: datetime
     duplicate_key: str | None
+    validation_level: str | None = None  # the level the state was found at
+    validated_at: datetime | None = None
 
     @property
     def number(self) -> str:
@@ -130,6 +154,7 @@ class RecordQuery:
     status: str | None = None  # None: any; NOT_EXPORTED; or one of OUTCOMES
     sort: SortKey = "added"
     descending: bool = False
+    validation: str | None = None  # None: any; NOT_VALIDATED; or one of VALIDATION_STATES
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +169,25 @@ class JournalEntry:
     time: datetime | None = None  # now, when appending
     control_number: str | None = None  # filled in from the record when appending
     id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    """A record's list columns and its bytes."""
+
+    row: RecordRow
+    raw: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class StoredValidation:
+    """One record's validation state to store (see SaveFile.set_validations)."""
+
+    record_id: int
+    state: ValidationState | None  # None clears it
+    detail: str | None = None
+    level: str | None = None
+    when: datetime | None = None  # now, when None
 
 
 P = ParamSpec("P")
@@ -262,6 +306,14 @@ def _schema_1(conn: sqlite3.Connection) -> None:
 
 
 def _schema_2(conn: sqlite3.Connection) -> None:
+    # The level a validation state was found at and when, so that a state is never taken
+    # for one at another level; the rank index serves sorting and filtering by state.
+    conn.execute("ALTER TABLE records ADD COLUMN validation_level TEXT")
+    conn.execute("ALTER TABLE records ADD COLUMN validated_at TEXT")
+    conn.execute(f"CREATE INDEX records_validation ON records({_VALIDATION_RANK})")
+
+
+def _schema_3(conn: sqlite3.Connection) -> None:
     # Records an export run is handling right now, so a run that dies (killed, power cut)
     # leaves a trace: the next run turns each into a journal entry (see recover_interrupted).
     conn.execute(
@@ -275,7 +327,7 @@ def _schema_2(conn: sqlite3.Connection) -> None:
 
 
 # MIGRATIONS[n] takes a save file from schema version n to n + 1.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_schema_1, _schema_2)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_schema_1, _schema_2, _schema_3)
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
@@ -443,7 +495,8 @@ class SaveFile:
                 "control_number = ?, control_number_identifier = ?, oclc_number = ?, "
                 "number_sort = ?, title = ?, title_sort = ?, record_type = ?, encoding = ?, "
                 "search_text = ?, duplicate_key = ?, validation_state = NULL, "
-                "validation_detail = NULL WHERE id = ?",
+                "validation_detail = NULL, validation_level = NULL, validated_at = NULL "
+                "WHERE id = ?",
                 (
                     source_format,
                     source_file,
@@ -488,6 +541,30 @@ class SaveFile:
         return self._row(row)
 
     @_translated
+    def stored_records(
+        self, record_ids: Iterable[int], chunk_size: int = 100
+    ) -> Iterator[tuple[int, StoredRecord | None]]:
+        """Each record with its bytes, in the order asked (None for one no longer in the
+        save file), read ``chunk_size`` at a time: a run over 100,000 records holds a few
+        hundred kilobytes, and no read is open while the caller works on a record."""
+        ids = list(dict.fromkeys(record_ids))
+        for start in range(0, len(ids), chunk_size):
+            chunk = ids[start : start + chunk_size]
+            found = self._stored_chunk(chunk)
+            for record_id in chunk:
+                yield record_id, found.get(record_id)
+
+    @_translated
+    def _stored_chunk(self, chunk: Sequence[int]) -> dict[int, StoredRecord]:
+        columns = ", ".join(f"r.{name.strip()}" for name in _LIST_COLUMNS.split(","))
+        rows = self.conn.execute(
+            f"SELECT {columns}, d.raw FROM records r JOIN record_data d ON d.id = r.id "
+            f"WHERE r.id IN ({_placeholders(len(chunk))})",
+            list(chunk),
+        ).fetchall()
+        return {row[0]: StoredRecord(self._row(row[:-1]), bytes(row[-1])) for row in rows}
+
+    @_translated
     def find_duplicates(self, duplicate_key: str | None) -> list[int]:
         """Ids of the records already stored under this key, oldest first."""
         if not duplicate_key:
@@ -526,6 +603,11 @@ class SaveFile:
         elif query.status is not None:
             clauses.append("status = ?")
             params.append(query.status)
+        if query.validation == NOT_VALIDATED:
+            clauses.append(f"{_VALIDATION_RANK} = 0")
+        elif query.validation is not None:
+            clauses.append(f"{_VALIDATION_RANK} = ?")
+            params.append(_STATE_RANK[query.validation])
         return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
     @staticmethod
@@ -610,6 +692,8 @@ class SaveFile:
             source_file=row[16],
             added_at=added,
             duplicate_key=row[18],
+            validation_level=row[19],
+            validated_at=_time_value(row[20]),
         )
 
     # -- flags, statuses, deletion ---------------------------------------------------------
@@ -758,15 +842,59 @@ class SaveFile:
                 raise RecordNotFound([record_id])
 
     @_translated
-    def set_validation(self, record_id: int, state: str | None, detail: str | None = None) -> None:
-        """What the validator found (for example "valid", "warnings", "errors")."""
+    def set_validation(
+        self,
+        record_id: int,
+        state: ValidationState | None,
+        detail: str | None = None,
+        *,
+        level: str | None = None,
+        when: datetime | None = None,
+    ) -> None:
+        """What the validator found at ``level``: "valid", "warnings" or "errors", and the
+        messages as ``detail`` (app.core.validation.stored); None clears the state."""
         with self.transaction():
-            cursor = self.conn.execute(
-                "UPDATE records SET validation_state = ?, validation_detail = ? WHERE id = ?",
-                (state, detail, record_id),
-            )
-            if cursor.rowcount == 0:
-                raise RecordNotFound([record_id])
+            if self.set_validations([StoredValidation(record_id, state, detail, level, when)]):
+                return
+            raise RecordNotFound([record_id])
+
+    @_translated
+    def set_validations(self, validations: Iterable[StoredValidation]) -> int:
+        """Store many validation states in one commit; records no longer in the save file
+        are passed over. Returns how many records were updated."""
+        stamp = _time_text(now())
+        changed = 0
+        with self.transaction():
+            for item in validations:
+                if item.state is not None and item.state not in VALIDATION_STATES:
+                    raise ValueError(f"unknown validation state {item.state!r}")
+                cleared = item.state is None
+                changed += self.conn.execute(
+                    "UPDATE records SET validation_state = ?, validation_detail = ?, "
+                    "validation_level = ?, validated_at = ? WHERE id = ?",
+                    (
+                        item.state,
+                        None if cleared else item.detail,
+                        None if cleared else item.level,
+                        None if cleared else (_time_text(item.when) if item.when else stamp),
+                        item.record_id,
+                    ),
+                ).rowcount
+        return changed
+
+    @_translated
+    def validation_counts(self, query: RecordQuery | None = None) -> dict[str, int]:
+        """How many of the records a list shows are in each validation state (and
+        NOT_VALIDATED), all keys present."""
+        where, params = self._where(query or RecordQuery())
+        counts = dict.fromkeys((*VALIDATION_STATES, NOT_VALIDATED), 0)
+        rows = self.conn.execute(
+            f"SELECT validation_state, count(*) FROM records{where} GROUP BY validation_state",
+            params,
+        )
+        for state, count in rows:
+            counts[state if state in counts else NOT_VALIDATED] += count
+        return counts
 
     # -- the export journal ----------------------------------------------------------------
 

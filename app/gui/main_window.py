@@ -1,16 +1,25 @@
-"""The main window: the records, and General > Admin > Export Options."""
+"""The main window: the records, Action > Validate with its results docked, and General >
+Admin > Export Options."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QStackedWidget, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QWidget,
+)
 
 from app import APP_NAME, __version__
 from app.core.account_settings import AccountSettings
 from app.core.settings_files import take_notices
+from app.core.validation.run import AccountLevels, ValidationSummary
 from app.gui.export_actions import ExportActions
 from app.gui.options_page import ExportOptionsPage
 from app.gui.records import RecordsPage
@@ -26,8 +35,14 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.account = account
         self.pages = QStackedWidget()
-        self.records_page = RecordsPage(account.account)
+        self.records_page = RecordsPage(
+            account.account,
+            account_levels=lambda: AccountLevels.from_options(account.effective().options),
+            results_in_page=False,
+        )
         self.records_page.countsChanged.connect(self._show_counts)
+        self.records_page.validatingChanged.connect(self._validating_changed)
+        self.records_page.validationFinished.connect(self._validation_finished)
         self.options_page = ExportOptionsPage(account)
         self.options_page.goBack.connect(self.show_records)
         self.options_page.settingsApplied.connect(self._update_title)
@@ -36,6 +51,7 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(self.options_page)
         self.setCentralWidget(self.pages)
         self.exports = ExportActions(self)
+        self._build_validation_dock()
         self._build_menus()
         self._update_title()
         self.resize(1000, 760)
@@ -69,6 +85,17 @@ class MainWindow(QMainWindow):
 
         action_menu = bar.addMenu("&Action")
         action_menu.addActions(self.exports.actions)
+        action_menu.addSeparator()
+        for action in (
+            page.validate_record_action,
+            page.validate_selected_action,
+            page.validate_flagged_action,
+        ):
+            action_menu.addAction(action)
+        action_menu.addMenu(page.level_menu)
+        action_menu.addSeparator()
+        action_menu.addAction(page.cancel_validation_action)
+        action_menu.addAction(self.validation_dock.toggleViewAction())
 
         general = bar.addMenu("&General")
         admin = general.addMenu("&Admin")
@@ -79,6 +106,28 @@ class MainWindow(QMainWindow):
 
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self._action("&About ExportDesk", self.show_about))
+
+    def _build_validation_dock(self) -> None:
+        # A dock, so that a cataloger can put the results beside the list or on a second
+        # screen; it opens by itself when a validation starts.
+        dock = QDockWidget("Validation Results", self)
+        dock.setObjectName("validationDock")
+        dock.setWidget(self.records_page.validation_panel)
+        dock.toggleViewAction().setText("Validation Res&ults")
+        dock.toggleViewAction().setToolTip("Show or hide the results of the last validation")
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        dock.hide()
+        self.validation_dock = dock
+
+    def _validating_changed(self, validating: bool) -> None:
+        if validating:
+            self.show_records()
+            self.validation_dock.show()
+            self.validation_dock.raise_()
+
+    def _validation_finished(self, summary: ValidationSummary | None) -> None:
+        if summary is not None:
+            self.statusBar().showMessage(summary.describe())
 
     def _action(self, text: str, slot: object, shortcut: object = None) -> QAction:
         action = QAction(text, self)
@@ -154,8 +203,12 @@ class MainWindow(QMainWindow):
 
     def _save_geometry(self) -> None:
         QSettings().setValue("mainWindow/geometry", self.saveGeometry())
+        QSettings().setValue("mainWindow/state", self.saveState())  # where the dock is
 
     def _restore_geometry(self) -> None:
         geometry = QSettings().value("mainWindow/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
+        state = QSettings().value("mainWindow/state")
+        if state is not None:
+            self.restoreState(state)

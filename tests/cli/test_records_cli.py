@@ -70,6 +70,7 @@ def test_records_list(cli, account: str, test_data: Path) -> None:
         "type": "bib",
         "flagged": False,
         "status": None,
+        "validation": None,
     }
     assert [r["type"] for r in listed] == ["bib", "bib", "auth"]
     table = cli("records", "list", "--account", account)

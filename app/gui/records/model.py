@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import (
@@ -23,7 +24,16 @@ from PySide6.QtCore import (
 )
 
 from app.core.marc.summary import RECORD_TYPE_NAMES
-from app.core.savefile import OUTCOME_NAMES, RecordQuery, RecordRow, SaveFile, SortKey
+from app.core.savefile import (
+    OUTCOME_NAMES,
+    VALIDATION_STATE_NAMES,
+    RecordQuery,
+    RecordRow,
+    SaveFile,
+    SortKey,
+)
+from app.core.validation.stored import LEVEL_NAMES, counts_text, messages_from_detail
+from app.gui.validation_icons import state_icon
 
 PAGE_SIZE = 200
 MAX_CACHED_PAGES = 50
@@ -37,9 +47,10 @@ COLUMNS: tuple[tuple[SortKey, str], ...] = (
     ("type", "Type"),
     ("encoding", "Encoding"),
     ("status", "Status"),
+    ("validation", "Validation"),
     ("last_exported", "Last exported"),
 )
-FLAG, NUMBER, TITLE, TYPE, ENCODING, STATUS, LAST_EXPORTED = range(len(COLUMNS))
+FLAG, NUMBER, TITLE, TYPE, ENCODING, STATUS, VALIDATION, LAST_EXPORTED = range(len(COLUMNS))
 _COLUMN_COUNT = len(COLUMNS)
 RecordIdRole = Qt.ItemDataRole.UserRole + 1
 
@@ -171,13 +182,19 @@ class RecordsModel(QAbstractTableModel):
             return self._text(record, column)
         if role == Qt.ItemDataRole.CheckStateRole and column == FLAG:
             return Qt.CheckState.Checked if record.flagged else Qt.CheckState.Unchecked
+        if role == Qt.ItemDataRole.DecorationRole and column == VALIDATION:
+            return state_icon(record.validation_state)
         if role == Qt.ItemDataRole.AccessibleTextRole:
             if column == FLAG:
                 return "Flagged" if record.flagged else "Not flagged"
+            if column == VALIDATION and record.validation_state is None:
+                return "Not validated"
             return self._text(record, column)
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == STATUS and record.status_detail:
                 return record.status_detail
+            if column == VALIDATION:
+                return _validation_tip(record)
             if column == NUMBER and record.control_number:
                 return f"001: {record.control_number}"
             if column == TITLE:
@@ -198,6 +215,8 @@ class RecordsModel(QAbstractTableModel):
             return record.encoding
         if column == STATUS:
             return OUTCOME_NAMES.get(record.status or "", "")
+        if column == VALIDATION:
+            return VALIDATION_STATE_NAMES.get(record.validation_state or "", "")
         if column == LAST_EXPORTED and record.last_exported is not None:
             moment = QDateTime.fromSecsSinceEpoch(
                 int(record.last_exported.timestamp()), QTimeZone.systemTimeZone()
@@ -237,8 +256,36 @@ class RecordsModel(QAbstractTableModel):
                 self.dataChanged.emit(self.index(top, FLAG), self.index(bottom, FLAG))
         self.countsChanged.emit(self._count, self._flagged)
 
+    def refresh_validation(self) -> None:
+        """After validation states changed: like refresh_flags, re-read the rows in place
+        unless the list is filtered or sorted by validation state (then rows move)."""
+        query = self._query
+        if query.validation is not None or query.sort == "validation":
+            self.refresh()
+            return
+        recent = list(self._pages)[-RECENT_PAGES:]
+        self._pages.clear()
+        for page in recent:
+            top = page * PAGE_SIZE
+            bottom = min(top + PAGE_SIZE, self._count) - 1
+            if top <= bottom:
+                self.dataChanged.emit(self.index(top, VALIDATION), self.index(bottom, VALIDATION))
+
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         key: SortKey = COLUMNS[column][0] if 0 <= column < len(COLUMNS) else "added"
         descending = order == Qt.SortOrder.DescendingOrder and key != "added"
-        query = self._query
-        self.set_query(RecordQuery(query.text, query.flagged_only, query.status, key, descending))
+        self.set_query(replace(self._query, sort=key, descending=descending))
+
+
+def _validation_tip(record: RecordRow) -> str:
+    if record.validation_state is None:
+        return "Not validated (Action > Validate)"
+    found = counts_text(messages_from_detail(record.validation_detail))
+    level = LEVEL_NAMES.get(record.validation_level or "", "")
+    text = f"{found[0].upper()}{found[1:]}" + (f" at {level}" if level else "")
+    if record.validated_at is not None:
+        moment = QDateTime.fromSecsSinceEpoch(
+            int(record.validated_at.timestamp()), QTimeZone.systemTimeZone()
+        )
+        text += f", validated {QLocale().toString(moment, QLocale.FormatType.ShortFormat)}"
+    return text

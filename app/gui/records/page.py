@@ -1,12 +1,13 @@
 """The records page: the save file's list with its filter bar, flag actions, the record pane,
-and imports (File > Import, drag and drop) running in the background.
+imports (File > Import, drag and drop) and validation running in the background.
 
 The main window embeds it::
 
     page = RecordsPage(account)          # or RecordsPage(save_file)
     page.import_files([path, ...])       # File > Import
+    page.validate([id, ...])             # Action > Validate (or the page's validate_* actions)
     page.refresh()                       # after something else changed the save file
-    page.shutdown()                      # when the window closes: stops an import cleanly
+    page.shutdown()                      # when the window closes: stops workers cleanly
 
 It watches the save file too: a commit by another connection (an export worker, another
 process) refreshes the list within a second.
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import (
     QAction,
+    QActionGroup,
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
@@ -47,6 +49,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QMessageBox,
     QPlainTextEdit,
     QProgressBar,
@@ -57,9 +60,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.account_settings import AccountSettings
 from app.core.errors import ExportDeskError
 from app.core.importer import ImportProgress, ImportResult
-from app.core.savefile import NOT_EXPORTED, OUTCOME_NAMES, RecordQuery, SaveFile
+from app.core.savefile import NOT_EXPORTED, NOT_VALIDATED, OUTCOME_NAMES, RecordQuery, SaveFile
+from app.core.validation.messages import ValidationMessage
+from app.core.validation.run import (
+    ACCOUNT_LEVELS,
+    AccountLevels,
+    RecordValidation,
+    ValidationSummary,
+)
+from app.core.validation.stored import LEVEL_NAMES, messages_from_detail
 from app.gui.records.detail import RecordView
 from app.gui.records.importing import DuplicateDialog, ImportWorker
 from app.gui.records.model import (
@@ -71,8 +83,11 @@ from app.gui.records.model import (
     STATUS,
     TITLE,
     TYPE,
+    VALIDATION,
     RecordsModel,
 )
+from app.gui.records.validating import ValidationWorker
+from app.gui.validation_panel import ValidationPanel
 
 WATCH_INTERVAL_MS = 1000
 SEARCH_DELAY_MS = 250
@@ -80,6 +95,15 @@ REFRESH_DURING_IMPORT_SECONDS = 1.0
 # Beyond this many selected rows a refresh keeps "everything selected", or else nothing
 # (never other rows), rather than looking up where each one went.
 MAX_REMEMBERED_SELECTION = 5000
+# A validation of more records than this shows its progress and a Cancel button.
+FEW_RECORDS = 5
+VALIDATION_FILTERS = (
+    ("Any validation", None),
+    ("With errors", "errors"),
+    ("With warnings only", "warnings"),
+    ("Valid", "valid"),
+    ("Not validated", NOT_VALIDATED),
+)
 
 
 class RecordsPage(QWidget):
@@ -87,15 +111,41 @@ class RecordsPage(QWidget):
     importingChanged = Signal(bool)
     countsChanged = Signal(int, int)  # records shown, records flagged
     currentRecordChanged = Signal(object)  # the id of the record in the pane, or None
+    validatingChanged = Signal(bool)
+    validationFinished = Signal(object)  # ValidationSummary, or None when it failed
 
-    def __init__(self, save_file: SaveFile | str, parent: Any = None) -> None:
+    def __init__(
+        self,
+        save_file: SaveFile | str,
+        parent: Any = None,
+        *,
+        account_levels: Callable[[], AccountLevels] | None = None,
+        results_in_page: bool = True,
+    ) -> None:
+        """``account_levels`` gives the account's validation levels when a validation
+        starts (by default read from the account's settings when the page was opened by
+        account name, else the factory levels). With ``results_in_page`` False the
+        validation panel is left for the caller to place (the main window docks it)."""
         super().__init__(parent)
         if isinstance(save_file, str):
             self._save_file = SaveFile.for_account(save_file)
             self._owns_save_file = True
+            account = save_file
+            self._account_levels = account_levels or (
+                lambda: AccountLevels.from_options(AccountSettings(account).effective().options)
+            )
         else:
             self._save_file = save_file
             self._owns_save_file = False
+            self._account_levels = account_levels or AccountLevels
+        self._results_in_page = results_in_page
+        self._validation_thread: QThread | None = None
+        self._validation_worker: ValidationWorker | None = None
+        self._validation_total = 0
+        self._validation_done = 0
+        self._validation_errors = 0
+        self._last_validation_refresh = 0.0
+        self._pane_stale = False  # the record in the pane was validated since it was shown
         self._thread: QThread | None = None
         self._worker: ImportWorker | None = None
         self._queued: list[Path] = []
@@ -112,6 +162,7 @@ class RecordsPage(QWidget):
         self._build_actions()
         self.detail = RecordView(self._save_file)
         self.table.addAction(self.detail.copy_action)  # Ctrl+Shift+C from the list too
+        self._build_validation()
         self._build_progress()
         self._lay_out()
 
@@ -159,6 +210,14 @@ class RecordsPage(QWidget):
         self._status_label.setBuddy(self.status_filter)
         self.status_filter.currentIndexChanged.connect(self.apply_filter)
 
+        self.validation_filter = QComboBox()
+        self.validation_filter.setAccessibleName("Validation")
+        for text, value in VALIDATION_FILTERS:
+            self.validation_filter.addItem(text, value)
+        self._validation_label = QLabel("&Validation:")
+        self._validation_label.setBuddy(self.validation_filter)
+        self.validation_filter.currentIndexChanged.connect(self.apply_filter)
+
         self.counts = QLabel()
         self.counts.setAccessibleName("Record counts")
         self.empty_hint = QLabel(
@@ -200,6 +259,7 @@ class RecordsPage(QWidget):
             TYPE: metrics.horizontalAdvance("Bibliographic") + 16,
             ENCODING: metrics.horizontalAdvance(COLUMNS[ENCODING][1]) + 24,
             STATUS: metrics.horizontalAdvance("Unconfirmed") + 24,
+            VALIDATION: metrics.horizontalAdvance("Warnings") + 48,  # and the icon
             LAST_EXPORTED: metrics.horizontalAdvance("0000-00-00 00:00 PM") + 16,
         }
         for column, width in widths.items():
@@ -244,6 +304,76 @@ class RecordsPage(QWidget):
         self.delete_button.setToolTip("Remove the selected records from the save file (Delete)")
         self.delete_button.clicked.connect(self.delete_action.trigger)
 
+    def _build_validation(self) -> None:
+        self.validate_record_action = self._action(
+            "Validate &Record", self.validate_open_record, "F7"
+        )
+        self.validate_record_action.setToolTip("Validate the record shown in the pane (F7)")
+        self.validate_selected_action = self._action(
+            "&Validate Selected", self.validate_selected, "Ctrl+Shift+V"
+        )
+        self.validate_selected_action.setToolTip("Validate the selected records (Ctrl+Shift+V)")
+        self.validate_flagged_action = self._action("Validate &Flagged", self.validate_flagged)
+        self.validate_flagged_action.setToolTip("Validate the records flagged for export")
+        self.cancel_validation_action = self._action("&Cancel Validation", self.cancel_validation)
+        self.cancel_validation_action.setEnabled(False)
+
+        # The level every Validate uses until changed: the account's, or one for all records.
+        self.level_menu = QMenu("Validation &Level", self)
+        self.level_menu.aboutToShow.connect(self.update_level_texts)
+        self.level_group = QActionGroup(self)
+        self.level_actions: dict[str, QAction] = {}
+        for level, text in (
+            (ACCOUNT_LEVELS, "&Account Levels"),
+            ("structure", "&Structure"),
+            ("basic", "&Basic"),
+            ("full", "&Full"),
+        ):
+            action = QAction(text, self.level_group)
+            action.setCheckable(True)
+            action.setData(level)
+            self.level_menu.addAction(action)
+            self.level_actions[level] = action
+        self.level_actions[ACCOUNT_LEVELS].setChecked(True)
+        self.update_level_texts()
+
+        self.validation_panel = ValidationPanel(self._stored_messages)
+        self.validation_panel.recordActivated.connect(self.show_record)
+        self.results_action = QAction("Validation Res&ults", self)
+        self.results_action.setCheckable(True)
+        self.results_action.setToolTip("Show or hide the results of the last validation")
+        if self._results_in_page:
+            self.validation_panel.close_button.setVisible(True)
+            self.validation_panel.closeRequested.connect(self.validation_panel.hide)
+            self.results_action.toggled.connect(self.validation_panel.setVisible)
+            self.validation_panel.installEventFilter(self)
+            self.validation_panel.hide()
+        for action in (self.validate_record_action, self.validate_selected_action):
+            self.table.addAction(action)
+
+        self.validation_box = QWidget()
+        self.validation_label = QLabel()
+        self.validation_bar = QProgressBar()
+        self.validation_bar.setRange(0, 1000)
+        self.validation_bar.setAccessibleName("Validation progress")
+        self.cancel_validation_button = QPushButton("Cancel valida&tion")
+        self.cancel_validation_button.clicked.connect(self.cancel_validation)
+        row = QHBoxLayout(self.validation_box)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.validation_label)
+        row.addWidget(self.validation_bar, 1)
+        row.addWidget(self.cancel_validation_button)
+        self.validation_box.hide()
+
+    def eventFilter(self, watched: Any, event: Any) -> bool:
+        # Keep the Results action's check mark in step with the panel (Close hides it).
+        if watched is self.validation_panel and event.type() in (
+            event.Type.Show,
+            event.Type.Hide,
+        ):
+            self.results_action.setChecked(self.validation_panel.isVisibleTo(self))
+        return super().eventFilter(watched, event)
+
     def _build_progress(self) -> None:
         self.progress_box = QWidget()
         self.progress_label = QLabel()
@@ -278,6 +408,8 @@ class RecordsPage(QWidget):
         bar.addWidget(self.flagged_only)
         bar.addWidget(self._status_label)
         bar.addWidget(self.status_filter)
+        bar.addWidget(self._validation_label)
+        bar.addWidget(self.validation_filter)
         bar.addStretch(1)
         bar.addWidget(self.counts)
         buttons = QHBoxLayout()
@@ -288,6 +420,8 @@ class RecordsPage(QWidget):
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(self.detail)
+        if self._results_in_page:
+            self.splitter.addWidget(self.validation_panel)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(False)
@@ -297,18 +431,31 @@ class RecordsPage(QWidget):
         layout.addWidget(self.empty_hint)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.progress_box)
+        layout.addWidget(self.validation_box)
         layout.addWidget(self.summary_box)
         order = [
             self.search,
             self.flagged_only,
             self.status_filter,
+            self.validation_filter,
             self.flag_button,
             self.unflag_all_button,
             self.delete_button,
             self.table,
             self.detail.copy_button,
             self.detail.text,
+            self.detail.messages,
+            *(
+                (
+                    self.validation_panel.problems_only,
+                    self.validation_panel.close_button,
+                    self.validation_panel.view,
+                )
+                if self._results_in_page
+                else ()
+            ),
             self.cancel_button,
+            self.cancel_validation_button,
             self.details_button,
         ]
         for first, second in itertools.pairwise(order):
@@ -331,6 +478,7 @@ class RecordsPage(QWidget):
                 self.status_filter.currentData(),
                 query.sort,
                 query.descending,
+                self.validation_filter.currentData(),
             )
         )
 
@@ -348,8 +496,8 @@ class RecordsPage(QWidget):
         self.detail.show_record(self.detail.record_id)
 
     def _check_for_changes(self) -> None:
-        if self._closed:
-            return
+        if self._closed or self._validation_thread is not None:
+            return  # a validation refreshes the list itself, in place
         try:
             version = self._save_file.data_version()
         except ExportDeskError:
@@ -359,8 +507,11 @@ class RecordsPage(QWidget):
 
     def _show_counts(self, shown: int, flagged: int) -> None:
         query = self.model.query
-        unfiltered = not (query.text.strip() or query.flagged_only or query.status)
+        unfiltered = not (
+            query.text.strip() or query.flagged_only or query.status or query.validation
+        )
         self.empty_hint.setVisible(shown == 0 and unfiltered)
+        self.validate_flagged_action.setEnabled(flagged > 0 and not self.validating)
         self.unflag_all_action.setEnabled(flagged > 0)
         self.unflag_all_button.setEnabled(flagged > 0)
         total = f"{shown:,} record{'' if shown == 1 else 's'}"
@@ -372,6 +523,7 @@ class RecordsPage(QWidget):
         if record_id != self.detail.record_id:
             self.detail.show_record(record_id)
             self.currentRecordChanged.emit(record_id)
+        self._update_actions()
 
     def _update_actions(self) -> None:
         selected = self.table.selectionModel().hasSelection()
@@ -379,6 +531,13 @@ class RecordsPage(QWidget):
             action.setEnabled(selected)
         self.flag_button.setEnabled(selected)
         self.delete_button.setEnabled(selected)
+        free = not self.validating
+        self.validate_record_action.setEnabled(free and self.detail.record_id is not None)
+        self.validate_selected_action.setEnabled(
+            free and (selected or self.table.currentIndex().isValid())
+        )
+        self.validate_flagged_action.setEnabled(free and self.model.flagged_count > 0)
+        self.cancel_validation_action.setEnabled(not free)
 
     def _focus_search(self) -> None:
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -433,6 +592,7 @@ class RecordsPage(QWidget):
         elif current_id is not None:
             self.detail.show_record(None)
             self.currentRecordChanged.emit(None)
+        self._update_actions()
 
     # -- flags and deletion --------------------------------------------------------------
 
@@ -638,6 +798,194 @@ class RecordsPage(QWidget):
         self.problems_dialog = dialog
         dialog.open()
 
+    # -- validating ----------------------------------------------------------------------
+
+    @property
+    def validating(self) -> bool:
+        return self._validation_thread is not None
+
+    @property
+    def validation_level(self) -> str:
+        """The level Validate uses: "account" (the account's, per record type) or one of
+        structure, basic, full."""
+        checked = self.level_group.checkedAction()
+        return str(checked.data()) if checked is not None else ACCOUNT_LEVELS
+
+    def set_validation_level(self, level: str) -> None:
+        self.level_actions[level].setChecked(True)
+
+    def account_levels(self) -> AccountLevels:
+        return self._account_levels()
+
+    @Slot()
+    def update_level_texts(self) -> None:
+        """The account's levels in the menu, as they are now (Export Options may change them)."""
+        try:
+            levels = self.account_levels().describe()
+        except ExportDeskError:
+            levels = "as the account's settings say"
+        self.level_actions[ACCOUNT_LEVELS].setText(f"&Account Levels ({levels})")
+
+    @Slot()
+    def validate_open_record(self) -> None:
+        if self.detail.record_id is not None:
+            self.validate([self.detail.record_id])
+
+    @Slot()
+    def validate_selected(self) -> None:
+        ids = self._guarded(self.selected_ids)
+        if ids:
+            self.validate(ids)
+
+    @Slot()
+    def validate_flagged(self) -> None:
+        ids = self._guarded(self._save_file.flagged_ids)
+        if ids:
+            self.validate(ids)
+
+    def validate(self, record_ids: Sequence[int], level: str | None = None) -> bool:
+        """Validate these records in the background at ``level`` (the level chosen in the
+        menu by default); False when a validation is running already."""
+        if self.validating or self._closed or not record_ids:
+            return False
+        level = level or self.validation_level
+        try:
+            account_levels = self.account_levels()
+        except ExportDeskError as error:
+            QMessageBox.warning(self, "Validation", error.message)
+            return False
+        ids = list(record_ids)
+        worker = ValidationWorker(self._save_file.path, ids, level, account_levels)
+        thread = QThread(self)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.validated.connect(self._validated)
+        worker.finished.connect(self._validation_finished)
+        worker.failed.connect(self._validation_failed)
+        worker.finished.connect(thread.quit)
+        worker.failed.connect(thread.quit)
+        thread.finished.connect(self._validation_thread_done)
+        self._validation_worker, self._validation_thread = worker, thread
+        self._validation_total = len(ids)
+        self._pane_stale = False
+        self._validation_done = self._validation_errors = 0
+        self._last_validation_refresh = time.monotonic()
+        noun = f"{len(ids):,} record{'' if len(ids) == 1 else 's'}"
+        at = (
+            f"the account's levels ({account_levels.describe()})"
+            if level == ACCOUNT_LEVELS
+            else LEVEL_NAMES[level]
+        )
+        self.validation_panel.start(f"Validating {noun} at {at}…")
+        if self._results_in_page:
+            self.validation_panel.show()
+        if len(ids) > FEW_RECORDS:
+            self.validation_label.setText(f"Validating {noun}…")
+            self.validation_bar.setValue(0)
+            self.cancel_validation_button.setEnabled(True)
+            self.validation_box.show()
+        self._update_actions()
+        self.validatingChanged.emit(True)
+        thread.start()
+        return True
+
+    @Slot()
+    def cancel_validation(self) -> None:
+        if self._validation_worker is not None:
+            self._validation_worker.cancel()
+            self.cancel_validation_button.setEnabled(False)
+            self.cancel_validation_action.setEnabled(False)
+            self.validation_label.setText("Cancelling…")
+
+    @Slot(object)
+    def _validated(self, outcomes: list[RecordValidation]) -> None:
+        if self._closed:
+            return
+        self._validation_done += len(outcomes)
+        self._validation_errors += sum(1 for o in outcomes if o.state == "errors")
+        shown = self.detail.record_id
+        self._pane_stale = self._pane_stale or any(o.record_id == shown for o in outcomes)
+        self.validation_panel.add(outcomes)
+        total = self._validation_total
+        self.validation_bar.setValue(int(self._validation_done / total * 1000) if total else 0)
+        if self._validation_worker is not None and not self._validation_worker.cancelled:
+            errors = self._validation_errors
+            self.validation_label.setText(
+                f"Validated {self._validation_done:,} of {total:,}"
+                f" ({errors:,} with error{'' if errors == 1 else 's'})"
+            )
+        if time.monotonic() - self._last_validation_refresh > REFRESH_DURING_IMPORT_SECONDS:
+            self._show_new_states()
+
+    def _show_new_states(self) -> None:
+        """The list's validation column and the pane, after states changed."""
+        self._last_validation_refresh = time.monotonic()
+        try:
+            self._version = self._save_file.data_version()
+        except ExportDeskError:
+            return
+        self._guarded(self.model.refresh_validation)
+        # Only when its state changed: re-reading the pane would lose the reader's place.
+        if self._pane_stale and self.detail.record_id is not None:
+            self._pane_stale = False
+            picked = self.detail.current_message()
+            self.detail.show_record(self.detail.record_id)
+            if picked is not None:
+                self.detail.select_message(picked)
+
+    @Slot(object)
+    def _validation_finished(self, summary: ValidationSummary) -> None:
+        if self._closed:
+            return
+        self.validation_panel.finish(summary.describe())
+        self.validationFinished.emit(summary)
+
+    @Slot(str)
+    def _validation_failed(self, message: str) -> None:
+        if self._closed:
+            return
+        self.validation_panel.finish(f"The validation stopped: {message}")
+        self.validationFinished.emit(None)
+
+    @Slot()
+    def _validation_thread_done(self) -> None:
+        if self._validation_thread is not None:
+            self._validation_thread.deleteLater()
+        self._validation_worker = self._validation_thread = None
+        if self._closed:
+            return
+        self.validation_box.hide()
+        self._show_new_states()
+        self._update_actions()
+        self.validatingChanged.emit(False)
+
+    def _stored_messages(self, record_id: int) -> list[ValidationMessage]:
+        """The panel's messages of a record, as the save file holds them now."""
+        try:
+            return messages_from_detail(self._save_file.get(record_id).validation_detail)
+        except ExportDeskError:
+            return []
+
+    @Slot(int, object)
+    def show_record(self, record_id: int, message: ValidationMessage | None = None) -> None:
+        """Make this record the current one in the list (and so the pane's), with the
+        message's field selected; a record the list's filter hides is shown in the pane."""
+        rows = self._guarded(lambda: self.model.rows_of([record_id])) or {}
+        if record_id in rows:
+            index = self.model.index(rows[record_id], 0)
+            self.table.selectionModel().setCurrentIndex(
+                index,
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows,
+            )
+            self.table.scrollTo(index)
+        elif self.detail.record_id != record_id:
+            self.detail.show_record(record_id)
+            self.currentRecordChanged.emit(record_id)
+            self._update_actions()
+        if message is not None:
+            self.detail.select_message(message)
+
     # -- drag and drop -------------------------------------------------------------------
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -677,6 +1025,14 @@ class RecordsPage(QWidget):
         self._watch.stop()
         self._search_timer.stop()
         self._queued.clear()
+        validation = self._validation_thread
+        if validation is not None:
+            self.cancel_validation()
+            validation.finished.disconnect(self._validation_thread_done)
+            validation.quit()
+            validation.wait()
+            validation.deleteLater()
+            self._validation_worker = self._validation_thread = None
         thread = self._thread
         if thread is not None:
             self.cancel_import()
