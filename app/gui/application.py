@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 from app import APP_NAME, __version__
 from app.core.account_settings import AccountSettings
 from app.core.accounts import AccountRegistry
+from app.core.demo import set_up_demo
 from app.core.resources import resource_path
 from app.gui.logon import LogonDialog
 from app.gui.main_window import MainWindow
@@ -70,5 +71,22 @@ def make_application(argv: list[str] | None = None) -> QApplication:
 def run_window(args: argparse.Namespace) -> int:
     app = make_application()
     controller = Controller(app)
+    if args.demo:
+        return run_demo(app, controller)
     controller.show_logon()
     return app.exec()
+
+
+def run_demo(app: QApplication, controller: Controller) -> int:
+    """The window on the demo account, its records flagged, the receiver listening."""
+    demo = set_up_demo()
+    try:
+        window = controller.open_window(demo.account)
+        window.statusBar().showMessage(
+            f"Demo: {len(demo.record_ids)} sample records are flagged. Choose Action > Export "
+            f"Flagged (Ctrl+E) to send them to the receiver on this computer (port "
+            f"{demo.receiver.port}); it keeps them in {demo.received_dir}."
+        )
+        return app.exec()
+    finally:
+        demo.close()
