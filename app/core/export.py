@@ -27,9 +27,16 @@ from app.core.filedest import FileExport, FileExportError, export_path
 from app.core.marc.encode import EncodedRecord, encode_record
 from app.core.marc.fields import delete_fields, pattern_matches
 from app.core.marc.iso2709 import StructureError, build_record, parse_record
+from app.core.marc.recode import marc8_record_to_utf8
 from app.core.savefile import OUTCOMES, Outcome, SaveFile
 from app.core.settings import ExportSettings
-from app.core.transport import Cancelled, ConnexionClient, Resolver, TransportSettings
+from app.core.transport import (
+    Cancelled,
+    ConnexionClient,
+    Resolver,
+    SendResult,
+    TransportSettings,
+)
 from app.core.validation import ValidationResult, validate_record
 
 # Levels at which a record with errors is held back (EXPORT-OPTIONS.md): with none or
@@ -239,9 +246,9 @@ class _Prepared:
 def prepare(raw: bytes, plan: ExportPlan) -> _Ready | str:
     """The copy of a record that will be sent, encoded and validated; or why it can't go.
 
-    When nothing needs decoding (MARC out, in the character set the record is already in),
-    fields are deleted straight from the ISO 2709 bytes; otherwise the record is decoded
-    (MARC-8 too), copied without the fields and encoded.
+    For MARC out in UTF-8 (or MARC-8 kept as MARC-8), fields are deleted straight from the
+    ISO 2709 bytes, a MARC-8 record re-encoded field by field first; otherwise (XML formats,
+    UTF-8 to MARC-8) the record is decoded, copied without the fields and encoded.
     """
     try:
         parsed = parse_record(raw)
@@ -250,6 +257,10 @@ def prepare(raw: bytes, plan: ExportPlan) -> _Ready | str:
     authority = parsed.leader[6:7] == "z"
     declared = "utf8" if parsed.leader[9:10] == "a" else "marc8"
     try:
+        if (plan.fmt == "marc" or authority) and (declared, plan.charset) == ("marc8", "utf8"):
+            raw = marc8_record_to_utf8(parsed)
+            parsed = parse_record(raw)
+            declared = "utf8"
         if (plan.fmt == "marc" or authority) and declared == plan.charset:
             kept = [
                 field
@@ -332,23 +343,42 @@ class _Run:
     def to_host(
         self, client: ConnexionClient | None, resolver: Resolver | None
     ) -> Iterator[ExportEvent]:
+        """One request per record. While the host works on a record, the outcome of the one
+        before is written to the save file and the next one is prepared, so the client's own
+        work hides behind the host's. (Killed in that moment, the record before stays in
+        flight with the current one: both come back unconfirmed, flagged; never lost.)"""
         assert self.plan.transport is not None
         own_client = client is None
         client = client or ConnexionClient(self.plan.transport, resolver)
         client.start_run()
         preparer = _Preparer(self.save_file, self.plan, self.ids)
+        answered: list[tuple[_Prepared, SendResult]] = []  # sent, outcome not yet written
+        settled: list[RecordOutcome] = []
+
+        def settle() -> None:
+            while answered:
+                settled.append(self._record_sent(*answered.pop(0)))
+
+        def while_waiting() -> None:
+            settle()
+            preparer.prepare_ahead()
+
         try:
             for index in range(len(self.ids)):
                 if self.cancel.is_set():
+                    settle()
+                    yield from settled
                     yield from self._cancel_from(index)
                     return
                 item = preparer.next()
                 yield RecordStarted(index, len(self.ids), item.record_id, item.title)
-                if client.halted_reason is not None:  # the host could not be reached
-                    yield self._record(item, "not_sent", detail=client.halted_reason)
-                    continue
-                if item.ready is None:
-                    yield self._record(item, "invalid", detail=item.problem)
+                if client.halted_reason is not None or item.ready is None:
+                    settle()
+                    yield from _drain(settled)
+                    if client.halted_reason is not None:  # the host could not be reached
+                        yield self._record(item, "not_sent", detail=client.halted_reason)
+                    else:
+                        yield self._record(item, "invalid", detail=item.problem)
                     continue
                 self.save_file.mark_in_flight([item.record_id], self.destination, "sending")
                 try:
@@ -356,26 +386,36 @@ class _Run:
                         item.ready.encoded.data,
                         index,
                         cancel=self.cancel,
-                        while_waiting=preparer.prepare_ahead,
+                        while_waiting=while_waiting,
                     )
                 except Cancelled:
+                    settle()
+                    yield from _drain(settled)
                     yield from self._cancel_from(index)
                     return
-                reply = sent.reply
-                outcome: Outcome = sent.outcome.value
-                yield self._record(
-                    item,
-                    outcome,
-                    reply=reply.text if reply is not None else None,
-                    detail=None if outcome in ("exported", "rejected") else sent.reason,
-                    attempts=sent.attempts,
-                    local_id=reply.local_id if reply is not None else None,
-                    local_url=reply.local_url if reply is not None else None,
-                    warnings=item.ready.warnings,
-                )
+                settle()  # when the request never got as far as waiting for a reply
+                yield from _drain(settled)
+                answered.append((item, sent))
+            settle()
+            yield from _drain(settled)
         finally:
+            settle()  # the consumer stopped early: what the host said is still written down
             if own_client:
                 client.close()
+
+    def _record_sent(self, item: _Prepared, sent: SendResult) -> RecordOutcome:
+        reply = sent.reply
+        outcome: Outcome = sent.outcome.value
+        return self._record(
+            item,
+            outcome,
+            reply=reply.text if reply is not None else None,
+            detail=None if outcome in ("exported", "rejected") else sent.reason,
+            attempts=sent.attempts,
+            local_id=reply.local_id if reply is not None else None,
+            local_url=reply.local_url if reply is not None else None,
+            warnings=item.ready.warnings if item.ready else (),
+        )
 
     def to_file(self) -> Iterator[ExportEvent]:
         assert self.plan.file_path is not None
@@ -455,6 +495,11 @@ class _Run:
         if result.local_id or result.local_url:
             self.save_file.set_local_system_id(item.record_id, result.local_id, result.local_url)
         return result
+
+
+def _drain(outcomes: list[RecordOutcome]) -> Iterator[RecordOutcome]:
+    while outcomes:
+        yield outcomes.pop(0)
 
 
 def _parse(raw: bytes) -> Record:

@@ -124,7 +124,9 @@ class ExportActions(QObject):
         dialog = ExportDialog(worker, self.window)
         dialog.retryRequested.connect(lambda ids: self.start(ids))
         dialog.resendRequested.connect(lambda ids: self.start(ids))
-        worker.recordFinished.connect(lambda _: self.window.records_page.refresh())
+        # The list follows the save file by itself (it notices other connections' commits
+        # within a second); once more at the end, so the last statuses show at once.
+        worker.finished.connect(lambda _: self.window.records_page.refresh())
         self.dialog = dialog
         self.runner.start(worker)
         dialog.show()

@@ -50,8 +50,7 @@ class ExportDialog(QDialog):
         self._cancel = worker.cancel_event
         self._build()
         worker.started.connect(self._run_started)
-        worker.recordStarted.connect(self._record_started)
-        worker.recordFinished.connect(self._record_finished)
+        worker.progressed.connect(self._progressed)
         worker.finished.connect(self._run_finished)
         worker.failed.connect(self._run_failed)
 
@@ -116,11 +115,12 @@ class ExportDialog(QDialog):
         self.progress.setRange(0, total)
         self.progress.setValue(0)
 
-    def _record_started(self, event: RecordStarted) -> None:
-        self.current.setText(f"Record {event.index + 1} of {event.total}: {event.title}")
-
-    def _record_finished(self, outcome: RecordOutcome) -> None:
-        self.outcomes.append(outcome)
+    def _progressed(self, current: RecordStarted | None, outcomes: list[RecordOutcome]) -> None:
+        if current is not None:
+            self.current.setText(f"Record {current.index + 1} of {current.total}: {current.title}")
+        if not outcomes:
+            return
+        self.outcomes.extend(outcomes)
         done = len(self.outcomes)
         self.progress.setValue(done)
         elapsed = time.monotonic() - self._started
@@ -128,9 +128,11 @@ class ExportDialog(QDialog):
             rate = done / elapsed
             left = (self.total - done) / rate
             self.timing.setText(f"{rate:.1f} records a second, about {_duration(left)} left")
-        name = OUTCOME_NAMES[outcome.outcome]
-        reason = f": {outcome.reason}" if outcome.reason else ""
-        self.replies.appendPlainText(f"{_label(outcome)} — {name}{reason}")
+        lines = []
+        for outcome in outcomes[-SHOWN_REPLIES:]:
+            reason = f": {outcome.reason}" if outcome.reason else ""
+            lines.append(f"{_label(outcome)} — {OUTCOME_NAMES[outcome.outcome]}{reason}")
+        self.replies.appendPlainText("\n".join(lines))
 
     def cancel(self) -> None:
         """Stop before the next record; the one under way finishes (or times out) first."""

@@ -9,6 +9,7 @@ Permanent Connection stays open from one export to the next.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -20,13 +21,16 @@ from app.core.savefile import SaveFile
 from app.core.settings import ExportSettings
 from app.core.transport import ConnexionClient, TransportSettings
 
+BATCH_SECONDS = 0.1
+
 
 class ExportWorker(QObject):
     """Runs one export in the thread it is moved to; every event becomes a signal."""
 
     started = Signal(str, int)  # the destination's label, the number of records
-    recordStarted = Signal(object)  # RecordStarted
-    recordFinished = Signal(object)  # RecordOutcome
+    # Events come in batches, at most every BATCH_SECONDS: a signal per record would keep the
+    # GUI thread (and the interpreter lock) busy for nothing on a fast host.
+    progressed = Signal(object, list)  # the RecordStarted under way (or None), new outcomes
     finished = Signal(object)  # the list of RecordOutcome, in order
     failed = Signal(str)  # the run could not start (no password, another export running...)
 
@@ -66,14 +70,21 @@ class ExportWorker(QObject):
             client = self._clients.client_for(plan.transport) if plan.transport else None
             with SaveFile(self._path) as save_file:
                 self.started.emit(plan.destination_label, len(self._ids))
+                current: RecordStarted | None = None
+                batch: list[RecordOutcome] = []
+                due = time.monotonic() + BATCH_SECONDS
                 for event in run_export(
                     save_file, plan, self._ids, cancel=self.cancel_event, client=client
                 ):
                     if isinstance(event, RecordStarted):
-                        self.recordStarted.emit(event)
+                        current = event
                     else:
                         outcomes.append(event)
-                        self.recordFinished.emit(event)
+                        batch.append(event)
+                    if time.monotonic() >= due:
+                        self.progressed.emit(current, batch)
+                        batch, due = [], time.monotonic() + BATCH_SECONDS
+                self.progressed.emit(None, batch)
         except ExportDeskError as error:
             self.failed.emit(error.message)
             return
