@@ -146,8 +146,6 @@ def window(raws: list[bytes], permanent: bool) -> None:
     from app.gui.main_window import MainWindow
 
     app = make_application()
-    if os.environ.get("SWITCH"):
-        sys.setswitchinterval(float(os.environ["SWITCH"]))
     with receiver_process(True) as port:
         set_up_account(port, permanent)
         fresh_records(raws)
