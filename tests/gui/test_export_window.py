@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 
 from app.core.account_settings import AccountSettings
 from app.core.receiver import Fault, FaultMode
@@ -161,3 +161,23 @@ def test_the_export_log_lists_every_attempt(qtbot, open_window, flagged, receive
     assert log.table.rowCount() == 3
     assert log.table.item(0, 4).text() == "Exported"
     assert log.table.item(0, 5).text() == "Import ok"
+
+
+def test_the_local_system_number_shows_with_the_record(qtbot, open_window, flagged, start_receiver):
+    from app.core.receiver import ReplyStyle
+    from app.gui.records.model import STATUS
+
+    (record_id,) = flagged(1)
+    tcpip_settings(start_receiver(style=ReplyStyle.KOHA))
+    window = open_window()
+    dialog = run_to_the_end(qtbot, window)
+    (outcome,) = dialog.outcomes
+    assert outcome.outcome == "exported" and outcome.local_id
+    page = window.records_page
+    qtbot.waitUntil(lambda: page.model.record(0).status == "exported")
+    page.table.selectRow(0)
+    qtbot.waitUntil(lambda: "in the local system" in page.detail.export_line.text())
+    assert outcome.local_id in page.detail.export_line.text()
+    tip = page.model.data(page.model.index(0, STATUS), Qt.ItemDataRole.ToolTipRole)
+    assert f"In the local system: {outcome.local_id}" in tip
+    assert record_id == outcome.record_id

@@ -3,6 +3,7 @@ and beside it what its last validation found (picking a message selects its fiel
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -34,7 +35,7 @@ from app.core.errors import ExportDeskError
 from app.core.marc.display import DELIMITER, display_text
 from app.core.marc.iso2709 import StructureError, parse_record
 from app.core.marc.readresults import SOURCE_FORMAT_NAMES
-from app.core.savefile import VALIDATION_STATE_NAMES, RecordRow, SaveFile
+from app.core.savefile import OUTCOME_NAMES, VALIDATION_STATE_NAMES, RecordRow, SaveFile
 from app.core.validation.messages import ValidationMessage
 from app.core.validation.stored import LEVEL_NAMES, counts_text, messages_from_detail
 from app.gui.validation_icons import state_icon
@@ -72,6 +73,13 @@ class RecordView(QWidget):
         self._record_id: int | None = None
         self.heading = QLabel("No record selected")
         self.heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # The last export and, when the host named it, the record's id in the local system.
+        self.export_line = QLabel()
+        self.export_line.setWordWrap(True)
+        self.export_line.setAccessibleName("Last export")
+        self.export_line.setTextFormat(Qt.TextFormat.RichText)
+        self.export_line.setOpenExternalLinks(True)
+        self.export_line.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
@@ -107,6 +115,7 @@ class RecordView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
+        layout.addWidget(self.export_line)
         layout.addWidget(self.splitter, 1)
 
     def _build_messages(self) -> None:
@@ -143,6 +152,7 @@ class RecordView(QWidget):
 
     def show_record(self, record_id: int | None) -> None:
         self._record_id = record_id
+        self.export_line.clear()
         if record_id is None:
             self.heading.setText("No record selected")
             self.text.clear()
@@ -165,6 +175,7 @@ class RecordView(QWidget):
         except StructureError as problem:  # stored before a stricter reader: show why
             self.text.setPlainText(f"This record can't be shown: {problem}.")
         self.copy_action.setEnabled(True)
+        self.export_line.setText(export_summary(row))
         self._show_validation(row)
 
     # -- validation ----------------------------------------------------------------------
@@ -252,3 +263,21 @@ class RecordView(QWidget):
         if self._record_id is not None:
             QGuiApplication.clipboard().setText(self.text.toPlainText())
             self.copied.emit()
+
+
+def export_summary(row: RecordRow) -> str:
+    """The record's last export in a line of rich text (empty when never exported)."""
+    if row.status is None:
+        return ""
+    parts = [f"<b>Last export:</b> {html.escape(OUTCOME_NAMES.get(row.status, row.status))}"]
+    if row.last_exported is not None:
+        parts.append(html.escape(row.last_exported.astimezone().strftime("%Y-%m-%d %H:%M")))
+    if row.status_detail:
+        parts.append(html.escape(row.status_detail))
+    if row.local_system_id or row.local_system_url:
+        shown = html.escape(row.local_system_id or row.local_system_url or "")
+        if row.local_system_url:
+            url = html.escape(row.local_system_url, quote=True)
+            shown = f'<a href="{url}">{shown}</a>'
+        parts.append(f"in the local system: {shown}")
+    return " · ".join(parts)

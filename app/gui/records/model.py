@@ -191,8 +191,13 @@ class RecordsModel(QAbstractTableModel):
                 return "Not validated"
             return self._text(record, column)
         if role == Qt.ItemDataRole.ToolTipRole:
-            if column == STATUS and record.status_detail:
-                return record.status_detail
+            if column == STATUS and (record.status_detail or record.local_system_id):
+                local = (
+                    f"\nIn the local system: {record.local_system_id}"
+                    if record.local_system_id
+                    else ""
+                )
+                return f"{record.status_detail or ''}{local}".strip()
             if column == VALIDATION:
                 return _validation_tip(record)
             if column == NUMBER and record.control_number:
