@@ -25,7 +25,7 @@ def atomic_writer(path: Path, mode: str = "wb") -> Iterator[IO[bytes]]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
-    _fsync_dir(path.parent)
+    fsync_directory(path.parent)
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:
@@ -34,8 +34,8 @@ def write_atomic(path: Path, data: bytes | str) -> None:
         handle.write(payload)
 
 
-def _fsync_dir(directory: Path) -> None:
-    # Makes the rename itself durable; not possible on every platform (Windows), so best effort.
+def fsync_directory(directory: Path) -> None:
+    """Make a rename in ``directory`` durable; not possible everywhere (Windows): best effort."""
     try:
         fd = os.open(directory, os.O_RDONLY)
     except OSError:

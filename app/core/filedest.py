@@ -34,6 +34,7 @@ from types import TracebackType
 from typing import BinaryIO
 
 from app.core import paths
+from app.core.atomicfile import fsync_directory
 from app.core.errors import ExportDeskError, OptionError
 from app.core.marc.encode import (
     FILE_EXTENSIONS,
@@ -259,7 +260,7 @@ class FileExport:
                 raise
         except OSError as error:
             raise _write_error(target, error) from error
-        _sync_folder(target.parent)
+        fsync_directory(target.parent)
         return target
 
     def _commit_individual(self, parts: list[_Part]) -> tuple[Path, ...]:
@@ -280,7 +281,7 @@ class FileExport:
         finally:
             for _, tmp in finished:
                 _unlink_quietly(tmp)
-        _sync_folder(self.path.parent)
+        fsync_directory(self.path.parent)
         return published
 
     def _remove_buffers(self) -> None:
@@ -408,20 +409,6 @@ def _copy(source: BinaryIO, target: BinaryIO, length: int | None) -> None:
         target.write(chunk)
         if remaining is not None:
             remaining -= len(chunk)
-
-
-def _sync_folder(folder: Path) -> None:
-    # Makes the rename itself durable; not possible everywhere (Windows), so best effort.
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _remove_abandoned_parts(target: Path) -> None:

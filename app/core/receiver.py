@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.core.atomicfile import fsync_directory
 from app.core.errors import UsageError
 from app.core.protocol import (
     END_MARKER,
@@ -680,7 +681,7 @@ class Receiver:
                 temporary.unlink()
             raise
         if self.durable:
-            _fsync_directory(self.out_dir)
+            fsync_directory(self.out_dir)
         return final
 
     # -- the log ----------------------------------------------------------------------------
@@ -733,17 +734,3 @@ class Receiver:
         if entry.note:
             parts.append(entry.note)
         return "; ".join(parts)
-
-
-def _fsync_directory(directory: Path) -> None:
-    # Makes the rename durable; not possible on every platform (Windows), so best effort.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
