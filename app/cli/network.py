@@ -13,8 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from app.core.errors import UsageError
+from app.core.errors import OptionError, UsageError
 from app.core.marc import ReadError, read_records
+from app.core.options import BY_KEY
 from app.core.receiver import Fault, Receiver, ReplyStyle
 from app.core.secrets import receiver_password
 from app.core.transport import Outcome, SendResult, TransportSettings, send_records
@@ -39,7 +40,7 @@ def _register_send(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
         "record was exported, 1 otherwise, 2 for bad usage (nothing sent).",
     )
     parser.add_argument("--host", required=True, help="the receiver's host name or address")
-    parser.add_argument("--port", required=True, type=_int_in(1, 65535, "port"))
+    parser.add_argument("--port", required=True, type=_setting("port"))
     parser.add_argument("--logon-id", metavar="ID", help="send this logon ID (field A)")
     parser.add_argument(
         "--password-env",
@@ -59,21 +60,21 @@ def _register_send(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
     )
     parser.add_argument(
         "--timeout",
-        type=_int_in(1, 999, "timeout"),
+        type=_setting("timeout"),
         default=90,
         metavar="S",
         help="seconds to connect and to wait for each reply (default 90)",
     )
     parser.add_argument(
         "--retries",
-        type=_int_in(0, 99, "retries"),
+        type=_setting("retries"),
         default=3,
         metavar="N",
         help="extra connection attempts after a failure to connect (default 3)",
     )
     parser.add_argument(
         "--delay",
-        type=_int_in(0, 999, "delay"),
+        type=_setting("delay"),
         default=0,
         metavar="S",
         help="seconds between connection attempts (default 0)",
@@ -100,6 +101,19 @@ def _int_in(low: int, high: int, name: str) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"{name} must be a whole number") from None
         if not low <= value <= high:
             raise argparse.ArgumentTypeError(f"{name} must be between {low} and {high}")
+        return value
+
+    return convert
+
+
+def _setting(key: str) -> Callable[[str], int]:
+    """Parse an option the way the Export Options declare it (one range, one message)."""
+
+    def convert(text: str) -> int:
+        try:
+            value: int = BY_KEY[key].parse(text)
+        except OptionError as error:
+            raise argparse.ArgumentTypeError(error.message) from None
         return value
 
     return convert
