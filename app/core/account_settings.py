@@ -23,6 +23,7 @@ from app.core.settings import (
     resolve,
     save_account_layer,
 )
+from app.core.settings_files import add_notice
 
 # Passwords typed on the screen and not yet saved: connection id -> new value, or None to
 # forget the stored one.
@@ -62,9 +63,12 @@ class AccountSettings:
         settings = resolve(layers)
         for connection in settings.connections:
             if connection.values.get("logon_id_secret"):
-                connection.values["logon_id"] = (
-                    self.vault.get(connection.id, SecretKind.LOGON_ID) or ""
-                )
+                try:
+                    secret = self.vault.get(connection.id, SecretKind.LOGON_ID)
+                except SecretStoreError as error:  # a locked keyring: say so, don't fail
+                    add_notice(f"Connection '{connection.name}': {error.message}")
+                    secret = None
+                connection.values["logon_id"] = secret or ""
         return settings
 
     def taken_connection_ids(self) -> set[str]:

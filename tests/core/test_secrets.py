@@ -65,3 +65,17 @@ def test_session_values_win_over_saved_ones(memory_keyring) -> None:
     assert vault.get("nz") == "saved"
     vault.forget("nz")
     assert vault.get("nz") is None and not memory_keyring.entries
+
+
+def test_a_locked_keyring_does_not_stop_the_settings_from_loading(memory_keyring) -> None:
+    from app.core import settings_files
+
+    account = AccountSettings(ACCOUNT)
+    working = account.effective().copy()
+    working.set_value("logon_id_secret", True)
+    working.set_value("logon_id", "tenant-key")
+    account.save_default(working)
+    with use_keyring(LockedKeyring()):
+        effective = AccountSettings(ACCOUNT).effective()
+    assert effective.active.values["logon_id"] == ""
+    assert any("locked" in notice for notice in settings_files.take_notices())
