@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from app.core.errors import SecretStoreError
 from app.core.options import Problem, check_settings
 from app.core.secrets import SecretKind, Stored, Vault
 from app.core.settings import (
