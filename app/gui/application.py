@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from PySide6.QtCore import QObject
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
 from app import APP_NAME, __version__
@@ -58,6 +58,13 @@ class Controller(QObject):
 
 
 def make_application(argv: list[str] | None = None) -> QApplication:
+    if QApplication.instance() is None:
+        # Qt 6 scales to the screen by itself; PassThrough keeps 125 % or 150 % as they are
+        # instead of rounding them to 100 % or 200 % (text then looks as sharp as the system's).
+        # It must be set before the application object exists.
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+        )
     app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)
@@ -81,6 +88,8 @@ def run_demo(app: QApplication, controller: Controller) -> int:
     """The window on the demo account, its records flagged, the receiver listening."""
     demo = set_up_demo()
     try:
+        # For scripts (the real-window test) and for the curious: where the records go.
+        print(demo.describe(), flush=True)
         window = controller.open_window(demo.account)
         window.statusBar().showMessage(
             f"Demo: {len(demo.record_ids)} sample records are flagged. Choose Action > Export "
