@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -49,6 +50,16 @@ class Controller(QObject):
         self.window.show()
         return self.window
 
+    def stop(self) -> None:
+        """End without asking: the window's work is stopped cleanly first. Queued, because a
+        signal can come before the event loop runs, when quitting would do nothing."""
+        QTimer.singleShot(0, self._stop_now)
+
+    def _stop_now(self) -> None:
+        if self.window is not None:
+            self.window.shut_down()
+        self.app.quit()
+
     def _logged_off(self) -> None:
         window, self.window = self.window, None
         self.show_logon()
@@ -78,6 +89,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
 def run_window(args: argparse.Namespace) -> int:
     app = make_application()
     controller = Controller(app)
+    _stop_on_signals(app, controller)
     if args.demo:
         return run_demo(app, controller)
     controller.show_logon()
@@ -99,3 +111,15 @@ def run_demo(app: QApplication, controller: Controller) -> int:
         return app.exec()
     finally:
         demo.close()
+
+
+def _stop_on_signals(app: QApplication, controller: Controller) -> None:
+    """Ctrl+C in a terminal, or the session ending (SIGTERM), closes the window cleanly: the
+    export under way stops between records, and the demo removes its folder."""
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda _number, _frame: controller.stop())
+    # Python runs signal handlers between its own instructions; while Qt waits for events no
+    # Python runs, so a timer lets it in a few times a second.
+    ticker = QTimer(app)
+    ticker.timeout.connect(lambda: None)
+    ticker.start(250)
