@@ -54,9 +54,12 @@ def run_self_test(*, on_screen: bool = False, out: TextIO | None = None) -> int:
     if not on_screen:
         # Before the QApplication exists: the platform is chosen when it is created.
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    out = out or sys.stdout
+    if hasattr(out, "reconfigure"):
+        out.reconfigure(errors="replace")  # a console that can't show "…" still gets the report
     previous = qInstallMessageHandler(_quiet_offscreen_notes)
     try:
-        return SelfTest(out or sys.stdout).run()
+        return SelfTest(out).run()
     finally:
         qInstallMessageHandler(previous)
 

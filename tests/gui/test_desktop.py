@@ -201,6 +201,7 @@ def test_help_lists_the_shortcuts_from_the_actions_themselves(qtbot, window) -> 
     window.shortcuts_action.trigger()
     dialog = window.findChild(ShortcutsDialog)
     assert dialog is not None and dialog.isVisible()
+    assert unnamed_controls(dialog) == []
     rows = {
         dialog.table.item(row, 1).text(): dialog.table.item(row, 0).text()
         for row in range(dialog.table.rowCount())

@@ -57,6 +57,7 @@ class Demo:
         self.received = Path(line[2])
         self.home = Path(line[3].strip())
         self.display = display
+        display.remove_after(self.home)
 
     def records(self) -> list[dict[str, object]]:
         env = {
