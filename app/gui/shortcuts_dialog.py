@@ -83,7 +83,9 @@ class ShortcutsDialog(QDialog):
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.setTabKeyNavigation(False)
-        table.verticalHeader().hide()
+        rows = table.verticalHeader()
+        rows.hide()
+        rows.setDefaultSectionSize(table.fontMetrics().height() + 8)
         for row, shortcut in enumerate(self.shortcuts):
             action = shortcut.action + (f" ({shortcut.where})" if shortcut.where else "")
             for column, text in enumerate((shortcut.keys, action, shortcut.menu)):
@@ -101,4 +103,4 @@ class ShortcutsDialog(QDialog):
         layout.addWidget(table, 1)
         layout.addWidget(hint)
         layout.addWidget(buttons)
-        self.resize(620, 520)
+        self.resize(620, min(640, 190 + len(self.shortcuts) * rows.defaultSectionSize()))
