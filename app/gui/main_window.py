@@ -3,6 +3,7 @@ Admin > Export Options."""
 
 from __future__ import annotations
 
+import html
 import platform
 from pathlib import Path
 
@@ -235,8 +236,9 @@ class MainWindow(QMainWindow):
             f"<b>{APP_NAME} {__version__}</b>"
             "<p>Export library records to your local system over Connexion TCP/IP, or to a "
             "file.</p>"
-            f"<p>Settings: {paths.config_dir()}<br>Records: {paths.data_dir()}<br>"
-            f"Passwords: {keyring_description()}</p>"
+            f"<p>Settings: {html.escape(str(paths.config_dir()))}<br>"
+            f"Records: {html.escape(str(paths.data_dir()))}<br>"
+            f"Passwords: {html.escape(keyring_description())}</p>"
             f"<p>Qt {qVersion()}, PySide6 {pyside_version}, Python {platform.python_version()}"
             f" on {platform.system() or 'an unknown system'}</p>"
         )
