@@ -14,6 +14,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "func", None) is not None:
         return run_command(args)
     # Qt is imported only when a window is wanted, so the command line works without a display.
+    if args.self_test:
+        from app.gui.self_test import run_self_test
+
+        return run_self_test(on_screen=args.on_screen)
     from app.gui.application import run_window
 
     return run_window(args)

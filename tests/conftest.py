@@ -23,6 +23,7 @@ pytest_plugins = [
     "tests.fixtures.network",
     "tests.fixtures.exporting",
     "tests.fixtures.validation",
+    "tests.fixtures.real_window",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent

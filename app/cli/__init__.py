@@ -39,7 +39,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--self-test",
         action="store_true",
-        help="check this installation end to end, offscreen, and exit",
+        help="check this installation end to end, offscreen, and exit: import the sample "
+        "records, export them to a receiver on this computer, check they arrived",
+    )
+    parser.add_argument(
+        "--on-screen",
+        action="store_true",
+        help="with --self-test: show the window on this computer's display instead of "
+        "offscreen (checks the display works too)",
     )
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     for name in COMMAND_MODULES:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
-from PySide6.QtCore import QObject
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
 from app import APP_NAME, __version__
@@ -49,6 +50,16 @@ class Controller(QObject):
         self.window.show()
         return self.window
 
+    def stop(self) -> None:
+        """End without asking: the window's work is stopped cleanly first. Queued, because a
+        signal can come before the event loop runs, when quitting would do nothing."""
+        QTimer.singleShot(0, self._stop_now)
+
+    def _stop_now(self) -> None:
+        if self.window is not None:
+            self.window.shut_down()
+        self.app.quit()
+
     def _logged_off(self) -> None:
         window, self.window = self.window, None
         self.show_logon()
@@ -58,6 +69,13 @@ class Controller(QObject):
 
 
 def make_application(argv: list[str] | None = None) -> QApplication:
+    if QApplication.instance() is None:
+        # Qt 6 scales to the screen by itself; PassThrough keeps 125 % or 150 % as they are
+        # instead of rounding them to 100 % or 200 % (text then looks as sharp as the system's).
+        # It must be set before the application object exists.
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+        )
     app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)
@@ -71,6 +89,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
 def run_window(args: argparse.Namespace) -> int:
     app = make_application()
     controller = Controller(app)
+    _stop_on_signals(app, controller)
     if args.demo:
         return run_demo(app, controller)
     controller.show_logon()
@@ -81,6 +100,8 @@ def run_demo(app: QApplication, controller: Controller) -> int:
     """The window on the demo account, its records flagged, the receiver listening."""
     demo = set_up_demo()
     try:
+        # For scripts (the real-window test) and for the curious: where the records go.
+        print(demo.describe(), flush=True)
         window = controller.open_window(demo.account)
         window.statusBar().showMessage(
             f"Demo: {len(demo.record_ids)} sample records are flagged. Choose Action > Export "
@@ -90,3 +111,15 @@ def run_demo(app: QApplication, controller: Controller) -> int:
         return app.exec()
     finally:
         demo.close()
+
+
+def _stop_on_signals(app: QApplication, controller: Controller) -> None:
+    """Ctrl+C in a terminal, or the session ending (SIGTERM), closes the window cleanly: the
+    export under way stops between records, and the demo removes its folder."""
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda _number, _frame: controller.stop())
+    # Python runs signal handlers between its own instructions; while Qt waits for events no
+    # Python runs, so a timer lets it in a few times a second.
+    ticker = QTimer(app)
+    ticker.timeout.connect(lambda: None)
+    ticker.start(250)

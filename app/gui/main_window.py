@@ -3,10 +3,20 @@ Admin > Export Options."""
 
 from __future__ import annotations
 
+import html
+import platform
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6 import __version__ as pyside_version
+from PySide6.QtCore import QSize, Qt, Signal, qVersion
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -17,14 +27,21 @@ from PySide6.QtWidgets import (
 )
 
 from app import APP_NAME, __version__
+from app.core import paths
 from app.core.account_settings import AccountSettings
+from app.core.secrets import keyring_description
 from app.core.settings_files import take_notices
 from app.core.validation.run import AccountLevels, ValidationSummary
 from app.gui.export_actions import ExportActions
 from app.gui.options_page import ExportOptionsPage
 from app.gui.records import RecordsPage
+from app.gui.shortcuts_dialog import ShortcutsDialog
+from app.gui.window_state import restore_layout, save_layout
 
 IMPORT_FILTER = "MARC records (*.mrc *.marc *.dat *.usmarc *.iso *.xml *.mrk *.txt);;All files (*)"
+FIRST_SIZE = QSize(1000, 760)
+# A first window takes at most this share of the screen (a small laptop at 150 %).
+MAX_SCREEN_SHARE = 0.9
 
 
 class MainWindow(QMainWindow):
@@ -34,6 +51,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.account = account
+        self._shut_down = False
         self.pages = QStackedWidget()
         self.records_page = RecordsPage(
             account.account,
@@ -54,8 +72,10 @@ class MainWindow(QMainWindow):
         self._build_validation_dock()
         self._build_menus()
         self._update_title()
-        self.resize(1000, 760)
-        self._restore_geometry()
+        if not restore_layout(
+            self, self.records_page.splitter, self.records_page.table.horizontalHeader()
+        ):
+            self._first_size()
         self.setAcceptDrops(True)
         for notice in take_notices():
             self.statusBar().showMessage(notice)
@@ -105,7 +125,12 @@ class MainWindow(QMainWindow):
         admin.addAction(self.export_options_action)
 
         help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self._action("&About ExportDesk", self.show_about))
+        self.shortcuts_action = self._action(
+            "&Keyboard Shortcuts", self.show_shortcuts, QKeySequence.StandardKey.HelpContents
+        )
+        help_menu.addAction(self.shortcuts_action)
+        self.about_action = self._action(f"&About {APP_NAME}", self.show_about)
+        help_menu.addAction(self.about_action)
 
     def _build_validation_dock(self) -> None:
         # A dock, so that a cataloger can put the results beside the list or on a second
@@ -115,6 +140,7 @@ class MainWindow(QMainWindow):
         dock.setWidget(self.records_page.validation_panel)
         dock.toggleViewAction().setText("Validation Res&ults")
         dock.toggleViewAction().setToolTip("Show or hide the results of the last validation")
+        dock.toggleViewAction().setShortcut(QKeySequence("F8"))
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
         dock.hide()
         self.validation_dock = dock
@@ -177,38 +203,61 @@ class MainWindow(QMainWindow):
     def log_off(self) -> None:
         if not self._leave_options() or not self.exports.confirm_stop():
             return
-        self._save_geometry()
-        self.exports.shutdown()
-        self.records_page.shutdown()
-        self.account.end_session()
+        self.shut_down()
         self.loggedOff.emit()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._leave_options() or not self.exports.confirm_stop():
             event.ignore()
             return
+        self.shut_down()
+        event.accept()
+
+    def shut_down(self) -> None:
+        """Keep the layout, stop the export and the page's work, end the session. Closing,
+        logging off, and a stop signal (Ctrl+C in a terminal, the session ending) end here."""
+        if self._shut_down:
+            return
+        self._shut_down = True
         self._save_geometry()
         self.exports.shutdown()
         self.records_page.shutdown()
         self.account.end_session()
-        event.accept()
 
-    def show_about(self) -> None:
-        QMessageBox.about(
-            self,
-            f"About {APP_NAME}",
-            f"<b>{APP_NAME} {__version__}</b><p>Export library records to your local system "
-            "over Connexion TCP/IP, or to a file.</p>",
+    def show_shortcuts(self) -> ShortcutsDialog:
+        dialog = ShortcutsDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def about_text(self) -> str:
+        """The About box: the version, and what support staff ask about an installation."""
+        return (
+            f"<b>{APP_NAME} {__version__}</b>"
+            "<p>Export library records to your local system over Connexion TCP/IP, or to a "
+            "file.</p>"
+            f"<p>Settings: {html.escape(str(paths.config_dir()))}<br>"
+            f"Records: {html.escape(str(paths.data_dir()))}<br>"
+            f"Passwords: {html.escape(keyring_description())}</p>"
+            f"<p>Qt {qVersion()}, PySide6 {pyside_version}, Python {platform.python_version()}"
+            f" on {platform.system() or 'an unknown system'}</p>"
         )
 
-    def _save_geometry(self) -> None:
-        QSettings().setValue("mainWindow/geometry", self.saveGeometry())
-        QSettings().setValue("mainWindow/state", self.saveState())  # where the dock is
+    def show_about(self) -> None:
+        QMessageBox.about(self, f"About {APP_NAME}", self.about_text())
 
-    def _restore_geometry(self) -> None:
-        geometry = QSettings().value("mainWindow/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        state = QSettings().value("mainWindow/state")
-        if state is not None:
-            self.restoreState(state)
+    def _first_size(self) -> None:
+        size = FIRST_SIZE
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is not None:
+            available = screen.availableGeometry().size()
+            size = size.boundedTo(
+                QSize(
+                    int(available.width() * MAX_SCREEN_SHARE),
+                    int(available.height() * MAX_SCREEN_SHARE),
+                )
+            )
+        self.resize(size)
+
+    def _save_geometry(self) -> None:
+        save_layout(self, self.records_page.splitter, self.records_page.table.horizontalHeader())

@@ -267,7 +267,7 @@ class ValidationPanel(QWidget):
         self.summary.setWordWrap(True)
         self.summary.setAccessibleName("Validation summary")
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.problems_only = QCheckBox("&Hide valid records")
+        self.problems_only = QCheckBox("Hide valid &records")
         self.problems_only.setToolTip(
             "List only the records with errors or warnings, or not validated"
         )

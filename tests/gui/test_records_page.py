@@ -316,5 +316,5 @@ def test_closing_during_a_duplicate_question_stops_the_import_cleanly(qtbot, pag
 
 def test_the_context_menu_offers_the_actions(page):
     texts = [action.text() for action in page.table.actions()]
-    assert texts[:2] == ["Fla&g selected", "Flag or unflag selected"]
+    assert texts[:2] == ["F&lag selected", "Flag or unflag selected"]
     assert "&Delete selected…" in texts and "C&opy as text" in texts

@@ -206,7 +206,7 @@ class RecordsPage(QWidget):
         self.status_filter.addItem("Not exported", NOT_EXPORTED)
         for outcome, name in OUTCOME_NAMES.items():
             self.status_filter.addItem(name, outcome)
-        self._status_label = QLabel("Stat&us:")
+        self._status_label = QLabel("S&tatus:")
         self._status_label.setBuddy(self.status_filter)
         self.status_filter.currentIndexChanged.connect(self.apply_filter)
 
@@ -285,8 +285,8 @@ class RecordsPage(QWidget):
         self.toggle_flag_action = self._action(
             "Flag or unflag selected", self.toggle_flags, "Space", on=self.table
         )
-        self.flag_selected_action = self._action("Fla&g selected", self.flag_selected)
-        self.unflag_all_action = self._action("Unflag a&ll", self.unflag_all)
+        self.flag_selected_action = self._action("F&lag selected", self.flag_selected)
+        self.unflag_all_action = self._action("&Unflag all", self.unflag_all)
         self.delete_action = self._action(
             "&Delete selected…", self.delete_selected, "Delete", on=self.table
         )
@@ -313,8 +313,12 @@ class RecordsPage(QWidget):
             "&Validate Selected", self.validate_selected, "Ctrl+Shift+V"
         )
         self.validate_selected_action.setToolTip("Validate the selected records (Ctrl+Shift+V)")
-        self.validate_flagged_action = self._action("Validate &Flagged", self.validate_flagged)
-        self.validate_flagged_action.setToolTip("Validate the records flagged for export")
+        self.validate_flagged_action = self._action(
+            "Validate &Flagged", self.validate_flagged, "Shift+F7"
+        )
+        self.validate_flagged_action.setToolTip(
+            "Validate the records flagged for export (Shift+F7)"
+        )
         self.cancel_validation_action = self._action("&Cancel Validation", self.cancel_validation)
         self.cancel_validation_action.setEnabled(False)
 
@@ -356,7 +360,7 @@ class RecordsPage(QWidget):
         self.validation_bar = QProgressBar()
         self.validation_bar.setRange(0, 1000)
         self.validation_bar.setAccessibleName("Validation progress")
-        self.cancel_validation_button = QPushButton("Cancel valida&tion")
+        self.cancel_validation_button = QPushButton("Cancel validat&ion")
         self.cancel_validation_button.clicked.connect(self.cancel_validation)
         row = QHBoxLayout(self.validation_box)
         row.setContentsMargins(0, 0, 0, 0)
