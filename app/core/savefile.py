@@ -42,8 +42,8 @@ InFlightStage = Literal["sending", "writing", "published"]
 _RECOVERED: dict[str, tuple[Outcome, str]] = {
     "sending": (
         "unconfirmed",
-        "ExportDesk stopped while this record was being sent: the host may have received it. "
-        "Check the local system before sending it again.",
+        "ExportDesk stopped during the export before it knew this record's outcome: the host "
+        "may have received it. Check the local system before sending it again.",
     ),
     "writing": (
         "cancelled",
@@ -1003,6 +1003,16 @@ class SaveFile:
                 " ON CONFLICT (record_id) DO UPDATE SET stage = excluded.stage",
                 [(record_id, destination, stage, started) for record_id in record_ids],
             )
+
+    @_translated
+    def clear_in_flight(self, record_ids: Iterable[int]) -> None:
+        """Take the mark off records a run marked but then did not send after all."""
+        ids = list(record_ids)
+        with self.transaction():
+            for chunk in _chunks(ids):
+                self.conn.execute(
+                    f"DELETE FROM in_flight WHERE record_id IN ({_placeholders(len(chunk))})", chunk
+                )
 
     @_translated
     def in_flight(self) -> list[tuple[int, str, InFlightStage]]:

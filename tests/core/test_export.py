@@ -257,3 +257,17 @@ def test_a_file_that_cannot_be_written_sends_nothing(save_file, flagged, tmp_pat
     results = outcomes(run_export(save_file, plan_export(settings, fmt="marc"), ids))
     assert {r.outcome for r in results} == {"not_sent"}
     assert sorted(save_file.flagged_ids()) == ids
+
+
+def test_a_consumer_that_stops_early_leaves_nothing_in_flight(save_file, flagged, receiver):
+    ids = flagged(6)
+    events = run_export(save_file, tcpip_plan(receiver), ids)
+    seen = [event for _, event in zip(range(4), events, strict=False)]
+    events.close()  # as when the command line is interrupted
+    assert save_file.in_flight() == []
+    sent = len(receiver.record_files())
+    assert sent >= 1
+    # Whatever the host confirmed is written down, even what was not yet handed over.
+    assert [save_file.get(i).status for i in ids[:sent]] == ["exported"] * sent
+    assert all(save_file.get(i).status is None for i in ids[sent:])
+    assert isinstance(seen[0], RecordStarted)
