@@ -20,6 +20,7 @@ import argparse
 import contextlib
 import multiprocessing
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -38,7 +39,8 @@ from app.core.transport import ConnexionClient, Outcome, TransportSettings  # no
 
 HOST = "127.0.0.1"
 LOGON_ID = "01CARLI_NETWORK"
-PASSWORD = "bench-password"
+# Made up for each run; the receiver's process (spawned) reads the same from the environment.
+PASSWORD = os.environ.setdefault("EXPORTDESK_BENCH_SECRET", secrets.token_urlsafe(12))
 NUL = b"\x00"
 
 

@@ -26,7 +26,7 @@ T = TypeVar("T")
 
 
 class SecretKind(enum.StrEnum):
-    PASSWORD = "password"
+    PASSWORD = enum.auto()  # "password", as messages name it
     LOGON_ID = "logon ID"
 
 
