@@ -25,10 +25,11 @@ from pymarc import Record
 
 from app.core.errors import ExportDeskError, OptionError
 from app.core.filedest import FileExport, FileExportError, export_path
-from app.core.marc.encode import EncodedRecord, encode_record
+from app.core.marc.encode import FORMATS, EncodedRecord, check_format, encode_record
 from app.core.marc.fields import delete_fields, pattern_matches
 from app.core.marc.iso2709 import StructureError, build_record, parse_record
 from app.core.marc.recode import marc8_record_to_utf8
+from app.core.options import TCPIP_FORMAT_PROBLEM, TCPIP_FORMATS
 from app.core.savefile import OUTCOMES, Outcome, SaveFile
 from app.core.settings import ExportSettings
 from app.core.transport import (
@@ -43,7 +44,7 @@ from app.core.validation import ValidationResult, validate_record
 # Levels at which a record with errors is held back (EXPORT-OPTIONS.md): with none or
 # structure, errors are reported and the record still goes.
 HOLDING_LEVELS = ("basic", "full")
-FILE_FORMATS = ("marc", "marcxml", "dc-rdf", "dc-html")
+FILE_FORMATS = FORMATS  # what a file can hold; over TCP/IP only MARC
 MESSAGES_IN_DETAIL = 5
 # The save file is written about this often during an export over TCP/IP (see to_host),
 # marking at most MAX_MARKED records in flight at a time.
@@ -108,11 +109,8 @@ def plan_export(
         "validate_auth": options["validate_auth"],
     }
     if options["destination"] == "tcpip":
-        if chosen not in ("none", "marc"):
-            raise OptionError(
-                "format",
-                "over TCP/IP only MARC 21 can be sent: choose MARC 21, or export to a file",
-            )
+        if chosen not in TCPIP_FORMATS:
+            raise OptionError("format", TCPIP_FORMAT_PROBLEM)
         return ExportPlan(
             destination="tcpip",
             fmt="marc",
@@ -122,8 +120,7 @@ def plan_export(
         )
     if chosen == "none":
         raise FormatNeeded()
-    if chosen not in FILE_FORMATS:
-        raise OptionError("format", f"'{chosen}' is not one of {', '.join(FILE_FORMATS)}")
+    check_format(chosen)
     return ExportPlan(
         destination="file",
         fmt=chosen,

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.core import paths
 from app.core.errors import OptionError
+from app.core.filedest import default_export_path
 from app.core.marc.fields import (
     CONTROL_NUMBER_WARNING,
     deletes_control_number,
@@ -159,9 +159,8 @@ class Option:
 _TRUE = {"on", "true", "yes", "1"}
 _FALSE = {"off", "false", "no", "0"}
 
-FORMAT_EXTENSIONS = {"none": ".mrc", "marc": ".mrc", "marcxml": ".xml", "dc-rdf": ".rdf"}
-FORMAT_EXTENSIONS["dc-html"] = ".html"
 TCPIP_FORMATS = ("none", "marc")  # receivers parse ISO 2709 only; "none" then means MARC
+TCPIP_FORMAT_PROBLEM = "over TCP/IP only MARC 21 can be sent: choose MARC 21, or export to a file"
 
 _HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 
@@ -184,8 +183,8 @@ def check_host(host: str) -> None:
 
 
 def _default_file_name(values: Values) -> str:
-    extension = FORMAT_EXTENSIONS.get(values.get("format", "none"), ".mrc")
-    return str(paths.documents_dir() / f"export{extension}")
+    fmt = values.get("format", "none")
+    return str(default_export_path("marc" if fmt == "none" else fmt))
 
 
 def _is(key: str, expected: Any) -> Callable[[Values], bool]:
@@ -421,12 +420,7 @@ def check_settings(
     recheck(account_values, ACCOUNT_KEYS, None)
     tcpip = account_values.get("destination") == "tcpip"
     if tcpip and account_values.get("format") not in TCPIP_FORMATS:
-        errors.append(
-            Problem(
-                "format",
-                "over TCP/IP only MARC 21 can be sent: choose MARC 21, or export to a file",
-            )
-        )
+        errors.append(Problem("format", TCPIP_FORMAT_PROBLEM))
     if deletes_control_number(account_values.get("fields_to_delete", ())):
         warnings.append(Problem("fields_to_delete", CONTROL_NUMBER_WARNING))
     for connection_id, values in connections.items():
