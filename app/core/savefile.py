@@ -900,30 +900,25 @@ class SaveFile:
 
     @_translated
     def journal_append(self, entry: JournalEntry) -> int:
-        """Add one attempt to the journal; returns its id."""
+        """Add one attempt to the journal; returns its id. The control number, unless given,
+        is the record's (in the same statement: this runs for every record exported)."""
         if entry.outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {entry.outcome!r}")
-        with self.transaction():
-            control_number = entry.control_number
-            if control_number is None:
-                row = self.conn.execute(
-                    "SELECT coalesce(oclc_number, control_number) FROM records WHERE id = ?",
-                    (entry.record_id,),
-                ).fetchone()
-                control_number = row[0] if row else None
-            cursor = self.conn.execute(
-                "INSERT INTO journal (record_id, control_number, time, destination, outcome, "
-                "host_reply, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    entry.record_id,
-                    control_number,
-                    _time_text(entry.time or now()),
-                    entry.destination,
-                    entry.outcome,
-                    entry.host_reply,
-                    entry.detail,
-                ),
-            )
+        cursor = self.conn.execute(
+            "INSERT INTO journal (record_id, control_number, time, destination, outcome, "
+            "host_reply, detail) SELECT ?, coalesce(?, (SELECT coalesce(oclc_number, "
+            "control_number) FROM records WHERE id = ?)), ?, ?, ?, ?, ?",
+            (
+                entry.record_id,
+                entry.control_number,
+                entry.record_id,
+                _time_text(entry.time or now()),
+                entry.destination,
+                entry.outcome,
+                entry.host_reply,
+                entry.detail,
+            ),
+        )
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
@@ -941,17 +936,12 @@ class SaveFile:
         reply or the detail), and for "exported" the last-exported time and the flag cleared
         (every other outcome keeps the flag). Returns the journal row's id."""
         moment = when or now()
-        if outcome not in OUTCOMES:
-            raise ValueError(f"unknown outcome {outcome!r}")
         exported = outcome == "exported"
         stamp = _time_text(moment)
         # Three statements, one commit: this runs once per record of every export.
         with self.transaction():
-            cursor = self.conn.execute(
-                "INSERT INTO journal (record_id, control_number, time, destination, outcome, "
-                "host_reply, detail) SELECT ?, (SELECT coalesce(oclc_number, control_number) "
-                "FROM records WHERE id = ?), ?, ?, ?, ?, ?",
-                (record_id, record_id, stamp, destination, outcome, host_reply, detail),
+            entry_id = self.journal_append(
+                JournalEntry(record_id, outcome, destination, host_reply, detail, moment)
             )
             self.conn.execute(
                 "UPDATE records SET status = ?, status_detail = ?, "
@@ -960,8 +950,6 @@ class SaveFile:
                 (outcome, detail or host_reply, exported, stamp, exported, record_id),
             )
             self.conn.execute("DELETE FROM in_flight WHERE record_id = ?", (record_id,))
-        entry_id = cursor.lastrowid
-        assert entry_id is not None
         return entry_id
 
     @_translated
