@@ -442,8 +442,7 @@ class ConnexionClient:
         reused = self._sock is not None and not _peer_has_closed(self._sock)
         attempts = 1
         if not reused:
-            self.close()
-            connected = self._connect(cancel)
+            connected = self._reconnect(cancel)
             if isinstance(connected, _NotSent):
                 return connected.at(index)
             attempts = connected
@@ -453,8 +452,7 @@ class ConnexionClient:
             # the record, so it goes once more on a new connection (PROTOCOL.md). This quiet
             # reconnect is not a retry: it has the whole Retries allowance.
             log.debug("stale permanent connection to %s; sending again", self.settings.host)
-            self.close()
-            connected = self._connect(cancel)
+            connected = self._reconnect(cancel)
             if isinstance(connected, _NotSent):
                 return connected.at(index)
             attempts = connected
@@ -482,6 +480,10 @@ class ConnexionClient:
         return SendResult(index, outcome, reply, attempts, reason)
 
     # -- connecting ---------------------------------------------------------------------
+
+    def _reconnect(self, cancel: threading.Event | None) -> int | _NotSent:
+        self.close()
+        return self._connect(cancel)
 
     def _connect(self, cancel: threading.Event | None) -> int | _NotSent:
         """Connect with Retries and Delay: the attempts it took, or the failure that stops

@@ -46,7 +46,6 @@ class Controller(QObject):
     def open_window(self, account: AccountSettings) -> MainWindow:
         self.window = MainWindow(account)
         self.window.loggedOff.connect(self._logged_off)
-        self.window.destroyed.connect(lambda: None)
         self.window.show()
         return self.window
 
