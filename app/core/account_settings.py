@@ -105,14 +105,14 @@ class AccountSettings:
     ) -> SaveOutcome:
         """Save for Session: applies until log off; the saved default is untouched."""
         outcome = SaveOutcome()
-        layer = patch_between(working, self.saved_default(), Source.SESSION)
+        layer = self._patch(working, Source.SESSION, self.institution, self.saved)
         kept = {c.id for c in working.connections}
-        for removed in {c.id for c in self.effective().connections} - kept:
+        now = resolve((self.institution, self.saved, self.session))
+        for removed in {c.id for c in now.connections} - kept:
             self.vault.drop_session_value(removed)
             self.vault.drop_session_value(removed, SecretKind.LOGON_ID)
         for connection in working.connections:
             if connection.values.get("logon_id_secret"):
-                self._hold_secret_logon_id(layer, connection.id, connection.values["logon_id"])
                 stored = self.vault.save_session(
                     connection.id, connection.values["logon_id"], SecretKind.LOGON_ID
                 )
@@ -131,13 +131,11 @@ class AccountSettings:
     ) -> SaveOutcome:
         """Save My Default: applies now and in later sessions; passwords go to the keyring."""
         outcome = SaveOutcome()
-        before_ids = {c.id for c in self.saved_default().connections}
-        layer = patch_between(working, self._resolve(self.institution), Source.ACCOUNT)
+        before_ids = {c.id for c in resolve((self.institution, self.saved)).connections}
+        layer = self._patch(working, Source.ACCOUNT, self.institution)
         # Secrets first: if the keyring refuses, nothing has been written yet.
         for connection in working.connections:
-            secret = connection.values.get("logon_id_secret")
-            if secret:
-                self._hold_secret_logon_id(layer, connection.id, connection.values["logon_id"])
+            if connection.values.get("logon_id_secret"):
                 outcome.stored[(connection.id, SecretKind.LOGON_ID)] = self.vault.save_default(
                     connection.id, connection.values["logon_id"], SecretKind.LOGON_ID
                 )
@@ -156,13 +154,13 @@ class AccountSettings:
         for connection_id in before_ids - kept:
             self.vault.forget(connection_id)
             self.vault.forget(connection_id, SecretKind.LOGON_ID)
-        self.session = patch_between(working, self.saved_default(), Source.SESSION)
+        self.session = self._patch(working, Source.SESSION, self.institution, self.saved)
         return outcome
 
     def reset(self, connection_id: str | None = None) -> None:
         """Reset: drop the session's and the account's values of the account settings and of
         one connection (the active one by default). Other connections and passwords stay."""
-        target = connection_id or self.effective().active_id
+        target = connection_id or resolve((self.institution, self.saved, self.session)).active_id
         for layer in (self.saved, self.session):
             layer.options.clear()
             patch = layer.connections.get(target)
@@ -179,8 +177,15 @@ class AccountSettings:
         self.vault.end_session()
 
     @staticmethod
-    def _hold_secret_logon_id(layer: Layer, connection_id: str, logon_id: str) -> None:
-        # A secret logon ID never goes into a layer (files); the vault holds it.
-        patch = layer.connections.get(connection_id)
-        if patch is not None:
-            patch.values.pop("logon_id", None)
+    def _patch(working: ExportSettings, source: Source, *below: Layer) -> Layer:
+        """The layer ``working`` makes over ``below``, without any secret logon ID: those
+        live in the vault, never in a layer (nor so in a file). The layers below are
+        resolved without reading the keyring: a patch needs no secret to compare with."""
+        layer = patch_between(working, resolve(below), source)
+        for connection in working.connections:
+            patch = layer.connections.get(connection.id)
+            if patch is not None and connection.values.get("logon_id_secret"):
+                patch.values.pop("logon_id", None)
+                if not patch.values and patch.name is None:
+                    del layer.connections[connection.id]
+        return layer

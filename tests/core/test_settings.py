@@ -240,6 +240,7 @@ def test_a_secret_logon_id_is_kept_like_a_password(memory_keyring, isolated_home
     working.set_value("logon_id", "tenant-api-key-123")
     account.save_default(working)
     assert "tenant-api-key-123" not in account_file(ACCOUNT).read_text()
+    assert account.session.is_empty()  # saved as default: nothing left for the session
     assert AccountSettings(ACCOUNT).effective().active.values["logon_id"] == "tenant-api-key-123"
 
 
