@@ -48,6 +48,12 @@ BUTTONS = (
     ("cancel", "&Cancel", "Discard the changes not yet saved"),
     ("back", "Go &Back", "Leave Export Options"),
 )
+_SOURCE_TEXTS = {
+    "factory": "Value: the factory default.",
+    "institution": "Value: your institution's default.",
+    "account": "Value: your saved default.",
+    "session": "Value: saved for this session.",
+}
 ERROR_STYLE = "color: #b00020;"
 WARNING_STYLE = "color: #8a5a00;"
 CONNECTION_GROUPS_START = "TCP/IP Connection Options"
@@ -290,15 +296,11 @@ class ExportOptionsPage(QWidget):
         self._show_connections()
 
     def _source_text(self, key: str) -> str:
-        source = self.baseline.source_of(key, self.baseline.connection(self.working.active_id))
-        if self.baseline.connection(self.working.active_id) is None:
-            return "Value set on this screen."
-        return {
-            "factory": "Value: the factory default.",
-            "institution": "Value: your institution's default.",
-            "account": "Value: your saved default.",
-            "session": "Value: saved for this session.",
-        }[str(source)]
+        """Where the value in effect comes from (the layer), for the tooltip."""
+        connection = self.baseline.connection(self.working.active_id)
+        if connection is None and self.editors[key].option.scope is Scope.CONNECTION:
+            return "Value set on this screen (a connection not saved yet)."
+        return _SOURCE_TEXTS[str(self.baseline.source_of(key, connection))]
 
     def _show_connections(self) -> None:
         tabs = self.connection_tabs

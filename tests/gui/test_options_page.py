@@ -403,3 +403,14 @@ def test_test_connection_needs_a_host(page, qtbot) -> None:
     with qtbot.waitSignal(page.testConnectionFinished):
         page.test_connection_button.click()
     assert "host" in page.test_result.text()
+
+
+def test_tooltips_say_which_layer_a_value_comes_from(page, dialogs) -> None:
+    assert "factory default" in page.editors["format"].widget.toolTip()
+    choose(page, "format", "marc")
+    page.top_buttons["session"].click()
+    assert "saved for this session" in page.editors["format"].widget.toolTip()
+    dialogs.answer("OK", "Sandbox")
+    page.connection_buttons["add"].click()
+    assert "not saved yet" in page.editors["host"].widget.toolTip()
+    assert "saved for this session" in page.editors["format"].widget.toolTip()
