@@ -12,8 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,11 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-
-def peak_mb() -> float:
-    # ru_maxrss is in kilobytes on Linux, bytes on macOS.
-    scale = 1 if sys.platform == "darwin" else 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / (1024 * 1024)
+from phases import peak_mb, run_phase  # noqa: E402
 
 
 def phase_pymarc(source: Path) -> dict[str, float]:
@@ -120,18 +114,6 @@ def phase_window(save_file_path: Path) -> dict[str, float]:
     }
 
 
-def run_phase(*args: str) -> dict[str, float]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "bench")])}
-    done = subprocess.run(
-        [sys.executable, __file__, "--phase", *args],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
@@ -150,9 +132,9 @@ def main() -> int:
         save_file_path = Path(folder) / "bench.sqlite"
         size = write_records(source, args.records)
         print(f"{args.records:,} records generated: {size / 1e6:.1f} MB (1 in 5 MARC-8)")
-        baseline = run_phase("pymarc", str(source))
-        imported = run_phase("import", str(source), str(save_file_path))
-        window = run_phase("window", str(save_file_path))
+        baseline = run_phase(__file__, "pymarc", str(source))
+        imported = run_phase(__file__, "import", str(source), str(save_file_path))
+        window = run_phase(__file__, "window", str(save_file_path))
         database_mb = save_file_path.stat().st_size / 1e6
 
     ratio = imported["seconds"] / baseline["seconds"]

@@ -17,8 +17,6 @@ import argparse
 import itertools
 import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,9 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from phases import peak_mb, run_phase  # noqa: E402
 
 
 def phase_baseline(save_file_path: Path) -> dict[str, float]:
@@ -113,18 +109,6 @@ def phase_window(save_file_path: Path) -> dict[str, float]:
     return result
 
 
-def run_phase(*args: str) -> dict[str, float]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "bench")])}
-    done = subprocess.run(
-        [sys.executable, __file__, "--phase", *args],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
@@ -147,9 +131,9 @@ def main() -> int:
         write_records(source, args.records)
         with SaveFile(save_file_path) as save_file:
             import_files(save_file, [source])
-        baseline = run_phase("baseline", str(save_file_path))
-        run = run_phase("run", str(save_file_path))
-        window = run_phase("window", str(save_file_path))
+        baseline = run_phase(__file__, "baseline", str(save_file_path))
+        run = run_phase(__file__, "run", str(save_file_path))
+        window = run_phase(__file__, "window", str(save_file_path))
 
     def verdict(ok: bool) -> str:
         return "ok" if ok else "MISSED"

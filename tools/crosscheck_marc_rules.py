@@ -28,16 +28,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_SOURCE = next(
-    (
-        p / "shared" / "marc-data"
-        for p in (REPO.parent, REPO.parent.parent)
-        if (p / "shared").is_dir()
-    ),
-    REPO.parent / "shared" / "marc-data",
-)
-TABLES = REPO / "resources" / "marc21"
+# The same sources and tables as the builder (run from tools/, it is importable).
+from build_marc_rules import DEFAULT_SOURCE
+from build_marc_rules import OUTPUT_DIR as TABLES
 
 MATERIAL_NAMES = {
     "BK": ("Books", "008b"),
