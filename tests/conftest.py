@@ -20,6 +20,7 @@ pytest_plugins = [
     "tests.fixtures.marc_records",
     "tests.fixtures.marc_builders",
     "tests.fixtures.records",
+    "tests.fixtures.records_page",
     "tests.fixtures.network",
     "tests.fixtures.exporting",
     "tests.fixtures.validation",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,41 +15,11 @@ from app.core.savefile import SaveFile
 from app.gui.records import RecordsPage
 from app.gui.records.model import FLAG, STATUS, TITLE
 from tests.fixtures.records import bib_record
-
-
-@pytest.fixture
-def page(qtbot, save_file: SaveFile) -> Iterator[RecordsPage]:
-    widget = RecordsPage(save_file)
-    qtbot.addWidget(widget)
-    widget.resize(1000, 700)
-    widget.show()
-    qtbot.waitExposed(widget)
-    yield widget
-    widget.shutdown()
+from tests.fixtures.records_page import import_and_wait, select_rows
 
 
 def many(make_file, count: int, name: str = "many.mrc") -> Path:
     return make_file(name, b"".join(bib_record(f"m{n}", f"Title {n:05d}") for n in range(count)))
-
-
-def import_and_wait(qtbot, page: RecordsPage, *paths: Path):
-    with qtbot.waitSignal(page.importFinished, timeout=20000) as finished:
-        page.import_files(list(paths))
-    qtbot.waitUntil(lambda: not page.importing)
-    return finished.args[0]
-
-
-def select_rows(page: RecordsPage, *rows: int) -> None:
-    page.table.clearSelection()
-    for row in rows:
-        page.table.selectionModel().select(
-            page.model.index(row, 0),
-            page.table.selectionModel().SelectionFlag.Select
-            | page.table.selectionModel().SelectionFlag.Rows,
-        )
-    page.table.selectionModel().setCurrentIndex(
-        page.model.index(rows[-1], 0), page.table.selectionModel().SelectionFlag.NoUpdate
-    )
 
 
 def test_a_big_save_file_opens_at_once_and_loads_rows_lazily(qtbot, save_file, make_file):

@@ -5,37 +5,23 @@ pick a level, cancel a long validation while the window stays free."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
-import pytest
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 import app.core.validation.run as run_module
 from app.core.account_settings import AccountSettings
-from app.core.savefile import SaveFile
 from app.core.validation.run import AccountLevels
 from app.gui.records import RecordsPage
 from app.gui.records.model import TITLE, VALIDATION
 from app.gui.validation_panel import MESSAGE, RECORD, SEVERITY, TAG, WHERE
+from tests.fixtures.records_page import import_and_wait, select_rows
 from tests.fixtures.validation import (
     authority_record,
     error_record,
     valid_record,
     warning_record,
 )
-from tests.gui.test_records_page import import_and_wait, select_rows
-
-
-@pytest.fixture
-def page(qtbot, save_file: SaveFile) -> Iterator[RecordsPage]:
-    widget = RecordsPage(save_file)
-    qtbot.addWidget(widget)
-    widget.resize(1100, 800)
-    widget.show()
-    qtbot.waitExposed(widget)
-    yield widget
-    widget.shutdown()
 
 
 def validated(qtbot, page: RecordsPage, start) -> object:
