@@ -1,11 +1,11 @@
 """Export speed: records per second end to end, against the bare transport as the baseline,
 and how long the window's event loop ever stalls while it exports.
 
-End to end is ExportDesk's export run (app.core.export.run_export): reading each flagged
+End to end is ExportDesk's export run (app.core.export.run.run_export): reading each flagged
 record from the save file, deleting fields (9XX), re-encoding MARC-8 records as UTF-8,
 validating at level full, sending over Connexion TCP/IP, and writing each outcome to the
 journal. The baseline sends the same bytes with the bare transport
-(app.core.transport.ConnexionClient) and does nothing else. Both go to the reference
+(app.core.net.transport.ConnexionClient) and does nothing else. Both go to the reference
 receiver, in its own process on 127.0.0.1, taking turns every --chunk records so both meet
 the same moments of a busy machine. This is done twice: with the receiver as shipped (it
 fsyncs each record it stores) and without fsync (a receiver that answers as fast as it can,
@@ -57,8 +57,8 @@ def receiver_process(durable: bool) -> Iterator[int]:
 
 
 def set_up_account(port: int, permanent: bool):  # type: ignore[no-untyped-def]
-    from app.core.account_settings import AccountSettings
-    from app.core.accounts import AccountRegistry
+    from app.core.settings.account_settings import AccountSettings
+    from app.core.settings.accounts import AccountRegistry
 
     registry = AccountRegistry.load()
     registry.add(ACCOUNT)
@@ -84,7 +84,7 @@ def set_up_account(port: int, permanent: bool):  # type: ignore[no-untyped-def]
 def fresh_records(raws: list[bytes]) -> list[int]:
     """The records in a new save file of the account, flagged."""
     from app.core.marc import parse_record, summarize
-    from app.core.savefile import SaveFile
+    from app.core.store.savefile import SaveFile
 
     path = SaveFile.path_for(ACCOUNT)
     for leftover in path.parent.glob(path.name + "*"):
@@ -96,9 +96,9 @@ def fresh_records(raws: list[bytes]) -> list[int]:
 
 
 def compare(raws: list[bytes], durable: bool, permanent: bool, chunk: int) -> None:
-    from app.core.export import RecordOutcome, plan_export, prepare, run_export
-    from app.core.savefile import SaveFile
-    from app.core.transport import ConnexionClient
+    from app.core.export.run import RecordOutcome, plan_export, prepare, run_export
+    from app.core.net.transport import ConnexionClient
+    from app.core.store.savefile import SaveFile
 
     with receiver_process(durable) as port:
         account = set_up_account(port, permanent)
@@ -141,7 +141,7 @@ def window(raws: list[bytes], permanent: bool) -> None:
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from PySide6.QtCore import QEventLoop, QTimer
 
-    from app.core.account_settings import AccountSettings
+    from app.core.settings.account_settings import AccountSettings
     from app.gui.application import make_application
     from app.gui.main_window import MainWindow
 

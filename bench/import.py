@@ -36,8 +36,8 @@ def phase_pymarc(source: Path) -> dict[str, float]:
 
 
 def phase_import(source: Path, save_file_path: Path) -> dict[str, float]:
-    from app.core.importer import import_files
-    from app.core.savefile import SaveFile
+    from app.core.store.importer import import_files
+    from app.core.store.savefile import SaveFile
 
     start = time.perf_counter()
     with SaveFile(save_file_path) as save_file:
@@ -55,7 +55,7 @@ def phase_window(save_file_path: Path) -> dict[str, float]:
     from PySide6.QtCore import QEvent, QObject, Qt
     from PySide6.QtWidgets import QApplication
 
-    from app.core.savefile import SaveFile
+    from app.core.store.savefile import SaveFile
     from app.gui.records import RecordsPage
     from app.gui.records.model import TITLE
 

@@ -7,7 +7,8 @@ import random
 import unicodedata
 from pathlib import Path
 
-from app.core.marc.iso2709 import Field, build_record
+from app.core.marc.iso2709 import build_record
+from app.core.marc.record import Field
 
 _TITLE_WORDS = (
     "history library catalog river mountain letters poems science garden music city journey "

@@ -1,6 +1,6 @@
 """Transport speed: records per second to ExportDesk's receiver on loopback.
 
-Sends the same records with ExportDesk's client (``app.core.transport.ConnexionClient``,
+Sends the same records with ExportDesk's client (``app.core.net.transport.ConnexionClient``,
 what ``send_records`` runs) and with a minimal raw-socket client speaking the same bytes (the
 baseline), a connection per record and then over one permanent connection. The two take
 turns every --chunk records, so both meet the same moments of a busy machine. Prints
@@ -34,8 +34,8 @@ from pymarc import Field, Record, Subfield
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.core.receiver import Receiver  # noqa: E402
-from app.core.transport import ConnexionClient, Outcome, TransportSettings  # noqa: E402
+from app.core.net.receiver import Receiver  # noqa: E402
+from app.core.net.transport import ConnexionClient, Outcome, TransportSettings  # noqa: E402
 
 HOST = "127.0.0.1"
 LOGON_ID = "01CARLI_NETWORK"

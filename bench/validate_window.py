@@ -29,7 +29,7 @@ from phases import peak_mb, run_phase  # noqa: E402
 
 
 def phase_baseline(save_file_path: Path) -> dict[str, float]:
-    from app.core.savefile import SaveFile
+    from app.core.store.savefile import SaveFile
     from app.core.validation import validate_record
 
     with SaveFile(save_file_path) as save_file:
@@ -42,7 +42,7 @@ def phase_baseline(save_file_path: Path) -> dict[str, float]:
 
 
 def phase_run(save_file_path: Path) -> dict[str, float]:
-    from app.core.savefile import SaveFile
+    from app.core.store.savefile import SaveFile
     from app.core.validation import validate_record
     from app.core.validation.run import validate_saved
 
@@ -65,7 +65,7 @@ def phase_window(save_file_path: Path) -> dict[str, float]:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from app.core.savefile import SaveFile
+    from app.core.store.savefile import SaveFile
     from app.core.validation import validate_record
     from app.gui.records import RecordsPage
 
@@ -122,8 +122,8 @@ def main() -> int:
 
     from records_gen import write_records
 
-    from app.core.importer import import_files
-    from app.core.savefile import SaveFile
+    from app.core.store.importer import import_files
+    from app.core.store.savefile import SaveFile
 
     with tempfile.TemporaryDirectory(prefix="exportdesk-bench-") as folder:
         source = Path(folder) / "records.mrc"

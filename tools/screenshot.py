@@ -55,7 +55,7 @@ def main() -> int:
 
 
 def render(home: Path) -> int:
-    from app.core.account_settings import AccountSettings
+    from app.core.settings.account_settings import AccountSettings
     from app.gui.application import make_application
     from app.gui.main_window import MainWindow
 

@@ -10,16 +10,16 @@ import sys
 from typing import Any
 
 from app.cli.common import find_connection, open_account, save_checked
-from app.core.accounts import AccountRegistry, check_authorization
 from app.core.errors import ExportDeskError, SecretStoreError, UsageError
-from app.core.options import MAX_FIELD_BYTES
-from app.core.secrets import (
+from app.core.settings.accounts import AccountRegistry, check_authorization
+from app.core.settings.layers import account_file
+from app.core.settings.options import MAX_FIELD_BYTES
+from app.core.settings.secrets import (
     SecretKind,
     keyring_available,
     keyring_description,
     set_receiver_password,
 )
-from app.core.settings import account_file
 
 
 def register(subparsers: Any) -> None:

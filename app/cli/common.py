@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from app.core.account_settings import AccountSettings, PendingPasswords
-from app.core.accounts import require_known_account
 from app.core.errors import ExportDeskError, UsageError
-from app.core.options import Problem
-from app.core.settings import Connection, ExportSettings
-from app.core.settings_files import take_notices
+from app.core.settings.account_settings import AccountSettings, PendingPasswords
+from app.core.settings.accounts import require_known_account
+from app.core.settings.files import take_notices
+from app.core.settings.layers import Connection, ExportSettings
+from app.core.settings.options import Problem
 
 
 def print_notices() -> None:

@@ -12,7 +12,7 @@ from typing import Any, TextIO
 
 from app.cli.common import find_connection, open_account
 from app.core.errors import UsageError
-from app.core.export import (
+from app.core.export.run import (
     FILE_FORMATS,
     RecordOutcome,
     RecordStarted,
@@ -20,7 +20,7 @@ from app.core.export import (
     run_export,
     summarize,
 )
-from app.core.savefile import OUTCOME_NAMES, SaveFile
+from app.core.store.savefile import OUTCOME_NAMES, SaveFile
 
 
 def register(subparsers: Any) -> None:

@@ -15,10 +15,10 @@ from types import FrameType
 
 from app.core.errors import OptionError, UsageError
 from app.core.marc import ReadError, read_records
-from app.core.options import BY_KEY
-from app.core.receiver import Fault, Receiver, ReplyStyle
-from app.core.secrets import receiver_password
-from app.core.transport import Outcome, SendResult, TransportSettings, send_records
+from app.core.net.receiver import Fault, Receiver, ReplyStyle
+from app.core.net.transport import Outcome, SendResult, TransportSettings, send_records
+from app.core.settings.options import BY_KEY
+from app.core.settings.secrets import receiver_password
 
 RECORD_TERMINATOR = b"\x1d"
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from app.cli.common import find_connection, open_account, save_checked
 from app.core.errors import ExportDeskError, OptionError
-from app.core.options import BY_KEY, OPTIONS, Scope, option
-from app.core.secrets import SecretKind
+from app.core.settings.options import BY_KEY, OPTIONS, Scope, option
+from app.core.settings.secrets import SecretKind
 
 
 def register(subparsers: Any) -> None:

@@ -19,14 +19,15 @@ import json
 import sys
 from typing import Any
 
-from app.core.account_settings import AccountSettings
-from app.core.accounts import require_known_account
 from app.core.errors import UsageError
-from app.core.importer import DUPLICATE_ACTIONS, ImportJob
 from app.core.marc.display import display_text
-from app.core.marc.iso2709 import StructureError, parse_record
+from app.core.marc.iso2709 import parse_record
+from app.core.marc.record import StructureError
 from app.core.marc.summary import RECORD_TYPE_NAMES
-from app.core.savefile import (
+from app.core.settings.account_settings import AccountSettings
+from app.core.settings.accounts import require_known_account
+from app.core.store.importer import DUPLICATE_ACTIONS, ImportJob
+from app.core.store.savefile import (
     NOT_EXPORTED,
     NOT_VALIDATED,
     OUTCOME_NAMES,

@@ -12,10 +12,13 @@ from pathlib import Path
 
 import platformdirs
 
+from app.core.marc.formats import FILE_EXTENSIONS, check_format
+
 APP_DIR_NAME = "exportdesk"
 INSTITUTION_FILE_ENV = "EXPORTDESK_INSTITUTION_FILE"
 INSTITUTION_FILE_NAME = "institution.json"
 HOME_ENV = "EXPORTDESK_HOME"
+DEFAULT_FILE_STEM = "export"
 
 
 def config_dir() -> Path:
@@ -36,6 +39,13 @@ def data_dir() -> Path:
 
 def documents_dir() -> Path:
     return Path(platformdirs.user_documents_dir())
+
+
+def default_export_path(fmt: str) -> Path:
+    """``export`` plus the format's extension, in the user's documents folder: the export
+    file when the settings name none (the settings show it, the export run writes it)."""
+    check_format(fmt)
+    return documents_dir() / f"{DEFAULT_FILE_STEM}{FILE_EXTENSIONS[fmt]}"
 
 
 def institution_file() -> Path:

@@ -11,10 +11,10 @@ from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
 from app import APP_NAME, __version__
-from app.core.account_settings import AccountSettings
-from app.core.accounts import AccountRegistry
-from app.core.demo import set_up_demo
+from app.core.export.demo import set_up_demo
 from app.core.resources import resource_path
+from app.core.settings.account_settings import AccountSettings
+from app.core.settings.accounts import AccountRegistry
 from app.gui.logon import LogonDialog
 from app.gui.main_window import MainWindow
 

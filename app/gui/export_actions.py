@@ -9,24 +9,32 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 
-from app.core.export import FILE_FORMATS, recover_if_idle
-from app.core.options import BY_KEY
+from app.core.export.run import FILE_FORMATS, recover_if_idle
+from app.core.settings.options import BY_KEY
 from app.gui.export_dialog import ExportDialog
 from app.gui.export_log import ExportLogDialog
 from app.gui.exporting import ExportRunner, ExportWorker
 
 if TYPE_CHECKING:
-    from app.gui.main_window import MainWindow
+    from PySide6.QtWidgets import QMainWindow
+
+    from app.core.settings.account_settings import AccountSettings
+    from app.gui.records import RecordsPage
 
 FORMAT_LABELS = dict(BY_KEY["format"].choices)
 
 
 class ExportActions(QObject):
     exportStarted = Signal(object)  # the ExportDialog showing it
+    optionsRequested = Signal()  # the cataloger chose to fix the settings first
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(
+        self, window: QMainWindow, records_page: RecordsPage, account: AccountSettings
+    ) -> None:
         super().__init__(window)
         self.window = window
+        self.records_page = records_page
+        self.account = account
         self.runner = ExportRunner(self)
         self.dialog: ExportDialog | None = None
         self.export_flagged_action = self._action(
@@ -41,7 +49,7 @@ class ExportActions(QObject):
             "Export &Log…", self.show_log, "Ctrl+L", "Every export attempt and its outcome"
         )
         self.runner.runningChanged.connect(self._running_changed)
-        settled = recover_if_idle(window.records_page.save_file)
+        settled = recover_if_idle(records_page.save_file)
         if settled:
             window.statusBar().showMessage(
                 f"{settled} records were being exported when ExportDesk stopped; the export "
@@ -67,21 +75,21 @@ class ExportActions(QObject):
     # The actions.
 
     def export_flagged(self) -> ExportDialog | None:
-        ids = self.window.records_page.save_file.flagged_ids()
+        ids = self.records_page.save_file.flagged_ids()
         if not ids:
             self.window.statusBar().showMessage("No records are flagged for export.")
             return None
         return self.start(ids)
 
     def export_selected(self) -> ExportDialog | None:
-        ids = self.window.records_page.selected_ids()
+        ids = self.records_page.selected_ids()
         if not ids:
             self.window.statusBar().showMessage("Select the records to export first.")
             return None
-        if self.window.account.effective().options["mark_for_export"]:
+        if self.account.effective().options["mark_for_export"]:
             # Mark for Export and Save Record: flag now, send with the next Export Flagged.
-            self.window.records_page.save_file.flag(ids)
-            self.window.records_page.refresh()
+            self.records_page.save_file.flag(ids)
+            self.records_page.refresh()
             self.window.statusBar().showMessage(
                 f"Flagged {len(ids)} records for export: they go with the next Export Flagged."
             )
@@ -92,7 +100,7 @@ class ExportActions(QObject):
         """Export these records with the settings in effect, in the background."""
         if self.runner.running:
             return None
-        account = self.window.account
+        account = self.account
         settings = account.effective()
         errors, _ = account.check(settings)
         if errors:
@@ -105,7 +113,7 @@ class ExportActions(QObject):
                 QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
             )
             if answer == QMessageBox.StandardButton.Open:
-                self.window.show_export_options()
+                self.optionsRequested.emit()
             return None
         fmt = None
         if settings.options["destination"] == "file" and settings.options["format"] == "none":
@@ -114,7 +122,7 @@ class ExportActions(QObject):
                 return None
         active = settings.active_id
         worker = ExportWorker(
-            self.window.records_page.save_file.path,
+            self.records_page.save_file.path,
             settings,
             ids,
             fmt,
@@ -126,7 +134,7 @@ class ExportActions(QObject):
         dialog.resendRequested.connect(lambda ids: self.start(ids))
         # The list follows the save file by itself (it notices other connections' commits
         # within a second); once more at the end, so the last statuses show at once.
-        worker.finished.connect(lambda _: self.window.records_page.refresh())
+        worker.finished.connect(lambda _: self.records_page.refresh())
         self.dialog = dialog
         self.runner.start(worker)
         dialog.show()
@@ -146,7 +154,7 @@ class ExportActions(QObject):
         return FILE_FORMATS[labels.index(label)] if ok else None
 
     def show_log(self) -> None:
-        ExportLogDialog(self.window.records_page.save_file, self.window).exec()
+        ExportLogDialog(self.records_page.save_file, self.window).exec()
 
     def confirm_stop(self) -> bool:
         """Before log off or quit: an export under way is cancelled (after asking)."""

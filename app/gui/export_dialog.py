@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.atomicfile import write_atomic
-from app.core.export import RecordOutcome, RecordStarted, summarize
-from app.core.savefile import OUTCOME_NAMES
+from app.core.export.run import RecordOutcome, RecordStarted, summarize
+from app.core.store.savefile import OUTCOME_NAMES
 from app.gui.exporting import ExportWorker
 
 RETRYABLE = ("rejected", "invalid", "not_sent")

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.savefile import OUTCOME_NAMES, SaveFile
+from app.core.store.savefile import OUTCOME_NAMES, SaveFile
 
 SHOWN_ENTRIES = 5000
 HEADERS = ("Time", "Record", "Number", "Destination", "Outcome", "Host reply or reason")

@@ -1,7 +1,7 @@
 """Running an export from the window: the core's run in a worker thread, its events as signals.
 
 The worker opens its own connection to the save file, fetches the password (the keyring may
-take a while, or ask to be unlocked) and runs ``app.core.export.run_export``; the window only
+take a while, or ask to be unlocked) and runs ``app.core.export.run.run_export``; the window only
 listens. One ``ConnexionClient`` per connection settings is kept between runs, so a
 Permanent Connection stays open from one export to the next.
 """
@@ -16,10 +16,10 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from app.core.errors import ExportDeskError
-from app.core.export import RecordOutcome, RecordStarted, plan_export, run_export
-from app.core.savefile import SaveFile
-from app.core.settings import ExportSettings
-from app.core.transport import ConnexionClient, TransportSettings
+from app.core.export.run import RecordOutcome, RecordStarted, plan_export, run_export
+from app.core.net.transport import ConnexionClient, TransportSettings
+from app.core.settings.layers import ExportSettings
+from app.core.store.savefile import SaveFile
 
 BATCH_SECONDS = 0.1
 

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import (
 )
 
 from app import APP_NAME
-from app.core.accounts import AccountRegistry, check_authorization
 from app.core.errors import ExportDeskError
+from app.core.settings.accounts import AccountRegistry, check_authorization
 from app.gui.options_page import ERROR_STYLE
 
 

@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
 
 from app import APP_NAME, __version__
 from app.core import paths
-from app.core.account_settings import AccountSettings
-from app.core.secrets import keyring_description
-from app.core.settings_files import take_notices
+from app.core.settings.account_settings import AccountSettings
+from app.core.settings.files import take_notices
+from app.core.settings.secrets import keyring_description
 from app.core.validation.run import AccountLevels, ValidationSummary
 from app.gui.export_actions import ExportActions
 from app.gui.options_page import ExportOptionsPage
@@ -68,7 +68,8 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(self.records_page)
         self.pages.addWidget(self.options_page)
         self.setCentralWidget(self.pages)
-        self.exports = ExportActions(self)
+        self.exports = ExportActions(self, self.records_page, account)
+        self.exports.optionsRequested.connect(self.show_export_options)
         self._build_validation_dock()
         self._build_menus()
         self._update_title()

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.options import Kind, Option
+from app.core.settings.options import Kind, Option
 
 
 class OptionEditor(QObject):

@@ -25,9 +25,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.account_settings import AccountSettings
 from app.core.errors import ExportDeskError, OptionError
-from app.core.options import (
+from app.core.net.transport import ConnectionCheck, TransportSettings, check_connection
+from app.core.settings.account_settings import AccountSettings
+from app.core.settings.layers import ExportSettings
+from app.core.settings.options import (
     OPTIONS,
     PASSWORD_HELP,
     PASSWORD_LABEL,
@@ -35,9 +37,7 @@ from app.core.options import (
     Problem,
     Scope,
 )
-from app.core.secrets import Stored, keyring_available, keyring_description
-from app.core.settings import ExportSettings
-from app.core.transport import ConnectionCheck, TransportSettings, check_connection
+from app.core.settings.secrets import Stored, keyring_available, keyring_description
 from app.gui.background import BackgroundCall
 from app.gui.option_editors import OptionEditor, TextLine, editor_for
 

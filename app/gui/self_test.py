@@ -28,10 +28,10 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel
 
 from app import APP_NAME, __version__
-from app.core.demo import Demo, demo_samples, set_up_demo
-from app.core.export import RecordOutcome
+from app.core.export.demo import Demo, demo_samples, set_up_demo
+from app.core.export.run import RecordOutcome
 from app.core.marc.iso2709 import parse_record
-from app.core.secrets import keyring_description
+from app.core.settings.secrets import keyring_description
 from app.core.validation import validate_record
 from app.core.validation.run import AccountLevels
 from app.gui.application import make_application

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.savefile import VALIDATION_STATE_NAMES
+from app.core.store.savefile import VALIDATION_STATE_NAMES
 from app.core.validation.messages import ValidationMessage
 from app.core.validation.run import RecordValidation
 from app.core.validation.stored import LEVEL_NAMES

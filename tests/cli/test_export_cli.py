@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from app.core.receiver import Fault, FaultMode
+from app.core.net.receiver import Fault, FaultMode
 from tests.fixtures.exporting import ACCOUNT, tcpip_settings
 
 

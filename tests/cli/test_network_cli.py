@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.receiver import Fault, FaultMode, Receiver, ReplyStyle
+from app.core.net.receiver import Fault, FaultMode, Receiver, ReplyStyle
 from app.main import main
 from tests.fixtures.network import (
     KEYRING_VARIABLE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from app.core.savefile import SaveFile
+from app.core.store.savefile import SaveFile
 from tests.fixtures.records import bib_record
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from app.core.account_settings import AccountSettings
-from app.core.savefile import SaveFile
+from app.core.settings.account_settings import AccountSettings
+from app.core.store.savefile import SaveFile
 from tests.fixtures.validation import add_records, authority_record, error_record, valid_record
 
 

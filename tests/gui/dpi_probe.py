@@ -84,8 +84,8 @@ def main() -> None:
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
     os.environ["EXPORTDESK_HOME"] = str(config.parent / "home")
 
-    from app.core.account_settings import AccountSettings
-    from app.core.accounts import AccountRegistry
+    from app.core.settings.account_settings import AccountSettings
+    from app.core.settings.accounts import AccountRegistry
     from app.gui.application import make_application
     from app.gui.main_window import MainWindow
 

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from app.core.demo import DEMO_ACCOUNT, DEMO_CONNECTION, set_up_demo
+from app.core.export.demo import DEMO_ACCOUNT, DEMO_CONNECTION, set_up_demo
 from app.gui.main_window import MainWindow
 
 

@@ -35,9 +35,9 @@ from PySide6.QtWidgets import (
 )
 
 from app import __version__
-from app.core.account_settings import AccountSettings
-from app.core.accounts import AccountRegistry
-from app.core.receiver import Fault, FaultMode
+from app.core.net.receiver import Fault, FaultMode
+from app.core.settings.account_settings import AccountSettings
+from app.core.settings.accounts import AccountRegistry
 from app.gui.export_log import ExportLogDialog
 from app.gui.logon import LogonDialog
 from app.gui.main_window import MainWindow

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt, QTimer
 
-from app.core.account_settings import AccountSettings
-from app.core.receiver import Fault, FaultMode
+from app.core.net.receiver import Fault, FaultMode
+from app.core.settings.account_settings import AccountSettings
 from app.gui.main_window import MainWindow
 from tests.fixtures.exporting import ACCOUNT, tcpip_settings
 
@@ -164,7 +164,7 @@ def test_the_export_log_lists_every_attempt(qtbot, open_window, flagged, receive
 
 
 def test_the_local_system_number_shows_with_the_record(qtbot, open_window, flagged, start_receiver):
-    from app.core.receiver import ReplyStyle
+    from app.core.net.receiver import ReplyStyle
     from app.gui.records.model import STATUS
 
     (record_id,) = flagged(1)

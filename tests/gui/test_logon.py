@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QApplication
 
-from app.core.accounts import AccountRegistry
-from app.core.settings import account_file
+from app.core.settings.accounts import AccountRegistry
+from app.core.settings.layers import account_file
 from app.gui.application import Controller
 from app.gui.logon import LogonDialog
 

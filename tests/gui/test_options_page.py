@@ -11,9 +11,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QGroupBox, QLabel, QLineEdit
 
-from app.core.account_settings import AccountSettings
-from app.core.options import OPTIONS
-from app.core.settings import Source
+from app.core.settings.account_settings import AccountSettings
+from app.core.settings.layers import Source
+from app.core.settings.options import OPTIONS
 from app.gui.option_editors import BoolCheck, ChoiceCombo, ChoiceRadios, IntSpin, TextLine
 from app.gui.options_page import ExportOptionsPage
 from tests.fixtures.keyrings import use_keyring

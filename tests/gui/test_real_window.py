@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.demo import DEMO_ACCOUNT, demo_samples
+from app.core.export.demo import DEMO_ACCOUNT, demo_samples
 from app.core.marc.iso2709 import parse_record
 from app.core.marc.reading import read_records
 from app.core.validation import validate_record

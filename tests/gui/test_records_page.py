@@ -10,8 +10,8 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app.core.importer import import_files
-from app.core.savefile import SaveFile
+from app.core.store.importer import import_files
+from app.core.store.savefile import SaveFile
 from app.gui.records import RecordsPage
 from app.gui.records.model import FLAG, STATUS, TITLE
 from tests.fixtures.records import bib_record

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-import app.core.demo
+import app.core.export.demo
 import app.gui.self_test
-from app.core.receiver import Fault, FaultMode, Receiver
+from app.core.net.receiver import Fault, FaultMode, Receiver
 from app.gui.self_test import run_self_test
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,7 +85,7 @@ def in_process(qtbot, monkeypatch):
 
 def test_a_receiver_that_rejects_everything_fails_the_self_test(in_process, monkeypatch):
     broken = partial(Receiver, fault=Fault(FaultMode.ERROR, text="disk full"))
-    monkeypatch.setattr(app.core.demo, "Receiver", broken)
+    monkeypatch.setattr(app.core.export.demo, "Receiver", broken)
     before = dict(os.environ)
     status, output = in_process()
     assert status == 1
@@ -98,7 +98,7 @@ def test_a_receiver_that_rejects_everything_fails_the_self_test(in_process, monk
 
 def test_an_export_that_never_ends_fails_at_the_deadline(in_process, monkeypatch):
     slow = partial(Receiver, fault=Fault(FaultMode.SLOW, seconds=5))
-    monkeypatch.setattr(app.core.demo, "Receiver", slow)
+    monkeypatch.setattr(app.core.export.demo, "Receiver", slow)
     monkeypatch.setattr(app.gui.self_test, "STEP_TIMEOUT", 0.5)
     status, output = in_process()
     assert status == 1

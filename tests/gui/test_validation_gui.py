@@ -10,7 +10,7 @@ from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 import app.core.validation.run as run_module
-from app.core.account_settings import AccountSettings
+from app.core.settings.account_settings import AccountSettings
 from app.core.validation.run import AccountLevels
 from app.gui.records import RecordsPage
 from app.gui.records.model import TITLE, VALIDATION

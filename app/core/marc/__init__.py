@@ -12,9 +12,10 @@ The entry points other parts use::
 
 from app.core.marc.charset import Encoding, declared_encoding, decode_marc8, decode_text
 from app.core.marc.display import display_lines, display_text
-from app.core.marc.iso2709 import Field, ParsedRecord, StructureError, parse_record
+from app.core.marc.iso2709 import parse_record
 from app.core.marc.reading import detect_format, read_records, read_stream
 from app.core.marc.readresults import ReadError, ReadResult, RecordRead, SourceFormat
+from app.core.marc.record import Field, ParsedRecord, StructureError
 from app.core.marc.summary import RecordSummary, RecordType, summarize
 
 __all__ = [

@@ -4,7 +4,8 @@ its delimiter. Used by the record pane, its Copy as text, and ``exportdesk recor
 from __future__ import annotations
 
 from app.core.marc.charset import declared_encoding, decode_text
-from app.core.marc.iso2709 import ParsedRecord, subfields
+from app.core.marc.iso2709 import subfields
+from app.core.marc.record import ParsedRecord
 
 DELIMITER = "\u2021"  # double dagger, Connexion's subfield delimiter
 

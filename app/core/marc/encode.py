@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 from pymarc import Record
 
-from app.core.errors import OptionError
 from app.core.marc.encoding_report import (
     RecordEncodingError,
     ReplacedCharacter,
     replacement_warning,
 )
+from app.core.marc.formats import CHARSETS, FILE_EXTENSIONS, FORMATS, check_charset, check_format
 from app.core.marc.marc8 import record_to_marc8
 from app.core.marc.to_dublincore import (
     HTML_FOOTER,
@@ -45,9 +45,6 @@ __all__ = [
     "is_authority",
 ]
 
-FORMATS = ("marc", "marcxml", "dc-rdf", "dc-html")
-CHARSETS = ("utf8", "marc8")
-FILE_EXTENSIONS = {"marc": ".mrc", "marcxml": ".xml", "dc-rdf": ".rdf", "dc-html": ".html"}
 _HEADERS = {"marc": "", "marcxml": COLLECTION_HEADER, "dc-rdf": RDF_HEADER, "dc-html": HTML_HEADER}
 _FOOTERS = {"marc": "", "marcxml": COLLECTION_FOOTER, "dc-rdf": RDF_FOOTER, "dc-html": HTML_FOOTER}
 
@@ -72,23 +69,6 @@ class EncodedRecord:
 def is_authority(record: Record) -> bool:
     """True for an authority record (leader/06 ``z``)."""
     return str(record.leader)[6:7] == "z"
-
-
-def check_format(fmt: str) -> None:
-    """Raise OptionError("format") unless ``fmt`` is a format records can be written in."""
-    if fmt == "none":
-        raise OptionError(
-            "format", "no export format is chosen: choose marc, marcxml, dc-rdf or dc-html"
-        )
-    if fmt not in FORMATS:
-        raise OptionError("format", f"'{fmt}' is not a format; choose one of {', '.join(FORMATS)}")
-
-
-def check_charset(charset: str) -> None:
-    if charset not in CHARSETS:
-        raise OptionError(
-            "charset", f"'{charset}' is not a character set; choose {' or '.join(CHARSETS)}"
-        )
 
 
 def encode_record(record: Record, fmt: str, charset: str) -> EncodedRecord:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO, NamedTuple
+from typing import BinaryIO
 
 from app.core.marc.readresults import ReadError, ReadResult, RecordRead
+from app.core.marc.record import Field, ParsedRecord, StructureError
 
 LEADER_LENGTH = 24
 ENTRY_LENGTH = 12
@@ -36,43 +37,6 @@ _PLAUSIBLE_LEADER = re.compile(rb"\d{5}[a-z ][a-z][a-z ].{4}\d{5}...\d", re.DOTA
 
 # Directory entries: any three-character tag, four digits of length, five of position.
 _DIRECTORY = re.compile(r"(?:.{3}[0-9]{9})+", re.DOTALL)
-
-
-class StructureError(Exception):
-    """A record's bytes can't be taken apart into fields; the message says why."""
-
-
-class Field(NamedTuple):
-    """One field: control fields hold their data, data fields indicators then subfields.
-
-    A named tuple rather than a dataclass: a big import makes millions of them.
-    """
-
-    tag: str
-    data: bytes
-
-    @property
-    def is_control(self) -> bool:
-        return is_control_tag(self.tag)
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedRecord:
-    leader: str
-    fields: tuple[Field, ...]
-
-    def first(self, tag: str) -> Field | None:
-        for field in self.fields:
-            if field.tag == tag:
-                return field
-        return None
-
-    def all(self, tag: str) -> Iterator[Field]:
-        return (field for field in self.fields if field.tag == tag)
-
-
-def is_control_tag(tag: str) -> bool:
-    return tag.startswith("00") and tag.isdigit()
 
 
 def subfields(data: bytes) -> list[tuple[str, bytes]]:

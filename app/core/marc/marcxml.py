@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 from xml.parsers import expat
 
-from app.core.marc.iso2709 import LEADER_LENGTH, Field, StructureError, build_record
+from app.core.marc.iso2709 import LEADER_LENGTH, build_record
 from app.core.marc.iso2709 import parse_record as parse_iso2709
 from app.core.marc.readresults import ReadError, ReadResult, RecordRead
+from app.core.marc.record import Field, StructureError
 
 MARC_NAMESPACE = "http://www.loc.gov/MARC21/slim"
 _SEPARATOR = "\x01"  # between namespace and local name in expat's element names

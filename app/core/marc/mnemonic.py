@@ -16,9 +16,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from app.core.marc.iso2709 import LEADER_LENGTH, Field, StructureError, build_record
+from app.core.marc.iso2709 import LEADER_LENGTH, build_record
 from app.core.marc.iso2709 import parse_record as parse_iso2709
 from app.core.marc.readresults import ReadError, ReadResult, RecordRead
+from app.core.marc.record import Field, StructureError
 
 _MNEMONIC = re.compile(r"\{[^{}\s]{1,30}\}")
 _DOLLAR = "{dollar}"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from app.core.marc.iso2709 import ParsedRecord
+    from app.core.marc.record import ParsedRecord
 
 SourceFormat = Literal["iso2709", "marcxml", "mnemonic"]
 SOURCE_FORMAT_NAMES: dict[str, str] = {

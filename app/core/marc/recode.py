@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pymarc.marc8 import MARC8ToUnicode
 
-from app.core.marc.iso2709 import Field, ParsedRecord, build_record
+from app.core.marc.iso2709 import build_record
+from app.core.marc.record import Field, ParsedRecord
 
 _ESCAPE = b"\x1b"
 _CHARACTER_SETS_PRESENT = "066"  # says which MARC-8 sets a record uses: meaningless in UTF-8

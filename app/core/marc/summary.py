@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from app.core.marc.charset import Encoding, declared_encoding, decode_text
-from app.core.marc.iso2709 import ParsedRecord, subfields
+from app.core.marc.iso2709 import subfields
+from app.core.marc.record import ParsedRecord
 
 RecordType = Literal["bib", "auth", "holdings"]
 RECORD_TYPE_NAMES: dict[str, str] = {

@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import unicodedata
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from dataclasses import field as member
 
 from app.core.validation.fields import DataField, linkage
 from app.core.validation.findings import ORDINALS, Findings, as_text, field_name
-from app.core.validation.structure import ParsedRecord
+from app.core.validation.structure import ParsedRecord, RawField
 from app.core.validation.tables import FieldRule, FormatRules, quoted
 
-if TYPE_CHECKING:
-    from app.core.validation.validator import Scan
+
+@dataclass(slots=True)
+class Scan:
+    """What the pass over the fields keeps for the checks that look at several fields."""
+
+    counts: dict[str, int] = member(default_factory=dict)
+    titles: list[DataField] = member(default_factory=list)  # 245
+    main_entries: list[DataField] = member(default_factory=list)  # 1XX data fields
+    headings: list[RawField] = member(default_factory=list)  # every 1XX, even malformed
+    linked: list[DataField] = member(default_factory=list)  # fields with a $6
+    # Fields whose definition relates elements ("7 - source in $2", code lists), with the
+    # rule that applies (for an 880, its partner's) and the partner's tag.
+    related: list[tuple[DataField, FieldRule, str | None]] = member(default_factory=list)
 
 
 def check_relationships(

@@ -28,7 +28,7 @@ from typing import Any
 
 from app.core.errors import UsageError
 from app.core.marc.summary import RECORD_TYPE_NAMES
-from app.core.savefile import SaveFile, StoredRecord, StoredValidation, ValidationState
+from app.core.store.savefile import SaveFile, StoredRecord, StoredValidation, ValidationState
 from app.core.validation.messages import ValidationMessage
 from app.core.validation.stored import LEVEL_NAMES, detail_json, state_of
 from app.core.validation.validator import validate_record

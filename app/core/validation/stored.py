@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from app.core.savefile import StoredValidation, ValidationState
+from app.core.store.savefile import StoredValidation, ValidationState
 from app.core.validation.messages import Severity, ValidationMessage, ValidationResult
 
 LEVEL_NAMES: dict[str, str] = {

@@ -9,8 +9,6 @@ linked fields) is kept from that pass.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from app.core.errors import UsageError
 from app.core.validation.encoding import check_encoding
 from app.core.validation.fields import (
@@ -33,7 +31,7 @@ from app.core.validation.fixed import (
     position_finding,
 )
 from app.core.validation.messages import ValidationMessage, ValidationResult
-from app.core.validation.relations import check_relationships
+from app.core.validation.relations import Scan, check_relationships
 from app.core.validation.structure import ParsedRecord, RawField, parse_record
 from app.core.validation.tables import FieldRule, FormatRules, format_rules, quoted
 
@@ -43,20 +41,6 @@ HOLDINGS_TYPES = "uvxy"
 CONTROL_TAGS = frozenset(f"00{n}" for n in range(10))
 LINKAGE = b"\x1f6"
 MAX_MESSAGES = 200  # per record; beyond that one message says how many more there are
-
-
-@dataclass(slots=True)
-class Scan:
-    """What the pass over the fields keeps for the checks that look at several fields."""
-
-    counts: dict[str, int] = field(default_factory=dict)
-    titles: list[DataField] = field(default_factory=list)  # 245
-    main_entries: list[DataField] = field(default_factory=list)  # 1XX data fields
-    headings: list[RawField] = field(default_factory=list)  # every 1XX, even malformed
-    linked: list[DataField] = field(default_factory=list)  # fields with a $6
-    # Fields whose definition relates elements ("7 - source in $2", code lists), with the
-    # rule that applies (for an 880, its partner's) and the partner's tag.
-    related: list[tuple[DataField, FieldRule, str | None]] = field(default_factory=list)
 
 
 def validate_record(raw: bytes, level: str, record_type: str = "auto") -> ValidationResult:

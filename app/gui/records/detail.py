@@ -33,9 +33,10 @@ from PySide6.QtWidgets import (
 
 from app.core.errors import ExportDeskError
 from app.core.marc.display import DELIMITER, display_text
-from app.core.marc.iso2709 import StructureError, parse_record
+from app.core.marc.iso2709 import parse_record
 from app.core.marc.readresults import SOURCE_FORMAT_NAMES
-from app.core.savefile import OUTCOME_NAMES, VALIDATION_STATE_NAMES, RecordRow, SaveFile
+from app.core.marc.record import StructureError
+from app.core.store.savefile import OUTCOME_NAMES, VALIDATION_STATE_NAMES, RecordRow, SaveFile
 from app.core.validation.messages import ValidationMessage
 from app.core.validation.stored import LEVEL_NAMES, counts_text, messages_from_detail
 from app.gui.validation_icons import state_icon

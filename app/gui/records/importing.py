@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import ExportDeskError
-from app.core.importer import DuplicateAction, DuplicateDecision, DuplicateQuestion, ImportJob
-from app.core.savefile import SaveFile
+from app.core.store.importer import DuplicateAction, DuplicateDecision, DuplicateQuestion, ImportJob
+from app.core.store.savefile import SaveFile
 
 
 class ImportWorker(QObject):

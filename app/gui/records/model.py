@@ -24,7 +24,7 @@ from PySide6.QtCore import (
 )
 
 from app.core.marc.summary import RECORD_TYPE_NAMES
-from app.core.savefile import (
+from app.core.store.savefile import (
     OUTCOME_NAMES,
     VALIDATION_STATE_NAMES,
     RecordQuery,

@@ -60,10 +60,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.account_settings import AccountSettings
 from app.core.errors import ExportDeskError
-from app.core.importer import ImportProgress, ImportResult
-from app.core.savefile import NOT_EXPORTED, NOT_VALIDATED, OUTCOME_NAMES, RecordQuery, SaveFile
+from app.core.settings.account_settings import AccountSettings
+from app.core.store.importer import ImportProgress, ImportResult
+from app.core.store.savefile import (
+    NOT_EXPORTED,
+    NOT_VALIDATED,
+    OUTCOME_NAMES,
+    RecordQuery,
+    SaveFile,
+)
 from app.core.validation.messages import ValidationMessage
 from app.core.validation.run import (
     ACCOUNT_LEVELS,

@@ -11,7 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 
 from app.core.errors import ExportDeskError
-from app.core.savefile import SaveFile
+from app.core.store.savefile import SaveFile
 from app.core.validation.run import AccountLevels, RecordValidation, ValidationRun
 
 BATCH_SECONDS = 0.1

@@ -11,7 +11,7 @@ import pytest
 
 import app.core.validation.run as run_module
 from app.core.errors import UsageError
-from app.core.savefile import NOT_VALIDATED, RecordQuery, SaveFile, StoredValidation
+from app.core.store.savefile import NOT_VALIDATED, RecordQuery, SaveFile, StoredValidation
 from app.core.validation.run import AccountLevels, ValidationRun, validate_saved
 from app.core.validation.stored import messages_from_detail
 from tests.fixtures.validation import (
@@ -201,7 +201,7 @@ def test_set_validations_checks_states_and_clears(save_file: SaveFile, saved_rec
 def test_a_schema_1_save_file_is_migrated(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite"
     conn = sqlite3.connect(path)
-    from app.core.savefile import MIGRATIONS
+    from app.core.store.savefile import MIGRATIONS
 
     MIGRATIONS[0](conn)
     conn.execute(

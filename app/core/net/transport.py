@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.core.errors import OptionError
-from app.core.protocol import (
+from app.core.net.protocol import (
     END_MARKER,
     Reply,
     ReplyKind,

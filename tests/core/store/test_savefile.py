@@ -16,7 +16,7 @@ import pytest
 
 from app.core import paths
 from app.core.marc import parse_record, summarize
-from app.core.savefile import (
+from app.core.store.savefile import (
     NOT_EXPORTED,
     SCHEMA_VERSION,
     JournalEntry,
@@ -27,7 +27,7 @@ from app.core.savefile import (
 )
 from tests.fixtures.records import bib_record
 
-WORKTREE = Path(__file__).resolve().parents[2]
+WORKTREE = Path(__file__).resolve().parents[3]
 
 
 def add(save_file: SaveFile, control_number: str, title: str, **kwargs: object) -> int:
@@ -219,8 +219,8 @@ def test_a_damaged_file_gives_a_message_and_is_left_alone(tmp_path: Path) -> Non
 
 KILLED_IMPORT = """
 import sys
-from app.core.importer import ImportJob
-from app.core.savefile import SaveFile
+from app.core.store.importer import ImportJob
+from app.core.store.savefile import SaveFile
 save_file = SaveFile(sys.argv[1])
 ids = save_file.ids()
 save_file.flag(ids[::2])

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.core.errors import ExportDeskError, OptionError
-from app.core.protocol import (
+from app.core.net.protocol import (
     MAX_VALUE_BYTES,
     FieldTooLongError,
     Incomplete,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import keyring.backends.fail
 import pytest
 
-from app.core.account_settings import AccountSettings
 from app.core.errors import SecretStoreError
-from app.core.secrets import Stored, Vault, keyring_available, keyring_description
+from app.core.settings.account_settings import AccountSettings
+from app.core.settings.secrets import Stored, Vault, keyring_available, keyring_description
 from tests.fixtures.keyrings import LockedKeyring, use_keyring
 
 ACCOUNT = "100-123-456"
@@ -68,7 +68,7 @@ def test_session_values_win_over_saved_ones(memory_keyring) -> None:
 
 
 def test_a_locked_keyring_does_not_stop_the_settings_from_loading(memory_keyring) -> None:
-    from app.core import settings_files
+    from app.core.settings import files as settings_files
 
     account = AccountSettings(ACCOUNT)
     working = account.effective().copy()

@@ -10,12 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from app.core.export import recover_if_idle
-from app.core.receiver import Fault, FaultMode
-from app.core.savefile import SaveFile
+from app.core.export.run import recover_if_idle
+from app.core.net.receiver import Fault, FaultMode
+from app.core.store.savefile import SaveFile
 from tests.fixtures.exporting import ACCOUNT, tcpip_settings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_sigkill_in_the_middle_of_an_export(save_file, flagged, start_receiver) -> None:

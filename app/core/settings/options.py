@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from app.core.errors import OptionError
-from app.core.filedest import default_export_path
 from app.core.marc.fields import (
     CONTROL_NUMBER_WARNING,
     deletes_control_number,
     parse_field_patterns,
 )
+from app.core.paths import default_export_path
 
 # The wire format's one-byte length can say at most 191 (0xFF - 0x40), see PROTOCOL.md.
 MAX_FIELD_BYTES = 191

@@ -10,9 +10,9 @@ from collections.abc import Callable, Sequence
 import pytest
 
 from app.core.errors import OptionError
-from app.core.protocol import FieldTooLongError, ReplyKind
-from app.core.receiver import Fault, FaultMode, Receiver, ReplyStyle
-from app.core.transport import (
+from app.core.net.protocol import FieldTooLongError, ReplyKind
+from app.core.net.receiver import Fault, FaultMode, Receiver, ReplyStyle
+from app.core.net.transport import (
     ConnexionClient,
     Outcome,
     SendResult,

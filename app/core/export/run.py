@@ -24,21 +24,22 @@ import filelock
 from pymarc import Record
 
 from app.core.errors import ExportDeskError, OptionError
-from app.core.filedest import FileExport, FileExportError, export_path
+from app.core.export.filedest import FileExport, FileExportError, export_path
 from app.core.marc.encode import FORMATS, EncodedRecord, check_format, encode_record
 from app.core.marc.fields import delete_fields, pattern_matches
-from app.core.marc.iso2709 import StructureError, build_record, parse_record
+from app.core.marc.iso2709 import build_record, parse_record
 from app.core.marc.recode import marc8_record_to_utf8
-from app.core.options import TCPIP_FORMAT_PROBLEM, TCPIP_FORMATS
-from app.core.savefile import OUTCOMES, Outcome, SaveFile
-from app.core.settings import ExportSettings
-from app.core.transport import (
+from app.core.marc.record import StructureError
+from app.core.net.transport import (
     Cancelled,
     ConnexionClient,
     Resolver,
     SendResult,
     TransportSettings,
 )
+from app.core.settings.layers import ExportSettings
+from app.core.settings.options import TCPIP_FORMAT_PROBLEM, TCPIP_FORMATS
+from app.core.store.savefile import OUTCOMES, Outcome, SaveFile
 from app.core.validation import ValidationResult, validate_record
 
 # Levels at which a record with errors is held back (EXPORT-OPTIONS.md): with none or

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from app.core.importer import (
+from app.core.marc import parse_record
+from app.core.store.importer import (
     DuplicateDecision,
     DuplicateQuestion,
     ImportJob,
     import_files,
 )
-from app.core.marc import parse_record
-from app.core.savefile import RecordQuery, SaveFile
+from app.core.store.savefile import RecordQuery, SaveFile
 from tests.fixtures.records import bib_record
 
 

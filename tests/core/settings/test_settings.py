@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from app.core import settings_files
-from app.core.account_settings import AccountSettings
 from app.core.errors import OptionError
-from app.core.secrets import SecretKind, Stored
-from app.core.settings import Source, account_file
+from app.core.settings import files as settings_files
+from app.core.settings.account_settings import AccountSettings
+from app.core.settings.layers import Source, account_file
+from app.core.settings.secrets import SecretKind, Stored
 
 ACCOUNT = "100-123-456"
 

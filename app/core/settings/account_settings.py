@@ -10,9 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from app.core.errors import SecretStoreError
-from app.core.options import Problem, check_settings
-from app.core.secrets import SecretKind, Stored, Vault
-from app.core.settings import (
+from app.core.settings.files import add_notice
+from app.core.settings.layers import (
     DEFAULT_CONNECTION_ID,
     ConnectionPatch,
     ExportSettings,
@@ -24,7 +23,8 @@ from app.core.settings import (
     resolve,
     save_account_layer,
 )
-from app.core.settings_files import add_notice
+from app.core.settings.options import Problem, check_settings
+from app.core.settings.secrets import SecretKind, Stored, Vault
 
 # Passwords typed on the screen and not yet saved: connection id -> new value, or None to
 # forget the stored one.

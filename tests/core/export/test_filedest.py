@@ -17,7 +17,7 @@ from pymarc import MARCReader, Record, parse_xml_to_array
 
 from app.core import paths
 from app.core.errors import OptionError
-from app.core.filedest import (
+from app.core.export.filedest import (
     FileExport,
     FileExportError,
     authority_path,
@@ -27,7 +27,7 @@ from app.core.filedest import (
 from app.core.marc.encode import EncodedRecord, encode_record
 from tests.fixtures.marc_records import make_authority, make_record
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def encoded(fmt: str, n: int, charset: str = "utf8") -> EncodedRecord:
@@ -311,7 +311,7 @@ CHILD = r"""
 import sys
 import time
 from pathlib import Path
-from app.core.filedest import FileExport
+from app.core.export.filedest import FileExport
 from app.core.marc.encode import EncodedRecord
 
 path, file_type, fmt, count, stage, record_file = sys.argv[1:]

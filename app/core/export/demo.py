@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.core import paths
-from app.core.account_settings import AccountSettings
-from app.core.accounts import AccountRegistry
-from app.core.importer import import_files
-from app.core.receiver import Receiver
+from app.core.net.receiver import Receiver
 from app.core.resources import resource_path
-from app.core.savefile import SaveFile
+from app.core.settings.account_settings import AccountSettings
+from app.core.settings.accounts import AccountRegistry
+from app.core.store.importer import import_files
+from app.core.store.savefile import SaveFile
 
 DEMO_ACCOUNT = "000-000-000"
 DEMO_CONNECTION = "Demo receiver (this computer)"

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from pymarc import Record
 
-from app.core.account_settings import AccountSettings
 from app.core.errors import OptionError
-from app.core.export import (
+from app.core.export.run import (
     ExportBusy,
     FormatNeeded,
     RecordOutcome,
@@ -19,8 +18,9 @@ from app.core.export import (
     run_export,
     summarize,
 )
-from app.core.receiver import Fault, FaultMode, ReplyStyle
-from app.core.savefile import SaveFile
+from app.core.net.receiver import Fault, FaultMode, ReplyStyle
+from app.core.settings.account_settings import AccountSettings
+from app.core.store.savefile import SaveFile
 from tests.fixtures.exporting import (
     ACCOUNT,
     add_records,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tests.fixtures.system import require_programs
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 ACCOUNT = "100-123-456"
 PASSWORD = "Real-Keyring-Pa55"
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from app.core.errors import UsageError
-from app.core.protocol import build_request
-from app.core.receiver import Fault, FaultMode, Receiver, ReplyStyle
+from app.core.net.protocol import build_request
+from app.core.net.receiver import Fault, FaultMode, Receiver, ReplyStyle
 from tests.fixtures.network import LOOPBACK, ReceiverFactory, TlsFiles, marc_record
 
 RECORD = marc_record("Receiver test")

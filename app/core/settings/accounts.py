@@ -10,7 +10,7 @@ from pathlib import Path
 from app.core import paths
 from app.core.atomicfile import write_atomic
 from app.core.errors import UsageError
-from app.core.settings_files import load_json_file
+from app.core.settings.files import load_json_file
 
 # An OCLC-style authorization: three groups of digits joined by hyphens, e.g. 100-123-456.
 _AUTHORIZATION = re.compile(r"\d+-\d+-\d+")

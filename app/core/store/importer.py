@@ -27,7 +27,7 @@ from typing import Literal, get_args
 from app.core.marc.reading import read_records
 from app.core.marc.readresults import ReadError, RecordRead
 from app.core.marc.summary import RecordSummary, summarize
-from app.core.savefile import RecordRow, SaveFile
+from app.core.store.savefile import RecordRow, SaveFile
 
 DuplicateAction = Literal["replace", "keep", "skip"]
 DUPLICATE_ACTIONS: tuple[DuplicateAction, ...] = get_args(DuplicateAction)

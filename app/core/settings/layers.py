@@ -21,8 +21,8 @@ from typing import Any
 from app.core import paths
 from app.core.atomicfile import write_atomic
 from app.core.errors import OptionError, UsageError
-from app.core.options import ACCOUNT_KEYS, BY_KEY, CONNECTION_KEYS, Scope, factory_values
-from app.core.settings_files import add_notice, load_json_file
+from app.core.settings.files import add_notice, load_json_file
+from app.core.settings.options import ACCOUNT_KEYS, BY_KEY, CONNECTION_KEYS, Scope, factory_values
 
 FORMAT_VERSION = 1
 DEFAULT_CONNECTION_ID = "default"

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from app.core.atomicfile import fsync_directory
 from app.core.errors import UsageError
-from app.core.protocol import (
+from app.core.net.protocol import (
     END_MARKER,
     Incomplete,
     Request,

@@ -1016,7 +1016,7 @@ class SaveFile:
         reached the host (unconfirmed, still flagged); one written to an export file that
         was never published was not exported (cancelled); one in a published file was.
 
-        Call it only when no export run of this account is active (see app.core.export)."""
+        Call it only when no export run of this account is active (see app.core.export.run)."""
         entries = []
         with self.transaction():
             for record_id, destination, stage in self.in_flight():

@@ -43,9 +43,9 @@ from app.core.marc.encode import (
     document_footer,
     document_header,
 )
+from app.core.paths import DEFAULT_FILE_STEM, default_export_path
 
 FILE_TYPES = ("individual", "cumulative")
-DEFAULT_FILE_STEM = "export"
 AUTHORITY_FILE_SUFFIX = "-authorities"
 
 _CHUNK = 1024 * 1024
@@ -65,17 +65,12 @@ class FileExportError(ExportDeskError):
     """The export file could not be written; nothing of this run was published."""
 
 
-def default_export_path(fmt: str) -> Path:
-    """``export`` plus the format's extension, in the user's documents folder."""
-    check_format(fmt)
-    return paths.documents_dir() / f"{DEFAULT_FILE_STEM}{FILE_EXTENSIONS[fmt]}"
-
-
 def export_path(file_name: str, fmt: str) -> Path:
     """The file the ``file_name`` setting names for an export in ``fmt``.
 
-    Empty: :func:`default_export_path`. ``~`` is expanded; a relative name is taken in the
-    documents folder; an existing folder gets ``export`` plus the extension inside it.
+    Empty: :func:`app.core.paths.default_export_path`. ``~`` is expanded; a relative name is
+    taken in the documents folder; an existing folder gets ``export`` plus the extension
+    inside it.
     """
     check_format(fmt)
     name = file_name.strip()

@@ -1,0 +1,44 @@
+"""A MARC record taken apart: its leader and fields, as every reader and writer shares them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import NamedTuple
+
+
+class StructureError(Exception):
+    """A record's bytes can't be taken apart into fields; the message says why."""
+
+
+class Field(NamedTuple):
+    """One field: control fields hold their data, data fields indicators then subfields.
+
+    A named tuple rather than a dataclass: a big import makes millions of them.
+    """
+
+    tag: str
+    data: bytes
+
+    @property
+    def is_control(self) -> bool:
+        return is_control_tag(self.tag)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedRecord:
+    leader: str
+    fields: tuple[Field, ...]
+
+    def first(self, tag: str) -> Field | None:
+        for field in self.fields:
+            if field.tag == tag:
+                return field
+        return None
+
+    def all(self, tag: str) -> Iterator[Field]:
+        return (field for field in self.fields if field.tag == tag)
+
+
+def is_control_tag(tag: str) -> bool:
+    return tag.startswith("00") and tag.isdigit()
