@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from app.core.errors import ExportDeskError, OptionError
+from app.core.patterns import compile_pattern
 
 MAX_VALUE_BYTES = 191  # a one-byte length is 0x40 + n, so 0xFF is the largest
 END_MARKER = b"\x00"
@@ -293,32 +296,65 @@ class RequestStream:
 
 # --- Replies -------------------------------------------------------------------------------
 
+MAX_STORED_REPLY_BYTES = 4096  # what is kept of any reply (PROTOCOL.md)
+SECRET_MASK = "***"
+
 
 class ReplyKind(enum.StrEnum):
     SUCCESS = "success"
     FAILURE = "failure"
-    UNKNOWN = "unknown"
+    UNKNOWN = "unknown"  # a complete reply in words not known here, or a reply cut short
 
 
-# Failure first: Koha's "Unsuccessful request" contains "success".
-_FAILURE = re.compile(
-    r"error|failed|bad request|unauthorized|unsuccessful|invalid|contact administrator",
+# The table of PROTOCOL.md, "Classifying a reply": how a complete reply's first non-empty
+# line begins, case ignored. Never words found further on: Koha appends a URL that may
+# hold any word, and a success may say "0 errors".
+_SUCCESS_START = re.compile(
+    r"success\b|import ok|the record has been processed successfully", re.IGNORECASE
+)
+_FAILURE_START = re.compile(
+    r"error|bad request|unauthorized|unsuccessful|invalid response|import failed"
+    r"|logon failed|failed to import",
     re.IGNORECASE,
 )
-_SUCCESS = re.compile(
-    r"import ok|success|processed successfully|successfully imported", re.IGNORECASE
-)
+_FAILURE_END = re.compile(r"please contact administrator\.$", re.IGNORECASE)
+# Evergreen counts: a success only with at least one record imported and none failed.
+_IMPORTED = re.compile(r"successfully imported\s+(\d+)", re.IGNORECASE)
+_FAILED_COUNT = re.compile(r"failed to import\s+(\d+)", re.IGNORECASE)
+_LINES = re.compile(r"\r\n|\r|\n")
 _MMS_ID = re.compile(r"\bMMS\s*ID\b\W*(\d+)", re.IGNORECASE)
 _BIBLIO_NUMBER = re.compile(r"\bbiblio(?:\s+record)?\s+number\s+(\d+)", re.IGNORECASE)
 _URL = re.compile(r"\b(?:https?|file)://\S+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
+class ReplyPatterns:
+    """An administrator's own wording for a local system (``reply_success_pattern`` and
+    ``reply_failure_pattern``): regular expressions searched in the first line, case
+    ignored, the failure pattern first, both before the built-in table."""
+
+    success: re.Pattern[str] | None = None
+    failure: re.Pattern[str] | None = None
+
+    @classmethod
+    def compile(cls, success: str = "", failure: str = "") -> ReplyPatterns:
+        """Raises OptionError naming the setting for a pattern that is not a regular
+        expression."""
+        return cls(
+            compile_pattern("reply_success_pattern", success),
+            compile_pattern("reply_failure_pattern", failure),
+        )
+
+
+@dataclass(frozen=True)
 class Reply:
     """A host's reply: its kind, its text as shown to the cataloger, and the raw bytes.
 
-    ``local_id`` is the identifier the local system gave the record when the reply names one
-    (Alma's MMS ID, Koha's biblio record number); ``local_url`` a link to it (Koha).
+    ``text`` and ``raw`` are what is kept: secrets sent with the request masked, then cut to
+    MAX_STORED_REPLY_BYTES. ``complete`` is False for a reply cut short (timeout, reset, size
+    limit), which is never classified. ``local_id`` is the identifier the local system gave
+    the record when the reply names one (Alma's MMS ID, Koha's biblio record number);
+    ``local_url`` a link to it (Koha).
     """
 
     kind: ReplyKind
@@ -326,22 +362,80 @@ class Reply:
     raw: bytes
     local_id: str | None = None
     local_url: str | None = None
+    complete: bool = True
 
 
-def classify_reply(raw: bytes) -> Reply:
-    text = raw.split(END_MARKER, 1)[0].decode("utf-8", errors="replace").strip()
-    if _FAILURE.search(text):
-        kind = ReplyKind.FAILURE
-    elif _SUCCESS.search(text):
-        kind = ReplyKind.SUCCESS
-    else:
-        kind = ReplyKind.UNKNOWN
+def mask_secrets(raw: bytes, secrets: Sequence[str] = ()) -> bytes:
+    """``raw`` with every secret sent (the password, a secret logon ID) replaced by ***."""
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        raw = raw.replace(secret.encode("utf-8"), SECRET_MASK.encode("ascii"))
+    return raw
+
+
+def first_line(text: str) -> str:
+    """The first non-empty line, white space and control characters trimmed."""
+    for line in _LINES.split(text):
+        trimmed = _trim(line)
+        if trimmed:
+            return trimmed
+    return ""
+
+
+def _trim(line: str) -> str:
+    start, end = 0, len(line)
+    while start < end and (line[start].isspace() or unicodedata.category(line[start]) == "Cc"):
+        start += 1
+    while end > start and (line[end - 1].isspace() or unicodedata.category(line[end - 1]) == "Cc"):
+        end -= 1
+    return line[start:end]
+
+
+def judge_reply(text: str, patterns: ReplyPatterns | None = None) -> ReplyKind:
+    """How a complete reply's text is classified (PROTOCOL.md): the administrator's failure
+    pattern, then success pattern, then the built-in table; unknown wording is UNKNOWN."""
+    line = first_line(text)
+    cut = line.encode("utf-8")[:MAX_STORED_REPLY_BYTES].decode("utf-8", errors="ignore")
+    if patterns is not None:
+        if patterns.failure is not None and patterns.failure.search(cut):
+            return ReplyKind.FAILURE
+        if patterns.success is not None and patterns.success.search(cut):
+            return ReplyKind.SUCCESS
+    if _FAILURE_START.match(line) or _FAILURE_END.search(line):
+        return ReplyKind.FAILURE
+    imported = _IMPORTED.match(line)
+    if imported:
+        failed = any(int(m.group(1)) >= 1 for m in _FAILED_COUNT.finditer(text))
+        if failed:
+            return ReplyKind.FAILURE
+        return ReplyKind.SUCCESS if int(imported.group(1)) >= 1 else ReplyKind.UNKNOWN
+    if _SUCCESS_START.match(line):
+        return ReplyKind.SUCCESS
+    return ReplyKind.UNKNOWN
+
+
+def classify_reply(
+    raw: bytes,
+    *,
+    complete: bool = True,
+    patterns: ReplyPatterns | None = None,
+    secrets: Sequence[str] = (),
+) -> Reply:
+    """The reply ``raw`` (its bytes up to the NUL) judged and made safe to keep.
+
+    Secrets are masked before anything else, then the text is cut to 4 KiB. A reply that is
+    not ``complete`` is UNKNOWN whatever it says.
+    """
+    body = mask_secrets(raw.split(END_MARKER, 1)[0], secrets)
+    kept = body[:MAX_STORED_REPLY_BYTES]
+    text = kept.decode("utf-8", errors="replace").strip()
+    kind = judge_reply(body.decode("utf-8", errors="replace"), patterns) if complete else None
     found_id = _MMS_ID.search(text) or _BIBLIO_NUMBER.search(text)
     found_url = _URL.search(text)
     return Reply(
-        kind=kind,
+        kind=kind or ReplyKind.UNKNOWN,
         text=text,
-        raw=raw,
+        raw=kept,
         local_id=found_id.group(1) if found_id else None,
         local_url=found_url.group(0) if found_url else None,
+        complete=complete,
     )

@@ -2,7 +2,9 @@
 
 Every TCP/IP option of EXPORT-OPTIONS.md is honoured here, mapped onto the wire as
 PROTOCOL.md decides. Each record gets exactly one outcome, and no record whose bytes may
-have reached the host is ever sent again, except under the stale-socket rule.
+have reached the host is ever sent again: a request without a complete reply is
+``unconfirmed``, and the cataloger decides. Every wait (name lookup, connecting, the TLS
+handshake, sending, the reply) watches the cancel event at least every CANCEL_POLL seconds.
 """
 
 from __future__ import annotations
@@ -27,10 +29,13 @@ from typing import Any
 from app.core.errors import OptionError
 from app.core.net.protocol import (
     END_MARKER,
+    MAX_STORED_REPLY_BYTES,
     Reply,
     ReplyKind,
+    ReplyPatterns,
     build_request,
     classify_reply,
+    mask_secrets,
     value_size_error,
 )
 
@@ -40,15 +45,12 @@ log = logging.getLogger(__name__)
 # try them. Raises OSError (socket.gaierror) when the name can't be found.
 Resolver = Callable[[str], Sequence[str]]
 
-MAX_REPLY_BYTES = 65536  # a reply is a line or two of text; stop reading garbage past this
-# A connection the host closed or reset: on a reused socket, the sign that it went stale.
-_STALE_ERRORS = (
-    BrokenPipeError,
-    ConnectionResetError,
-    ConnectionAbortedError,
-    ssl.SSLEOFError,
-    ssl.SSLZeroReturnError,
-)
+MAX_REPLY_BYTES = 65536  # a reply is a line or two of text; past this it is cut (unconfirmed)
+CANCEL_POLL = 0.5  # seconds: how long any wait may go without looking at the cancel event
+# After the first reply on a kept connection, how long to watch for the host closing it
+# (Koha closes within milliseconds); a host that leaves it open that long keeps connections.
+CLOSE_GRACE = 0.2
+_NOTE_CHARS = 200  # how much of unasked bytes a journal note quotes
 
 
 class Outcome(enum.StrEnum):
@@ -74,6 +76,11 @@ class SendResult:
     reply: Reply | None
     attempts: int
     reason: str
+    # Bytes the host sent that no request asked for, in words for the journal: ``note``
+    # after this record's reply, ``earlier_note`` found on the connection before this record
+    # was sent (they follow the previous record's reply). Neither changes an outcome.
+    note: str | None = None
+    earlier_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +111,9 @@ class TransportSettings:
     password: str | None = field(default=None, repr=False)
     send_user_id: bool = False
     user_id: str = ""
+    logon_id_secret: bool = False  # the logon ID is a secret too: masked in replies
+    reply_success_pattern: str = ""
+    reply_failure_pattern: str = ""
 
     def __post_init__(self) -> None:
         if not self.host.strip():
@@ -120,6 +130,20 @@ class TransportSettings:
             error = value_size_error(tag, value)
             if error is not None:
                 raise error
+        self.reply_patterns()  # an invalid pattern is refused here, before any connection
+
+    def reply_patterns(self) -> ReplyPatterns:
+        return ReplyPatterns.compile(self.reply_success_pattern, self.reply_failure_pattern)
+
+    def secrets(self) -> tuple[str, ...]:
+        """What a reply must never show: the password sent, and a secret logon ID."""
+        if not self.send_logon_id:
+            return ()
+        return tuple(
+            value
+            for value in (self.password, self.logon_id if self.logon_id_secret else None)
+            if value
+        )
 
     @classmethod
     def from_options(cls, values: Mapping[str, Any], password: str | None) -> TransportSettings:
@@ -139,6 +163,9 @@ class TransportSettings:
             password=password,
             send_user_id=bool(values["send_user_id"]),
             user_id=str(values["user_id"]),
+            logon_id_secret=bool(values.get("logon_id_secret", False)),
+            reply_success_pattern=str(values.get("reply_success_pattern", "")),
+            reply_failure_pattern=str(values.get("reply_failure_pattern", "")),
         )
 
     def fields(self) -> dict[str, str]:
@@ -175,7 +202,8 @@ class TransportSettings:
 
 
 class Cancelled(Exception):
-    """The cancel event was set before any byte of the current record was written."""
+    """The cancel event was set before any byte of the current record was written (while
+    looking up the host, connecting, or waiting to retry)."""
 
 
 class _ConnectFailed(Exception):
@@ -263,52 +291,157 @@ def _connect_failure(settings: TransportSettings, error: OSError) -> str:
     return f"Could not connect to {_where(settings)}: {reason}"
 
 
+def _poll(deadline: float) -> float:
+    """How long the next wait may last: to the deadline, at most CANCEL_POLL."""
+    return min(CANCEL_POLL, deadline - time.monotonic())
+
+
+def _check_cancel(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled()
+
+
+def _resolve(
+    settings: TransportSettings,
+    resolver: Resolver,
+    deadline: float,
+    cancel: threading.Event | None,
+) -> Sequence[str]:
+    """The host's addresses; a name lookup that hangs is left behind at the deadline or on
+    cancel (getaddrinfo itself can't be interrupted)."""
+    if _is_ip_literal(settings.host):
+        return [settings.host]
+    found: list[Sequence[str]] = []
+    done = threading.Event()
+
+    def look_up() -> None:
+        try:
+            found.append(resolver(settings.host))
+        except (OSError, UnicodeError):
+            pass
+        finally:
+            done.set()
+
+    threading.Thread(target=look_up, name="exportdesk-resolve", daemon=True).start()
+    while not done.wait(max(_poll(deadline), 0)):
+        _check_cancel(cancel)
+        if time.monotonic() >= deadline:
+            raise _ConnectFailed(_connect_failure(settings, TimeoutError()))
+    if not found or not found[0]:
+        raise _ConnectFailed(f"Host name {settings.host} could not be found")
+    return found[0]
+
+
+def _connect_socket(
+    address: str, port: int, deadline: float, cancel: threading.Event | None
+) -> socket.socket:
+    """A TCP connection to ``address``, non-blocking underneath so that cancel is seen."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setblocking(False)
+        code = sock.connect_ex((address, port))
+        while code in (errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY):
+            wait = _poll(deadline)
+            if wait <= 0:
+                raise TimeoutError()
+            # Windows reports a failed connect among the exceptional descriptors.
+            _, writable, failed = select.select([], [sock], [sock], wait)
+            if writable or failed:
+                code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                break
+            _check_cancel(cancel)
+        if code != 0:
+            raise OSError(code, os.strerror(code))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+    except BaseException:
+        sock.close()
+        raise
+
+
+def _handshake(
+    sock: socket.socket,
+    settings: TransportSettings,
+    tls: ssl.SSLContext,
+    deadline: float,
+    cancel: threading.Event | None,
+) -> ssl.SSLSocket:
+    # A bare TCP close in the middle of TLS must show as an error, not as the end of a
+    # reply (PROTOCOL.md): no ragged EOFs suppressed.
+    wrapped = tls.wrap_socket(
+        sock,
+        server_hostname=settings.host,
+        do_handshake_on_connect=False,
+        suppress_ragged_eofs=False,
+    )
+    try:
+        while True:
+            try:
+                wrapped.do_handshake()
+                return wrapped
+            except ssl.SSLWantReadError:
+                wanted: tuple[list[socket.socket], list[socket.socket]] = ([wrapped], [])
+            except ssl.SSLWantWriteError:
+                wanted = ([], [wrapped])
+            wait = _poll(deadline)
+            if wait <= 0:
+                raise TimeoutError()
+            select.select(*wanted, [], wait)
+            _check_cancel(cancel)
+    except BaseException:
+        wrapped.close()  # the wrapper owns the descriptor now
+        raise
+
+
 def _open(
     settings: TransportSettings,
     resolver: Resolver,
     tls: ssl.SSLContext | None,
+    cancel: threading.Event | None = None,
 ) -> socket.socket:
-    """One connection attempt within the timeout, the TLS handshake included."""
+    """One connection attempt within the timeout, the TLS handshake included. The socket
+    comes back with a CANCEL_POLL timeout. Raises Cancelled, or _ConnectFailed."""
     deadline = time.monotonic() + settings.timeout
-    if _is_ip_literal(settings.host):
-        addresses: Sequence[str] = [settings.host]
-    else:
-        try:
-            addresses = resolver(settings.host)
-        except (OSError, UnicodeError):
-            raise _ConnectFailed(f"Host name {settings.host} could not be found") from None
-        if not addresses:
-            raise _ConnectFailed(f"Host name {settings.host} could not be found")
+    addresses = _resolve(settings, resolver, deadline, cancel)
     last: OSError | None = None
+    sock: socket.socket | None = None
     for address in addresses:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        if time.monotonic() >= deadline:
             last = TimeoutError()
             break
-        family = socket.AF_INET6 if ":" in address else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
         try:
-            sock.settimeout(remaining)
-            sock.connect((address, settings.port))
+            sock = _connect_socket(address, settings.port, deadline, cancel)
+            break
         except OSError as error:
-            sock.close()
             last = error
-            continue
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if tls is None:
-            return sock
+    if sock is None:
+        assert last is not None
+        raise _ConnectFailed(_connect_failure(settings, last))
+    if tls is not None:
         try:
-            sock.settimeout(max(deadline - time.monotonic(), 0.001))
-            return tls.wrap_socket(sock, server_hostname=settings.host)
+            sock = _handshake(sock, settings, tls, deadline, cancel)
         except (OSError, EOFError) as error:
             sock.close()
             raise _ConnectFailed(_tls_failure(settings, error)) from None
-    assert last is not None
-    raise _ConnectFailed(_connect_failure(settings, last))
+        except BaseException:
+            sock.close()
+            raise
+    sock.settimeout(CANCEL_POLL)
+    return sock
 
 
-def _peer_has_closed(sock: socket.socket) -> bool:
-    """Without blocking: has the host closed its end, or left bytes no request asked for?"""
+class _Line(enum.Enum):
+    """What a connection shows, without waiting, before a request is written on it."""
+
+    QUIET = "quiet"  # nothing to read: fit to carry a request
+    CLOSED = "closed"  # the host closed or reset its end
+    UNASKED = "unasked"  # the host sent bytes no request asked for
+
+
+def _look_at(sock: socket.socket) -> tuple[_Line, bytes]:
+    """Without blocking: has the host closed the connection, or sent something unasked?
+    Bytes found are read (the connection is not used again either way)."""
     pending = isinstance(sock, ssl.SSLSocket) and sock.pending() > 0
     if not pending:
         try:
@@ -316,40 +449,36 @@ def _peer_has_closed(sock: socket.socket) -> bool:
         except (OSError, ValueError):  # a descriptor select can't watch: ask the socket itself
             readable = [sock]
         if not readable:
-            return False  # the usual case, in one system call
+            return _Line.QUIET, b""  # the usual case, in one system call
+    received = bytearray()
     timeout = sock.gettimeout()
     sock.setblocking(False)
     try:
-        if isinstance(sock, ssl.SSLSocket):
-            # A TLS socket can be readable with no application data (session tickets).
-            sock.recv(1)
-        else:
-            sock.recv(1, socket.MSG_PEEK)
+        while len(received) <= MAX_STORED_REPLY_BYTES:
+            chunk = sock.recv(4096)
+            if not chunk:
+                return (_Line.UNASKED if received else _Line.CLOSED), bytes(received)
+            received += chunk
     except (ssl.SSLWantReadError, BlockingIOError):
-        return False
+        # A TLS socket can be readable with no application data (session tickets).
+        pass
     except OSError:
-        return True
+        return (_Line.UNASKED if received else _Line.CLOSED), bytes(received)
     finally:
         with contextlib.suppress(OSError):
             sock.settimeout(timeout)
-    return True  # end of stream, or stray bytes: either way the socket can't be trusted
+    return (_Line.UNASKED if received else _Line.QUIET), bytes(received)
 
 
+@dataclass
 class _Exchange:
-    """What happened to one request on one socket."""
+    """What came back for one request on one socket."""
 
-    def __init__(
-        self,
-        raw: bytes | None = None,
-        *,
-        problem: str = "",
-        stale: bool = False,
-        complete: bool = False,
-    ) -> None:
-        self.raw = raw  # the reply's bytes, None when no byte arrived
-        self.problem = problem  # why there is no usable reply
-        self.stale = stale  # ended before any reply byte: the host may never have read it
-        self.complete = complete  # the reply ended with NUL and nothing followed
+    raw: bytes | None = None  # the reply's bytes (NUL excluded), None when none arrived
+    complete: bool = False  # ended by NUL, or by a clean close after some text
+    problem: str = ""  # why there is no complete reply
+    extra: bytes = b""  # bytes after the NUL, which no request asked for
+    closed: bool = False  # the host closed the connection
 
 
 class ConnexionClient:
@@ -363,6 +492,8 @@ class ConnexionClient:
         self.settings = settings
         self._resolver: Resolver = resolver or default_resolver
         self._tls = _tls_context(settings) if settings.use_tls else None
+        self._patterns = settings.reply_patterns()
+        self._secrets = settings.secrets()
         # The U, A and P fields of a connection's first request, and the end of every request.
         fields = settings.fields()
         self._logon = build_request(
@@ -376,6 +507,11 @@ class ConnexionClient:
         self._sock: socket.socket | None = None
         self._requests_on_socket = 0
         self._halted: str | None = None  # why the run stopped (not_sent)
+        # False once the host closed a connection after its reply: from then on, in this
+        # run, a new connection per record, so a request never races the host's close.
+        self._reuse = True
+        # True once a connection outlived a reply by CLOSE_GRACE: the host keeps connections.
+        self._host_keeps = False
         self._while_waiting: Callable[[], None] | None = None
         self.connections_opened = 0
 
@@ -403,8 +539,10 @@ class ConnexionClient:
 
     def start_run(self) -> None:
         """Begin a new run: a host that could not be reached in the last run is tried again
-        (within a run, once a record is not sent the records after it are not tried)."""
+        (within a run, once a record is not sent the records after it are not tried), and a
+        host that closed connections is given a kept connection again."""
         self._halted = None
+        self._reuse = True
 
     def send_records(
         self, records: Iterable[bytes], cancel: threading.Event | None = None
@@ -431,7 +569,9 @@ class ConnexionClient:
         while_waiting: Callable[[], None] | None = None,
     ) -> SendResult:
         """Send one record and return its outcome. Raises :class:`Cancelled` when ``cancel``
-        is set while waiting to retry a connection (nothing of the record was sent).
+        is set before any byte of the record was written (looking up the host, connecting,
+        waiting to retry). Once the record is on its way, cancel ends the wait for the reply
+        within CANCEL_POLL seconds and the record is ``unconfirmed``.
 
         ``while_waiting`` is called once the request is on its way, before the reply is read
         (the export run prepares the next record meanwhile); it must not raise, and its time
@@ -439,61 +579,102 @@ class ConnexionClient:
         self._while_waiting = while_waiting
         if self._halted is not None:
             return SendResult(index, Outcome.NOT_SENT, None, 0, self._halted)
-        reused = self._sock is not None and not _peer_has_closed(self._sock)
+        earlier_note = None
         attempts = 1
-        if not reused:
-            connected = self._reconnect(cancel)
+        if self._sock is not None:
+            line, unasked = _look_at(self._sock)
+            if line is _Line.CLOSED:
+                self._reuse = False
+            elif line is _Line.UNASKED:
+                earlier_note = self._note(unasked, "after its reply")
+            if line is not _Line.QUIET or not self._reuse:
+                self.close()
+        if self._sock is None:
+            connected = self._connect(cancel)
             if isinstance(connected, _NotSent):
                 return connected.at(index)
             attempts = connected
-        exchange = self._exchange(record)
-        if exchange.stale and reused:
-            # The host closed the reused connection before reading the request: it never saw
-            # the record, so it goes once more on a new connection (PROTOCOL.md). This quiet
-            # reconnect is not a retry: it has the whole Retries allowance.
-            log.debug("stale permanent connection to %s; sending again", self.settings.host)
-            connected = self._reconnect(cancel)
-            if isinstance(connected, _NotSent):
-                return connected.at(index)
-            attempts = connected
-            exchange = self._exchange(record)
+        exchange = self._exchange(record, cancel)
+        if exchange.closed:
+            self._reuse = False
+        note = self._note(exchange.extra, "after its reply") if exchange.extra else None
         keep = (
             self.settings.permanent
             and self.settings.notify
+            and self._reuse
             and exchange.complete
-            and exchange.raw is not None
+            and not exchange.extra
+            and not exchange.closed
         )
+        result = self._judge(index, exchange, attempts, note, earlier_note)
+        if keep and result.outcome is not Outcome.UNCONFIRMED and not self._host_keeps:
+            keep = self._outlives_reply()
+        if not keep or result.outcome is Outcome.UNCONFIRMED:
+            self.close()
+        return result
+
+    def _outlives_reply(self) -> bool:
+        """Whether the host leaves the connection open after a reply: watched once, so that
+        the next request never races a host closing right after replying."""
+        assert self._sock is not None
+        try:
+            readable, _, _ = select.select([self._sock], [], [], CLOSE_GRACE)
+        except (OSError, ValueError):
+            readable = [self._sock]
+        if readable:  # the host closed (or spoke unasked): no reuse for this run
+            self._reuse = False
+            return False
+        self._host_keeps = True
+        return True
+
+    def _judge(
+        self,
+        index: int,
+        exchange: _Exchange,
+        attempts: int,
+        note: str | None,
+        earlier_note: str | None,
+    ) -> SendResult:
+        def result(outcome: Outcome, reply: Reply | None, reason: str) -> SendResult:
+            return SendResult(index, outcome, reply, attempts, reason, note, earlier_note)
+
         if exchange.raw is None:
-            self.close()
-            return SendResult(index, Outcome.UNCONFIRMED, None, attempts, exchange.problem)
-        reply = classify_reply(exchange.raw)
-        if reply.kind is ReplyKind.UNKNOWN:
-            keep = False
-            reason = exchange.problem or "The host's reply could not be understood"
-            outcome = Outcome.UNCONFIRMED
-        elif reply.kind is ReplyKind.SUCCESS:
-            outcome, reason = Outcome.EXPORTED, reply.text
-        else:
-            outcome, reason = Outcome.REJECTED, reply.text
-        if not keep:
-            self.close()
-        return SendResult(index, outcome, reply, attempts, reason)
+            return result(Outcome.UNCONFIRMED, None, exchange.problem)
+        reply = classify_reply(
+            exchange.raw,
+            complete=exchange.complete,
+            patterns=self._patterns,
+            secrets=self._secrets,
+        )
+        if not exchange.complete:
+            return result(Outcome.UNCONFIRMED, reply, exchange.problem)
+        if reply.kind is ReplyKind.SUCCESS:
+            return result(Outcome.EXPORTED, reply, reply.text)
+        if reply.kind is ReplyKind.FAILURE:
+            return result(Outcome.REJECTED, reply, reply.text)
+        return result(Outcome.UNCONFIRMED, reply, "The host's reply could not be understood")
+
+    def _note(self, data: bytes, when: str) -> str:
+        shown = mask_secrets(data, self._secrets).decode("utf-8", errors="replace")
+        shown = shown.replace("\x00", " ").strip()
+        cut = "…" if len(shown) > _NOTE_CHARS else ""
+        return (
+            f"The host sent {len(data)} bytes {when} that no request asked for: "
+            f"{shown[:_NOTE_CHARS]!r}{cut}"
+        )
 
     # -- connecting ---------------------------------------------------------------------
 
-    def _reconnect(self, cancel: threading.Event | None) -> int | _NotSent:
-        self.close()
-        return self._connect(cancel)
-
     def _connect(self, cancel: threading.Event | None) -> int | _NotSent:
         """Connect with Retries and Delay: the attempts it took, or the failure that stops
-        the run."""
+        the run. A host that speaks before being asked, or closes at once, has not
+        connected."""
         settings = self.settings
         attempts = 0
         while True:
             attempts += 1
             try:
-                self._sock = _open(settings, self._resolver, self._tls)
+                self._sock = self._open_quiet(cancel)
             except _ConnectFailed as error:
                 message = str(error)
                 log.debug("connection attempt %d failed: %s", attempts, message)
@@ -509,45 +690,65 @@ class ConnexionClient:
             self.connections_opened += 1
             return attempts
 
+    def _open_quiet(self, cancel: threading.Event | None) -> socket.socket:
+        sock = _open(self.settings, self._resolver, self._tls, cancel)
+        line, unasked = _look_at(sock)
+        if line is _Line.QUIET:
+            return sock
+        sock.close()
+        where = _where(self.settings)
+        if line is _Line.CLOSED:
+            raise _ConnectFailed(f"{where} closed the connection before any request")
+        raise _ConnectFailed(self._note(unasked, "before any request").replace("The host", where))
+
     # -- one request ----------------------------------------------------------------------
 
-    def _exchange(self, record: bytes) -> _Exchange:
+    def _exchange(self, record: bytes, cancel: threading.Event | None) -> _Exchange:
         sock = self._sock
         assert sock is not None
-        settings = self.settings
+        _check_cancel(cancel)  # the last moment at which nothing of the record has gone
         first = self._requests_on_socket == 0
         request = (self._logon if first else b"") + record + self._end
         self._requests_on_socket += 1
-        try:
-            if sock.gettimeout() != settings.timeout:  # a system call saved per record
-                sock.settimeout(settings.timeout)
-            sock.sendall(request)
-            if not settings.notify:
-                # The TCP half-close. SSLSocket.shutdown would also drop the TLS layer, so
-                # the reply could not be read: with TLS, shut the socket under it.
-                socket.socket.shutdown(sock, socket.SHUT_WR)
-        except TimeoutError:
-            return _Exchange(
-                problem=f"The host took more than {_seconds(settings.timeout)} to take the "
-                "record; it may have received part of it"
-            )
-        except _STALE_ERRORS as error:
-            return _Exchange(
-                problem=f"The connection broke while sending the record ({_error_text(error)})",
-                stale=True,
-            )
-        except OSError as error:
-            return _Exchange(
-                problem=f"The connection broke while sending the record ({_error_text(error)})"
-            )
+        problem = self._send_all(sock, request, cancel)
+        if problem:
+            return _Exchange(problem=problem)
         waiting, self._while_waiting = self._while_waiting, None
         if waiting is not None:
             waiting()
-        return self._read_reply(sock)
+        return self._read_reply(sock, cancel)
 
-    def _read_reply(self, sock: socket.socket) -> _Exchange:
-        """Read to the NUL ending the reply, within Timeout of the request being sent (the
-        socket's timeout is already Timeout)."""
+    def _send_all(
+        self, sock: socket.socket, data: bytes, cancel: threading.Event | None
+    ) -> str | None:
+        """Write the request within Timeout; what went wrong, or None. From the first byte
+        on, whatever happens, the host may have the record."""
+        timeout = self.settings.timeout
+        deadline = time.monotonic() + timeout
+        view = memoryview(data)
+        try:
+            while view:
+                try:
+                    view = view[sock.send(view) :]
+                except TimeoutError:
+                    if cancel is not None and cancel.is_set():
+                        return "Cancelled while sending the record; the host may have part of it"
+                    if time.monotonic() >= deadline:
+                        return (
+                            f"The host took more than {_seconds(timeout)} to take the record; "
+                            "it may have received part of it"
+                        )
+            if not self.settings.notify:
+                # The TCP half-close. SSLSocket.shutdown would also drop the TLS layer, so
+                # the reply could not be read: with TLS, shut the socket under it.
+                socket.socket.shutdown(sock, socket.SHUT_WR)
+        except OSError as error:
+            return f"The connection broke while sending the record ({_error_text(error)})"
+        return None
+
+    def _read_reply(self, sock: socket.socket, cancel: threading.Event | None) -> _Exchange:
+        """Read to the NUL ending the reply, within Timeout of the request being sent. Only
+        a NUL, or a clean close after some text, completes a reply."""
         timeout = self.settings.timeout
         deadline = time.monotonic() + timeout
         received = bytearray()
@@ -555,45 +756,43 @@ class ConnexionClient:
             try:
                 chunk = sock.recv(4096)
             except TimeoutError:
-                return self._cut_short(
-                    received, f"No complete reply within {_seconds(timeout)} after sending"
-                )
+                if cancel is not None and cancel.is_set():
+                    return self._cut(received, "Cancelled while waiting for the host's reply")
+                if time.monotonic() >= deadline:
+                    return self._cut(
+                        received, f"No complete reply within {_seconds(timeout)} after sending"
+                    )
+                continue
             except OSError as error:
-                return self._cut_short(
+                return self._cut(
                     received,
-                    f"The connection broke before the host replied ({_error_text(error)})",
-                    stale=isinstance(error, _STALE_ERRORS),
+                    f"The connection broke before the reply was complete ({_error_text(error)})",
+                    closed=True,
                 )
             if not chunk:
-                if received:  # the host closed after a reply without NUL: take it as it is
-                    return _Exchange(bytes(received))
-                return _Exchange(
-                    problem="The host closed the connection without replying", stale=True
+                if received:
+                    return _Exchange(bytes(received), complete=True, closed=True)
+                return self._cut(
+                    received, "The host closed the connection without replying", closed=True
                 )
             end = chunk.find(END_MARKER)
             if end >= 0:
-                if not received and end == len(chunk) - 1:
-                    return _Exchange(chunk, complete=True)  # the usual case: one read
-                received += chunk[: end + 1]
-                # Bytes after the NUL were asked for by no request: don't reuse the socket.
-                return _Exchange(bytes(received), complete=end == len(chunk) - 1)
+                if not received:  # the usual case: the whole reply in one read
+                    return _Exchange(chunk[:end], complete=True, extra=chunk[end + 1 :])
+                received += chunk[:end]
+                return _Exchange(bytes(received), complete=True, extra=chunk[end + 1 :])
             received += chunk
             if len(received) > MAX_REPLY_BYTES:
-                return _Exchange(
-                    bytes(received), problem="The host's reply is too long to be a reply"
+                return self._cut(
+                    received,
+                    f"The host's reply passed {MAX_REPLY_BYTES // 1024} KiB without ending",
                 )
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return self._cut_short(
-                    received, f"No complete reply within {_seconds(timeout)} after sending"
-                )
-            sock.settimeout(remaining)
 
     @staticmethod
-    def _cut_short(received: bytearray, problem: str, *, stale: bool = False) -> _Exchange:
-        if received:
-            return _Exchange(bytes(received), problem=problem)
-        return _Exchange(problem=problem, stale=stale)
+    def _cut(received: bytearray, problem: str, *, closed: bool = False) -> _Exchange:
+        """A reply cut short is never classified: the record is unconfirmed."""
+        problem += "; the host may have the record"
+        return _Exchange(bytes(received) if received else None, problem=problem, closed=closed)
 
 
 @dataclass(frozen=True)
@@ -634,7 +833,7 @@ def check_connection(
     try:
         tls = _tls_context(settings) if settings.use_tls else None
         sock = _open(settings, resolver or default_resolver, tls)
-    except _ConnectFailed as error:
+    except (_ConnectFailed, Cancelled) as error:
         return ConnectionCheck(False, str(error))
     except OptionError as error:  # the CA file
         return ConnectionCheck(False, error.reason[:1].upper() + error.reason[1:] + ".")

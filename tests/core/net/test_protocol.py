@@ -8,11 +8,13 @@ from hypothesis import strategies as st
 
 from app.core.errors import ExportDeskError, OptionError
 from app.core.net.protocol import (
+    MAX_STORED_REPLY_BYTES,
     MAX_VALUE_BYTES,
     FieldTooLongError,
     Incomplete,
     Parsed,
     ReplyKind,
+    ReplyPatterns,
     Request,
     RequestError,
     RequestStream,
@@ -256,36 +258,117 @@ def test_the_stream_refuses_to_hold_more_than_its_limit() -> None:
 # --- Replies -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("text", "kind"),
-    [
-        ("Unsuccessful request", ReplyKind.FAILURE),
-        ("Success.  Batch number 7 - biblio record number 42 added to Koha.", ReplyKind.SUCCESS),
-        ("Import ok", ReplyKind.SUCCESS),
-        ("Error: access denied", ReplyKind.FAILURE),
-        ("The record has been processed successfully. MMS ID 991234", ReplyKind.SUCCESS),
-        ("Thank you", ReplyKind.UNKNOWN),
-        # the rest of the known texts
-        ("Bad request", ReplyKind.FAILURE),
-        ("Unauthorized request", ReplyKind.FAILURE),
-        ("Invalid response", ReplyKind.FAILURE),
-        ("Record too large.  Please contact administrator.", ReplyKind.FAILURE),
-        ("Successfully imported 1 bib records", ReplyKind.SUCCESS),
-        ("Failed to import 1 bib records", ReplyKind.FAILURE),
-        ("Import Failed: no 245", ReplyKind.FAILURE),
-        ("Logon Failed--the Logon ID and/or password is/are not valid", ReplyKind.FAILURE),
-        ("IMPORT OK", ReplyKind.SUCCESS),
-        ("", ReplyKind.UNKNOWN),
-    ],
-)
-def test_reply_classification_failure_first(text: str, kind: ReplyKind) -> None:
+KOHA_SUCCESS = "Success.  Batch number 7 - biblio record number 42 added to Koha."
+
+# Every reply vector of PROTOCOL.md ("Test vectors", and the table of "Classifying a reply").
+PROTOCOL_VECTORS = [
+    ("Unsuccessful request", ReplyKind.FAILURE),
+    (KOHA_SUCCESS, ReplyKind.SUCCESS),
+    (
+        KOHA_SUCCESS
+        + "\n\nhttp://errors.example.org/cgi-bin/koha/catalogue/detail.pl?biblionumber=42",
+        ReplyKind.SUCCESS,
+    ),
+    ("Import ok", ReplyKind.SUCCESS),
+    ("Import ok: 1 record, 0 errors", ReplyKind.SUCCESS),
+    ("Error: access denied", ReplyKind.FAILURE),
+    ("The record has been processed successfully. MMS ID 991234", ReplyKind.SUCCESS),
+    ("Successfully imported 0 bib records\nFailed to import 1 bib records", ReplyKind.FAILURE),
+    ("Batch create error.  Please contact administrator.", ReplyKind.FAILURE),
+    ("Thank you", ReplyKind.UNKNOWN),
+]
+# The rest of the table: each known beginning, and what must not be read as one.
+TABLE_ROWS = [
+    ("Success: added", ReplyKind.SUCCESS),
+    ("Success added", ReplyKind.SUCCESS),
+    ("success.", ReplyKind.SUCCESS),
+    ("IMPORT OK", ReplyKind.SUCCESS),
+    ("Successfully imported 1 bib records", ReplyKind.SUCCESS),
+    ("Successfully imported 2 bib records\r\nFailed to import 0 bib records", ReplyKind.SUCCESS),
+    ("Successfully imported 0 bib records", ReplyKind.UNKNOWN),
+    ("Successfully imported 1 bib records\rFailed to import 1 bib records", ReplyKind.FAILURE),
+    ("Successful", ReplyKind.UNKNOWN),  # not "Success" as a word
+    ("Bad request", ReplyKind.FAILURE),
+    ("Unauthorized request", ReplyKind.FAILURE),
+    ("Invalid response", ReplyKind.FAILURE),
+    ("Import Failed: no 245", ReplyKind.FAILURE),
+    ("Logon Failed--the Logon ID and/or password is/are not valid", ReplyKind.FAILURE),
+    ("Failed to import 1 bib records", ReplyKind.FAILURE),
+    ("Record too large.  Please contact administrator.", ReplyKind.FAILURE),
+    ("Success.  Please contact administrator.", ReplyKind.FAILURE),  # both rows: failure wins
+    ("\r\n \t\x07Import ok\n", ReplyKind.SUCCESS),  # the first non-empty line, trimmed
+    ("Thank you\nImport ok", ReplyKind.UNKNOWN),  # never words found further on
+    ("Import ok\nError: none", ReplyKind.SUCCESS),
+    ("Record 42 stored; see https://koha.invalid/error", ReplyKind.UNKNOWN),
+    ("", ReplyKind.UNKNOWN),
+    ("   \n\n", ReplyKind.UNKNOWN),
+]
+
+
+@pytest.mark.parametrize(("text", "kind"), PROTOCOL_VECTORS + TABLE_ROWS)
+def test_a_reply_is_judged_by_how_its_first_line_begins(text: str, kind: ReplyKind) -> None:
     assert classify_reply(text.encode() + b"\x00").kind is kind
 
 
-def test_a_reply_keeps_its_raw_bytes_and_shows_its_text() -> None:
-    raw = b"Import ok\n\x00"
-    reply = classify_reply(raw)
-    assert reply.raw == raw
+def test_a_reply_cut_short_is_never_classified() -> None:
+    """PROTOCOL.md: `Import ok` with no NUL when the Timeout runs out is unconfirmed."""
+    reply = classify_reply(b"Import ok", complete=False)
+    assert reply.kind is ReplyKind.UNKNOWN
+    assert not reply.complete
+    assert reply.text == "Import ok"  # shown as it arrived
+
+
+@pytest.mark.parametrize(
+    ("success", "failure", "text", "kind"),
+    [
+        ("^Thank you", "", "Thank you", ReplyKind.SUCCESS),
+        ("", "rejected", "Import ok but rejected", ReplyKind.FAILURE),  # before the table
+        ("record", "record", "record stored", ReplyKind.FAILURE),  # failure pattern first
+        ("STORED", "", "Record stored", ReplyKind.SUCCESS),  # case ignored
+        ("stored", "", "Hello\nRecord stored", ReplyKind.UNKNOWN),  # the first line only
+        ("nothing", "nothing", "Error: access denied", ReplyKind.FAILURE),  # then the table
+    ],
+)
+def test_an_administrators_patterns_come_before_the_table(
+    success: str, failure: str, text: str, kind: ReplyKind
+) -> None:
+    patterns = ReplyPatterns.compile(success, failure)
+    assert classify_reply(text.encode() + b"\x00", patterns=patterns).kind is kind
+
+
+def test_patterns_do_not_classify_a_reply_cut_short() -> None:
+    patterns = ReplyPatterns.compile("Import", "")
+    assert classify_reply(b"Import ok", complete=False, patterns=patterns).kind is ReplyKind.UNKNOWN
+
+
+def test_a_pattern_that_is_not_a_regular_expression_is_refused_by_name() -> None:
+    with pytest.raises(OptionError) as raised:
+        ReplyPatterns.compile("", "(unclosed")
+    assert raised.value.key == "reply_failure_pattern"
+    assert "not a valid regular expression" in raised.value.reason
+
+
+def test_only_4_kib_of_a_reply_is_kept() -> None:
+    reply = classify_reply(b"Import ok " + b"x" * 20_000 + b"\x00")
+    assert reply.kind is ReplyKind.SUCCESS
+    assert len(reply.raw) == MAX_STORED_REPLY_BYTES
+    assert len(reply.text.encode()) <= MAX_STORED_REPLY_BYTES
+
+
+def test_secrets_in_a_reply_are_masked_before_it_is_cut() -> None:
+    secret = "s3cr3t-pw"
+    # The secret straddles the 4 KiB cut: no part of it may be kept.
+    padding = b"y" * (MAX_STORED_REPLY_BYTES - 12)
+    raw = b"Error: bad password " + secret.encode() + b" " + padding + secret.encode() + b"\x00"
+    reply = classify_reply(raw, secrets=[secret])
+    assert reply.kind is ReplyKind.FAILURE
+    assert "s3cr" not in reply.text and b"s3cr" not in reply.raw
+    assert "Error: bad password ***" in reply.text
+
+
+def test_a_reply_keeps_its_bytes_up_to_the_end_marker_and_shows_its_text() -> None:
+    reply = classify_reply(b"Import ok\n\x00")
+    assert reply.raw == b"Import ok\n"
     assert reply.text == "Import ok"
 
 
@@ -314,4 +397,4 @@ def test_a_reply_naming_nothing_has_no_local_id() -> None:
 def test_undecodable_bytes_still_make_a_reply() -> None:
     reply = classify_reply(b"\xff\xfe\x00")
     assert reply.kind is ReplyKind.UNKNOWN
-    assert reply.raw == b"\xff\xfe\x00"
+    assert reply.raw == b"\xff\xfe"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import select
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -10,9 +13,10 @@ from collections.abc import Callable, Sequence
 import pytest
 
 from app.core.errors import OptionError
-from app.core.net.protocol import FieldTooLongError, ReplyKind
+from app.core.net.protocol import MAX_STORED_REPLY_BYTES, FieldTooLongError, ReplyKind
 from app.core.net.receiver import Fault, FaultMode, Receiver, ReplyStyle
 from app.core.net.transport import (
+    Cancelled,
     ConnexionClient,
     Outcome,
     SendResult,
@@ -261,7 +265,8 @@ def test_garbage_is_kept_raw_for_the_journal(start_receiver: ReceiverFactory) ->
     (result,) = send(settings_for(receiver), RECORDS[:1])
     assert result.reply is not None
     assert result.reply.kind is ReplyKind.UNKNOWN
-    assert result.reply.raw.endswith(b"\x00") and b"\xfe\xff" in result.reply.raw
+    assert result.outcome is Outcome.UNCONFIRMED
+    assert b"\xfe\xff" in result.reply.raw
 
 
 def test_a_slow_reply_within_the_timeout_is_awaited(start_receiver: ReceiverFactory) -> None:
@@ -415,12 +420,10 @@ def read_then_close(conn: socket.socket, requests: list[bytes]) -> None:
     requests.append(read_request(conn))
 
 
-def test_a_request_the_host_dropped_unread_goes_once_more() -> None:
-    # Connection 1 answers one request, then closes as the second arrives, before replying:
-    # the stale-socket rule sends that record again, once, on a new connection.
-    host = ScriptedHost(
-        answer(b"Import ok\n\x00", then=read_then_close), answer(b"Import ok\n\x00")
-    )
+def test_a_request_the_host_dropped_on_a_reused_connection_is_never_sent_again() -> None:
+    # Connection 1 answers one request, then reads the second and closes without a reply. A
+    # host that stored the record and dropped the line looks the same: no resend, ever.
+    host = ScriptedHost(answer(b"Import ok\n\x00", then=read_then_close))
     try:
         settings = settings_for(
             host.port, permanent=True, send_logon_id=True, logon_id="lib", password="pw"
@@ -428,11 +431,244 @@ def test_a_request_the_host_dropped_unread_goes_once_more() -> None:
         results = send(settings, RECORDS[:2])
     finally:
         host.close()
+    assert outcomes(results) == ["exported", "unconfirmed"]
+    assert results[1].reason == (
+        "The host closed the connection without replying; the host may have the record"
+    )
+    (only,) = host.received
+    assert only[1].endswith(RECORDS[1] + b"\x00") and not only[1].startswith(b"A")
+
+
+def test_a_host_that_closes_after_its_replies_gets_a_new_connection_per_record() -> None:
+    # Koha closes right after each reply. The client watches the first reply's connection
+    # for that close, and then stops reusing for the run, so that it never writes into a
+    # socket the host is closing.
+    host = ScriptedHost(*[answer(b"Import ok\n\x00")] * 3)
+    try:
+        with ConnexionClient(settings_for(host.port, permanent=True)) as client:
+            results = []
+            for index, record in enumerate(RECORDS):
+                results.append(client.send(record, index))
+                assert not client.connected
+    finally:
+        host.close()
+    assert outcomes(results) == ["exported"] * 3
+    assert [len(requests) for requests in host.received] == [1, 1, 1]
+
+
+def test_a_host_that_keeps_its_connections_gets_them_reused(receiver: Receiver) -> None:
+    with ConnexionClient(settings_for(receiver, permanent=True)) as client:
+        results = list(client.send_records(RECORDS))
+        assert client.connected
+    assert outcomes(results) == ["exported"] * 3
+    assert receiver.connections == 1
+
+
+def test_a_late_second_reply_is_noted_and_the_connection_dropped() -> None:
+    kept = threading.Event()
+
+    def twice(conn: socket.socket, requests: list[bytes]) -> None:
+        requests.append(read_request(conn))
+        conn.sendall(b"Import ok\n\x00")
+        kept.wait(5)  # the client has kept the connection: now the late, second reply
+        conn.sendall(b"Import ok\n\x00")
+        with contextlib.suppress(OSError):
+            conn.recv(1)  # hold the connection open until the client drops it
+
+    host = ScriptedHost(twice, answer(b"Import ok\n\x00"))
+    try:
+        with ConnexionClient(settings_for(host.port, permanent=True)) as client:
+            first = client.send(RECORDS[0], 0)
+            assert client.connected
+            kept.set()
+            wait_for_bytes(client, 11)
+            second = client.send(RECORDS[1], 1)
+    finally:
+        host.close()
+    assert outcomes([first, second]) == ["exported", "exported"]
+    assert second.attempts == 1 and second.note is None
+    assert second.earlier_note == (
+        "The host sent 11 bytes after its reply that no request asked for: 'Import ok'"
+    )
+    assert [len(requests) for requests in host.received] == [1, 1]
+
+
+def wait_for_bytes(client: ConnexionClient, count: int) -> None:
+    sock = client._sock
+    assert sock is not None
+    deadline = time.monotonic() + 5
+    while len(sock.recv(64, socket.MSG_PEEK)) < count and time.monotonic() < deadline:
+        select.select([sock], [], [], 0.05)
+
+
+def test_bytes_after_the_end_marker_are_noted_and_the_connection_not_reused() -> None:
+    host = ScriptedHost(
+        answer(b"Import ok\n\x00Import ok\n\x00"),
+        answer(b"Import ok\n\x00"),
+    )
+    try:
+        results = send(settings_for(host.port, permanent=True), RECORDS[:2])
+    finally:
+        host.close()
     assert outcomes(results) == ["exported", "exported"]
-    assert results[1].attempts == 1
-    first, second = host.received
-    assert first[1].endswith(RECORDS[1] + b"\x00") and not first[1].startswith(b"A")
-    assert second == [b"AClibPBpw" + RECORDS[1] + b"\x00"]  # a new logon on the new connection
+    assert results[0].note is not None and "11 bytes after its reply" in results[0].note
+    assert [len(requests) for requests in host.received] == [1, 1]
+
+
+def test_an_endless_reply_is_cut_and_unconfirmed() -> None:
+    def endless(conn: socket.socket, requests: list[bytes]) -> None:
+        requests.append(read_request(conn))
+        with contextlib.suppress(OSError):
+            for _ in range(200):  # 200 KiB without a NUL: far past the 64 KiB limit
+                conn.sendall(b"Import ok " * 103)
+
+    host = ScriptedHost(endless)
+    try:
+        (result,) = send(settings_for(host.port), RECORDS[:1])
+    finally:
+        host.close()
+    assert result.outcome is Outcome.UNCONFIRMED
+    assert result.reason.startswith("The host's reply passed 64 KiB without ending")
+    assert result.reply is not None and len(result.reply.raw) == MAX_STORED_REPLY_BYTES
+
+
+def test_a_reply_cut_by_the_timeout_is_unconfirmed_whatever_it_says() -> None:
+    def half(conn: socket.socket, requests: list[bytes]) -> None:
+        requests.append(read_request(conn))
+        conn.sendall(b"Import ok")  # and never the NUL
+        conn.recv(1)
+
+    host = ScriptedHost(half)
+    try:
+        (result,) = send(settings_for(host.port, timeout=QUICK), RECORDS[:1])
+    finally:
+        host.close()
+    assert result.outcome is Outcome.UNCONFIRMED
+    assert result.reply is not None and result.reply.text == "Import ok"
+    assert result.reason.startswith("No complete reply within 0.3 s")
+
+
+def test_a_reset_after_a_success_text_is_unconfirmed() -> None:
+    def reset(conn: socket.socket, requests: list[bytes]) -> None:
+        requests.append(read_request(conn))
+        conn.sendall(b"Import ok")
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    host = ScriptedHost(reset)
+    try:
+        (result,) = send(settings_for(host.port), RECORDS[:1])
+    finally:
+        host.close()
+    assert result.outcome is Outcome.UNCONFIRMED
+
+
+def test_a_reply_echoing_the_password_is_masked() -> None:
+    def echo(conn: socket.socket, requests: list[bytes]) -> None:
+        request = read_request(conn)
+        requests.append(request)
+        conn.sendall(b"Error: bad logon " + request[:40] + b"\x00")
+
+    host = ScriptedHost(echo)
+    secret = "pw-Zq81!x"
+    try:
+        settings = settings_for(
+            host.port, send_logon_id=True, logon_id="KEY-123", password=secret,
+            logon_id_secret=True,
+        )  # fmt: skip
+        (result,) = send(settings, RECORDS[:1])
+    finally:
+        host.close()
+    assert result.outcome is Outcome.REJECTED
+    assert result.reply is not None
+    for shown in (result.reason, result.reply.text, result.reply.raw.decode("latin-1")):
+        assert secret not in shown and "KEY-123" not in shown
+        assert "***" in shown
+
+
+def test_a_pattern_of_the_administrators_decides_a_reply() -> None:
+    host = ScriptedHost(answer(b"Thank you\x00"))
+    try:
+        settings = settings_for(host.port, reply_success_pattern=r"^thank you$")
+        (result,) = send(settings, RECORDS[:1])
+    finally:
+        host.close()
+    assert result.outcome is Outcome.EXPORTED
+
+
+def test_an_invalid_pattern_is_refused_before_connecting() -> None:
+    with pytest.raises(OptionError) as raised:
+        settings_for(5500, reply_failure_pattern="[unclosed")
+    assert raised.value.key == "reply_failure_pattern"
+
+
+# --- Cancel during every wait ------------------------------------------------------------------
+
+
+def test_cancel_while_waiting_for_a_reply_leaves_the_record_unconfirmed(
+    start_receiver: ReceiverFactory,
+) -> None:
+    receiver = start_receiver(fault=Fault(FaultMode.NO_REPLY))
+    cancel = threading.Event()
+    with ConnexionClient(settings_for(receiver, timeout=60)) as client:
+        started = time.monotonic()
+        result = client.send(RECORDS[0], cancel=cancel, while_waiting=cancel.set)
+    assert time.monotonic() - started < 3
+    assert result.outcome is Outcome.UNCONFIRMED
+    assert result.reason.startswith("Cancelled while waiting for the host's reply")
+
+
+def test_cancel_while_connecting(unanswered_port: int) -> None:
+    cancel = threading.Event()
+    timer = threading.Timer(0.2, cancel.set)
+    timer.start()
+    started = time.monotonic()
+    try:
+        with (
+            pytest.raises(Cancelled),
+            ConnexionClient(settings_for(unanswered_port, timeout=60)) as client,
+        ):
+            client.send(RECORDS[0], cancel=cancel)
+    finally:
+        timer.cancel()
+    assert time.monotonic() - started < 3
+
+
+def test_cancel_while_a_name_lookup_hangs() -> None:
+    cancel = threading.Event()
+    release = threading.Event()
+
+    def hanging(host: str) -> Sequence[str]:
+        cancel.set()
+        release.wait(30)
+        return [LOOPBACK]
+
+    started = time.monotonic()
+    try:
+        with (
+            pytest.raises(Cancelled),
+            ConnexionClient(settings_for(5500, host=TEST_HOST, timeout=60), hanging) as client,
+        ):
+            client.send(RECORDS[0], cancel=cancel)
+    finally:
+        release.set()
+    assert time.monotonic() - started < 3
+
+
+def test_a_name_lookup_that_hangs_times_out() -> None:
+    release = threading.Event()
+
+    def hanging(host: str) -> Sequence[str]:
+        release.wait(30)
+        return [LOOPBACK]
+
+    try:
+        results = send(
+            settings_for(5500, host=TEST_HOST, timeout=QUICK), RECORDS[:1], resolver=hanging
+        )
+    finally:
+        release.set()
+    assert outcomes(results) == ["not_sent"]
+    assert results[0].reason == f"No answer from host {TEST_HOST} port 5500 within 0.3 s"
 
 
 def test_a_fresh_connection_closed_without_reply_is_not_sent_again() -> None:
