@@ -11,6 +11,7 @@ import sys
 from importlib import import_module
 
 from app import __version__
+from app.cli.common import print_notices
 from app.core.errors import ExportDeskError
 
 # One module per group of subcommands, in the order ``--help`` lists them.
@@ -21,6 +22,8 @@ COMMAND_MODULES = (
     "app.cli.records",
     "app.cli.network",
     "app.cli.export",
+    "app.cli.targets",
+    "app.cli.search",
 )
 
 
@@ -63,4 +66,6 @@ def run_command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("exportdesk: interrupted", file=sys.stderr)
         return 130
+    finally:
+        print_notices()  # any a command did not show itself: a file set aside, a value ignored
     return status

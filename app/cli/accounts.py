@@ -10,16 +10,25 @@ import sys
 from typing import Any
 
 from app.cli.common import find_connection, open_account, save_checked
-from app.core.errors import ExportDeskError, SecretStoreError, UsageError
-from app.core.settings.accounts import AccountRegistry, check_authorization
+from app.core.errors import ExportDeskError, UsageError
+from app.core.settings.accounts import (
+    AccountRegistry,
+    check_authorization,
+    require_known_account,
+)
 from app.core.settings.layers import account_file
 from app.core.settings.options import MAX_FIELD_BYTES
 from app.core.settings.secrets import (
+    ALLOWED_KINDS,
+    NoSecureKeyringError,
     SecretKind,
+    Vault,
     keyring_available,
     keyring_description,
+    no_keyring_reason,
     set_receiver_password,
 )
+from app.core.settings.targets import Target, Targets
 
 
 def register(subparsers: Any) -> None:
@@ -102,6 +111,9 @@ def _register_password(subparsers: Any) -> None:
             "--logon-id",
             action="store_true",
             help="the connection's secret logon ID instead of its password",
+        )
+        sub.add_argument(
+            "--target", metavar="NAME", help="a WorldCat target's secret (its WSKey's secret)"
         )
         sub.set_defaults(func=func)
 
@@ -230,10 +242,10 @@ def _read_secret(what: str) -> str:
 
 def _require_keyring() -> None:
     if not keyring_available():
-        raise SecretStoreError(
-            "There is no keyring on this computer, so nothing can be saved from the command "
-            "line. Install and unlock one (GNOME Keyring, KWallet, Windows Credential Manager, "
-            "macOS Keychain), or type the password in the window for the session."
+        raise NoSecureKeyringError(
+            f"Nothing was saved: {no_keyring_reason()}. Nothing can be saved from the command "
+            f"line without a secure keyring: install and unlock one ({ALLOWED_KINDS}), or "
+            "type the password in the window for the session."
         )
 
 
@@ -243,6 +255,8 @@ def set_password(args: argparse.Namespace) -> int:
         set_receiver_password(args.receiver, _read_secret("Password"))
         print(f"Saved the receiver's password for {args.receiver} in {keyring_description()}.")
         return 0
+    if args.target:
+        return _set_target_secret(args)
     account = open_account(args.account)
     working = account.saved_default()
     connection = find_connection(working, args.connection)
@@ -264,9 +278,38 @@ def set_password(args: argparse.Namespace) -> int:
 def forget_password(args: argparse.Namespace) -> int:
     if args.receiver:
         raise ExportDeskError("forgetting a receiver's password is done in your keyring's own tool")
+    if args.target:
+        target = _worldcat_target(args)
+        Vault(target_account(args)).forget(target.secret_id, SecretKind.TARGET_SECRET)
+        print(f"Removed the secret of {target.describe()} from the keyring.")
+        return 0
     account = open_account(args.account)
     connection = find_connection(account.saved_default(), args.connection)
     kind = SecretKind.LOGON_ID if args.logon_id else SecretKind.PASSWORD
     account.vault.forget(connection.id, kind)
     print(f"Removed the {kind} of connection '{connection.name}' from the keyring.")
+    return 0
+
+
+def target_account(args: argparse.Namespace) -> str:
+    if not args.account or args.connection or args.logon_id:
+        raise UsageError(
+            "password --target goes with --account, without --connection or --logon-id"
+        )
+    return require_known_account(args.account)
+
+
+def _worldcat_target(args: argparse.Namespace) -> Target:
+    target = Targets(target_account(args)).require(args.target)
+    if not target.needs_secret:
+        raise UsageError(f"{target.describe()} has no secret to keep")
+    return target
+
+
+def _set_target_secret(args: argparse.Namespace) -> int:
+    target = _worldcat_target(args)
+    Vault(target_account(args)).save_default(
+        target.secret_id, _read_secret("Secret"), SecretKind.TARGET_SECRET
+    )
+    print(f"Saved the secret of {target.describe()} in {keyring_description()}.")
     return 0

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Collection
 
 from app.core.errors import ExportDeskError, UsageError
-from app.core.settings.account_settings import AccountSettings, PendingPasswords
+from app.core.settings.account_settings import AccountSettings, PendingPasswords, ValueKey
 from app.core.settings.accounts import require_known_account
 from app.core.settings.files import take_notices
 from app.core.settings.layers import Connection, ExportSettings
 from app.core.settings.options import Problem
+from app.core.store.savefile import take_notices as take_save_file_notices
 
 
 def print_notices() -> None:
-    for notice in take_notices():
+    for notice in [*take_notices(), *take_save_file_notices()]:
         print(f"exportdesk: warning: {notice}", file=sys.stderr)
 
 
@@ -43,13 +45,20 @@ def describe(problem: Problem, settings: ExportSettings) -> str:
 
 
 def save_checked(
-    account: AccountSettings, working: ExportSettings, passwords: PendingPasswords | None = None
+    account: AccountSettings,
+    working: ExportSettings,
+    passwords: PendingPasswords | None = None,
+    written: Collection[ValueKey] = (),
 ) -> None:
-    """Save as the account's default after the screen's checks; nothing is saved on an error."""
+    """Save as the account's default after the screen's checks; nothing is saved on an error.
+
+    The account's file keeps what it held and gains what changed, and ``written`` even where
+    it equals a default (``options set KEY=VALUE``); a command never pins the other values.
+    """
     errors, warnings = account.check(working, passwords)
     if errors:
         lines = "\n  ".join(describe(problem, working) for problem in errors)
         raise ExportDeskError(f"nothing was saved:\n  {lines}")
     for problem in warnings:
         print(f"exportdesk: warning: {describe(problem, working)}", file=sys.stderr)
-    account.save_default(working, passwords)
+    account.save_default(working, passwords, every_value=False, also=written)

@@ -15,10 +15,16 @@ from types import FrameType
 
 from app.core.errors import OptionError, UsageError
 from app.core.marc import ReadError, read_records
-from app.core.net.receiver import Fault, Receiver, ReplyStyle
+from app.core.net.receiver import (
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_REQUEST_BYTES,
+    Fault,
+    Receiver,
+    ReplyStyle,
+)
 from app.core.net.transport import Outcome, SendResult, TransportSettings, send_records
 from app.core.settings.options import BY_KEY
-from app.core.settings.secrets import receiver_password
+from app.core.settings.secrets import keyring_available, no_keyring_reason, receiver_password
 
 RECORD_TERMINATOR = b"\x1d"
 
@@ -254,9 +260,18 @@ def _register_receive(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
     parser.add_argument(
         "--max-bytes",
         type=_int_in(100, 100_000_000, "max-bytes"),
-        default=100_000,
+        default=DEFAULT_MAX_REQUEST_BYTES,
         metavar="N",
-        help="refuse requests over N bytes (default 100000)",
+        help=f"refuse requests over N bytes (default {DEFAULT_MAX_REQUEST_BYTES}): FOLIO style "
+        "closes without a reply, as FOLIO does; Koha style answers 'Bad request'",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=_int_in(1, 1000, "max-connections"),
+        default=DEFAULT_MAX_CONNECTIONS,
+        metavar="N",
+        help=f"serve at most N connections at once (default {DEFAULT_MAX_CONNECTIONS}); more "
+        "wait to be accepted until one ends (1 imitates Koha, which serves one at a time)",
     )
     parser.add_argument("--tls-cert", metavar="F", help="serve TLS with this certificate (PEM)")
     parser.add_argument("--tls-key", metavar="F", help="the certificate's private key (PEM)")
@@ -269,6 +284,11 @@ def _receiver_secret(args: argparse.Namespace) -> str | None:
     if args.password_env:
         return _password_from_env(args.password_env)
     if args.password_keyring:
+        if not keyring_available():
+            raise UsageError(
+                f"Can't read the receiver's password for {args.logon_id}: "
+                f"{no_keyring_reason()}. Give it with --password-env instead."
+            )
         password = receiver_password(args.logon_id)
         if password is None:
             raise UsageError(
@@ -308,6 +328,7 @@ def run_receive(args: argparse.Namespace) -> int:
         fault=fault,
         idle_timeout=args.idle_timeout,
         max_request_bytes=args.max_bytes,
+        max_connections=args.max_connections,
         tls=_tls_server_context(args),
         log=lambda line: print(line, file=sys.stderr, flush=True),
     )

@@ -1,4 +1,4 @@
-"""``exportdesk options show|set|reset``: an account's export settings, for administrators."""
+"""``exportdesk options show|set|unset|reset``: an account's export settings, for administrators."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import argparse
 import json
 from typing import Any
 
-from app.cli.common import find_connection, open_account, save_checked
-from app.core.errors import ExportDeskError, OptionError
+from app.cli.common import describe, find_connection, open_account, save_checked
+from app.core.errors import ExportDeskError, OptionError, UsageError
+from app.core.settings.account_settings import ValueKey
 from app.core.settings.options import BY_KEY, OPTIONS, Scope, option
 from app.core.settings.secrets import SecretKind
 
@@ -29,12 +30,26 @@ def register(subparsers: Any) -> None:
         "set",
         help="check and save settings as the account's default",
         description="Check and save KEY=VALUE settings as the account's default. TCP/IP "
-        "settings go to the named connection, or the active one. Nothing is saved when any "
-        "value is wrong. Passwords are set with 'exportdesk password set'.",
+        "settings go to the named connection, or the active one. Each value given is written "
+        "even when it equals the institution's or the factory's default, so a later change of "
+        "the institution file does not alter it ('options unset' removes it again). Nothing "
+        "is saved when any value is wrong. Passwords are set with 'exportdesk password set'.",
     )
     _account_and_connection(change)
     change.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
     change.set_defaults(func=set_options)
+
+    unset = commands.add_parser(
+        "unset",
+        help="remove settings from the account's default so the institution's or factory's apply",
+        description="Remove KEYs from the account's saved default, so the institution default "
+        "(or under it the factory default) applies again. TCP/IP settings are removed from "
+        "the named connection, or the active one. Nothing is removed when the settings left "
+        "would be refused.",
+    )
+    _account_and_connection(unset)
+    unset.add_argument("keys", nargs="+", metavar="KEY")
+    unset.set_defaults(func=unset_options)
 
     reset = commands.add_parser(
         "reset",
@@ -93,6 +108,7 @@ def set_options(args: argparse.Namespace) -> int:
     working = account.saved_default().copy()
     connection = find_connection(working, args.connection)
     problems: list[str] = []
+    written: list[ValueKey] = []
     for assignment in args.assignments:
         key, sep, text = assignment.partition("=")
         key = key.strip()
@@ -101,7 +117,9 @@ def set_options(args: argparse.Namespace) -> int:
                 raise OptionError(key, "write it as KEY=VALUE")
             opt = option(key)
             value = opt.parse(text)
-            working.set_value(key, value, connection if opt.scope is Scope.CONNECTION else None)
+            is_connection = opt.scope is Scope.CONNECTION
+            working.set_value(key, value, connection if is_connection else None)
+            written.append((connection.id if is_connection else None, key))
         except OptionError as error:
             accepted = f" (accepts {BY_KEY[key].accepted()})" if key in BY_KEY else ""
             problems.append(f"{error.message}{accepted}")
@@ -114,8 +132,46 @@ def set_options(args: argparse.Namespace) -> int:
         )
     if problems:
         raise ExportDeskError("nothing was saved:\n  " + "\n  ".join(problems))
-    save_checked(account, working)
+    save_checked(account, working, written=written)
     print(f"Saved as the default of account {account.account}.")
+    return 0
+
+
+def unset_options(args: argparse.Namespace) -> int:
+    account = open_account(args.account)
+    connection = find_connection(account.saved_default(), args.connection)
+    problems: list[str] = []
+    for key in args.keys:
+        if key == "password":
+            problems.append("password: passwords are not settings; use: exportdesk password forget")
+            continue
+        try:
+            option(key)
+        except OptionError as error:
+            problems.append(error.message)
+            continue
+        if key == "logon_id" and connection.values.get("logon_id_secret"):
+            problems.append(
+                "logon_id: this connection keeps its logon ID secret, in the keyring; use: "
+                "exportdesk password forget --logon-id"
+            )
+    if problems:
+        raise UsageError("nothing was removed:\n  " + "\n  ".join(problems))
+    result = account.unset_default(args.keys, connection.id)
+    if result.errors:
+        lines = "\n  ".join(describe(problem, result.settings) for problem in result.errors)
+        raise ExportDeskError(
+            f"nothing was removed, the settings left would be refused:\n  {lines}"
+        )
+    after = result.settings.connection(connection.id) or result.settings.active
+    for key in args.keys:
+        scope = f"connection '{after.name}', " if BY_KEY[key].scope is Scope.CONNECTION else ""
+        if key not in result.removed:
+            print(f"{scope}{key}: not set in the account's default; nothing to remove")
+            continue
+        shown = BY_KEY[key].to_text(result.settings.values_for(after)[key]) or "(empty)"
+        source = result.settings.source_of(key, after)
+        print(f"{scope}{key}: removed; now {shown} ({source} default)")
     return 0
 
 

@@ -6,6 +6,7 @@
     exportdesk records show --account ACC ID
     exportdesk records flag|unflag|delete --account ACC (ID... | --all)
     exportdesk records validate --account ACC [--level L] [--json] (ID... | --all | --flagged)
+    exportdesk records mark-exported --account ACC [--local-id ID] ID...
 
 Exit status: 0 when everything was done, 1 when some records of the files could not be read
 (the others were still imported) or a validated record has errors, 2 for bad usage (an
@@ -19,7 +20,10 @@ import json
 import sys
 from typing import Any
 
+import filelock
+
 from app.core.errors import UsageError
+from app.core.export.run import ExportBusy, lock_path
 from app.core.marc.display import display_text
 from app.core.marc.iso2709 import parse_record
 from app.core.marc.record import StructureError
@@ -134,6 +138,25 @@ def register(subparsers: Any) -> None:
     which.add_argument("--all", action="store_true", help="validate every record")
     which.add_argument("--flagged", action="store_true", help="validate the flagged records")
     validating.set_defaults(func=run_validate)
+
+    marking = actions.add_parser(
+        "mark-exported",
+        help="mark flagged records as exported after finding them in the local system",
+        description="Settle flagged records the cataloger found in the local system (an "
+        "unconfirmed export that did arrive): each is journalled as exported to 'manual', "
+        "its flag cleared, so no export sends it again. Records that are not flagged are "
+        "left as they are.",
+    )
+    _account_option(marking)
+    marking.add_argument(
+        "--local-id",
+        metavar="ID",
+        help="the record's number in the local system (Alma MMS ID, Koha biblionumber)",
+    )
+    marking.add_argument(
+        "ids", nargs="+", type=_record_id, metavar="ID", help="record ids (from records list)"
+    )
+    marking.set_defaults(func=run_mark_exported)
 
 
 def _account_option(parser: argparse.ArgumentParser) -> None:
@@ -250,6 +273,43 @@ def run_change(args: argparse.Namespace) -> int:
             }[args.action](args.ids)
     past = {"flag": "Flagged", "unflag": "Unflagged", "delete": "Deleted"}[args.action]
     print(f"{past} {_count(changed)}.")
+    return 0
+
+
+def run_mark_exported(args: argparse.Namespace) -> int:
+    if args.local_id is not None and not args.local_id.strip():
+        raise UsageError("records mark-exported: --local-id is empty")
+    if args.local_id is not None and len(set(args.ids)) > 1:
+        raise UsageError(
+            "records mark-exported: --local-id names one record in the local system; give "
+            "one record id with it"
+        )
+    with _open(args.account) as save_file:
+        missing = save_file.missing(args.ids)
+        if missing:
+            noun = "record" if len(missing) == 1 else "records"
+            shown = ", ".join(str(i) for i in missing)
+            raise UsageError(f"no {noun} with id {shown} in the save file; nothing was changed")
+        # Not while an export of the account runs: it may be sending one of these records.
+        try:
+            with filelock.FileLock(lock_path(save_file), timeout=0):
+                flagged = set(save_file.flagged_among(args.ids))
+                marked = save_file.mark_exported(
+                    args.ids, local_id=args.local_id.strip() if args.local_id else None
+                )
+        except filelock.Timeout:
+            raise ExportBusy(
+                "An export of this account is running; mark records when it has finished."
+            ) from None
+    print(f"Marked {_count(marked)} as exported.")
+    passed = [record_id for record_id in dict.fromkeys(args.ids) if record_id not in flagged]
+    if passed:
+        shown = ", ".join(str(i) for i in passed)
+        print(
+            f"exportdesk: note: not flagged, left as they were: {shown} (flag a record first "
+            "to mark it)",
+            file=sys.stderr,
+        )
     return 0
 
 

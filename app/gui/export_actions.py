@@ -9,7 +9,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 
-from app.core.export.run import FILE_FORMATS, recover_if_idle
+from app.core.errors import ExportDeskError
+from app.core.export.run import FILE_FORMATS, recover_if_idle, split_unconfirmed
 from app.core.settings.options import BY_KEY
 from app.gui.export_dialog import ExportDialog
 from app.gui.export_log import ExportLogDialog
@@ -79,7 +80,7 @@ class ExportActions(QObject):
         if not ids:
             self.window.statusBar().showMessage("No records are flagged for export.")
             return None
-        return self.start(ids)
+        return self._start_without_unconfirmed(ids)
 
     def export_selected(self) -> ExportDialog | None:
         ids = self.records_page.selected_ids()
@@ -94,10 +95,74 @@ class ExportActions(QObject):
                 f"Flagged {len(ids)} records for export: they go with the next Export Flagged."
             )
             return None
-        return self.start(ids)
+        return self._start_without_unconfirmed(ids)
 
-    def start(self, ids: Sequence[int], *, ask: bool = True) -> ExportDialog | None:
-        """Export these records with the settings in effect, in the background."""
+    def _start_without_unconfirmed(self, ids: Sequence[int]) -> ExportDialog | None:
+        """Records whose export is unconfirmed may be in the local system already: they are
+        left out unless the cataloger, warned, chooses to send them again."""
+        if self.runner.running:
+            return None
+        try:
+            to_send, left_out = split_unconfirmed(self.records_page.save_file, ids)
+        except ExportDeskError as error:
+            QMessageBox.warning(self.window, "Export", error.message)
+            return None
+        if left_out:
+            send_again = self._ask_about_unconfirmed(len(left_out), len(to_send))
+            if send_again is None:
+                return None
+            if send_again:
+                to_send, left_out = list(ids), []
+        if not to_send:
+            count = len(left_out)
+            self.window.statusBar().showMessage(
+                f"Nothing was sent: {_records(count, 'unconfirmed')} left out. Mark "
+                f"{'it' if count == 1 else 'those'} you find in the local system with Edit > "
+                "Mark as Exported."
+            )
+            return None
+        return self.start(to_send, left_out=left_out)
+
+    def _ask_about_unconfirmed(self, unconfirmed: int, others: int) -> bool | None:
+        """Send the unconfirmed records again (True), leave them out (False), or export
+        nothing (None). Enter leaves them out: a resend can make a duplicate."""
+        one = unconfirmed == 1
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Unconfirmed Records",
+            f"Send {_records(unconfirmed, 'unconfirmed')} again?",
+            QMessageBox.StandardButton.NoButton,
+            self.window,
+        )
+        box.setInformativeText(
+            f"{'It was' if one else 'They were'} sent before, but no confirmation came back: "
+            f"{'it' if one else 'they'} may already be in your local system, and sending "
+            f"{'it' if one else 'them'} again can make "
+            f"{'a duplicate' if one else 'duplicates'} there. Check the local system first, "
+            "and mark what you find there with Edit > Mark as Exported."
+            + (f"\n\nLeave Them Out sends the other {_records(others)} only." if others else "")
+        )
+        send = box.addButton("&Send Again", QMessageBox.ButtonRole.AcceptRole)
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        leave = None
+        if others:
+            leave = box.addButton("&Leave Them Out", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(leave or cancel)
+        box.setEscapeButton(cancel)
+        box.exec()
+        clicked = box.clickedButton()
+        box.deleteLater()
+        if clicked is send:
+            return True
+        if leave is not None and clicked is leave:
+            return False
+        return None
+
+    def start(
+        self, ids: Sequence[int], *, ask: bool = True, left_out: Sequence[int] = ()
+    ) -> ExportDialog | None:
+        """Export these records with the settings in effect, in the background (``left_out``:
+        unconfirmed records of the cataloger's choice not sent, which the dialog reports)."""
         if self.runner.running:
             return None
         account = self.account
@@ -129,12 +194,14 @@ class ExportActions(QObject):
             lambda: account.password(active),
             self.runner.clients,
         )
-        dialog = ExportDialog(worker, self.window)
+        dialog = ExportDialog(worker, self.window, left_out=left_out)
         dialog.retryRequested.connect(lambda ids: self.start(ids))
         dialog.resendRequested.connect(lambda ids: self.start(ids))
         # The list follows the save file by itself (it notices other connections' commits
-        # within a second); once more at the end, so the last statuses show at once.
-        worker.finished.connect(lambda _: self.records_page.refresh())
+        # within a second); once more at the end, so the last statuses show at once. (A
+        # slot, not a lambda: a run that outlives the window must find no page to refresh.)
+        worker.finished.connect(self.records_page.refresh)
+        worker.failed.connect(self.records_page.refresh)
         self.dialog = dialog
         self.runner.start(worker)
         dialog.show()
@@ -163,13 +230,17 @@ class ExportActions(QObject):
         answer = QMessageBox.question(
             self.window,
             "Export Under Way",
-            "An export is running. Stop it? The record being sent finishes first; the "
-            "records not sent stay flagged.",
+            "An export is running. Stop it? It stops within a few seconds: a record sent "
+            "without a reply yet is marked unconfirmed, and the records not sent stay flagged.",
         )
         if answer != QMessageBox.StandardButton.Yes:
             return False
-        self.runner.wait()
+        self.runner.cancel()  # shutdown() waits for it, a few seconds at most
         return True
 
     def shutdown(self) -> None:
         self.runner.shutdown()
+
+
+def _records(count: int, kind: str = "") -> str:
+    return f"{count:,} {kind + ' ' if kind else ''}record{'' if count == 1 else 's'}"

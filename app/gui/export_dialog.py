@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -37,16 +38,25 @@ class ExportDialog(QDialog):
     retryRequested = Signal(list)  # record ids
     resendRequested = Signal(list)  # record ids, unconfirmed: the host may hold them
 
-    def __init__(self, worker: ExportWorker, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        worker: ExportWorker,
+        parent: QWidget | None = None,
+        *,
+        left_out: Sequence[int] = (),
+    ) -> None:
+        """``left_out``: the unconfirmed records the cataloger chose not to send again."""
         super().__init__(parent)
         self.setWindowTitle("Export")
         self.setObjectName("exportDialog")
         self.resize(760, 520)
         self.outcomes: list[RecordOutcome] = []
+        self.left_out = list(left_out)
         self.destination = ""
         self.total = 0
         self._started = time.monotonic()
         self._finished = False
+        self.stopped_because = ""  # why the run stopped before its end, when it did
         self._cancel = worker.cancel_event
         self._build()
         worker.started.connect(self._run_started)
@@ -111,7 +121,7 @@ class ExportDialog(QDialog):
     def _run_started(self, destination: str, total: int) -> None:
         self.destination, self.total = destination, total
         self._started = time.monotonic()
-        self.heading.setText(f"Exporting {total} records to {destination}.")
+        self.heading.setText(f"Exporting {total} records to {destination}.{self._left_out_text()}")
         self.progress.setRange(0, total)
         self.progress.setValue(0)
 
@@ -145,14 +155,31 @@ class ExportDialog(QDialog):
 
     def _run_finished(self, outcomes: list[RecordOutcome]) -> None:
         self.outcomes = list(outcomes)
-        self._finished = True
+        self.heading.setText(
+            f"Export to {self.destination} finished: {len(self.outcomes)} records"
+            f" ({self._counts_text()}).{self._left_out_text()}"
+        )
+        self._show_report()
+
+    def _left_out_text(self) -> str:
+        count = len(self.left_out)
+        if not count:
+            return ""
+        one = count == 1
+        return (
+            f" {count} unconfirmed record{'' if one else 's'} left out: "
+            f"{'it' if one else 'they'} may already be in the local system."
+        )
+
+    def _counts_text(self) -> str:
         counts = summarize(self.outcomes)
-        shown = ", ".join(
+        return ", ".join(
             f"{OUTCOME_NAMES[key].lower()} {count}" for key, count in counts.items() if count
         )
-        self.heading.setText(
-            f"Export to {self.destination} finished: {len(self.outcomes)} records ({shown})."
-        )
+
+    def _show_report(self) -> None:
+        """The outcomes so far, the records not exported, and what can be done about them."""
+        self._finished = True
         self.current.clear()
         self.timing.clear()
         failed = [o for o in self.outcomes if o.outcome != "exported"]
@@ -174,19 +201,32 @@ class ExportDialog(QDialog):
         self.retry_button.setVisible(True)
         self.retry_button.setEnabled(any(o.outcome in RETRYABLE for o in self.outcomes))
         self.resend_button.setVisible(True)
-        self.resend_button.setEnabled(any(o.outcome == "unconfirmed" for o in self.outcomes))
+        self.resend_button.setEnabled(bool(self._unconfirmed_ids()))
         for button in (self.copy_button, self.save_button, self.close_button):
             button.setVisible(True)
         self.close_button.setDefault(True)
         self.close_button.setFocus()
 
     def _run_failed(self, message: str) -> None:
-        self._finished = True
-        self.heading.setText(f"The export could not run: {message}")
+        self.stopped_because = message
         self.heading.setStyleSheet("color: #b00020;")
-        self.cancel_button.setVisible(False)
-        self.close_button.setVisible(True)
-        self.close_button.setFocus()
+        if not self.outcomes:
+            self._finished = True
+            self.heading.setText(f"The export could not run: {message}")
+            self.cancel_button.setVisible(False)
+            self.close_button.setVisible(True)
+            self.close_button.setFocus()
+            return
+        # Every outcome so far stays (each is in the save file); the records after them
+        # were not sent and stay flagged.
+        left = max(self.total - len(self.outcomes), 0)
+        said = message if message.endswith((".", "!", "?")) else f"{message}."
+        self.heading.setText(
+            f"The export stopped: {said} {len(self.outcomes)} of {self.total} records have "
+            f"an outcome ({self._counts_text()}); {left} were not sent and stay flagged."
+            f"{self._left_out_text()}"
+        )
+        self._show_report()
 
     @property
     def finished_running(self) -> bool:
@@ -200,6 +240,16 @@ class ExportDialog(QDialog):
             f"Records: {len(self.outcomes)}",
         ]
         lines += [f"  {OUTCOME_NAMES[key]}: {count}" for key, count in counts.items() if count]
+        if self.stopped_because:
+            left = max(self.total - len(self.outcomes), 0)
+            lines.append(f"Stopped: {self.stopped_because}")
+            lines.append(f"Not sent, still flagged: {left}")
+        if self.left_out:
+            lines.append(
+                f"Unconfirmed, left out: {len(self.left_out)} (sent before without a "
+                "confirmation: they may already be in the local system)"
+            )
+            lines += [f"  Record {record_id}" for record_id in self.left_out]
         failed = [o for o in self.outcomes if o.outcome != "exported"]
         if failed:
             lines.append("Not exported:")
@@ -227,8 +277,13 @@ class ExportDialog(QDialog):
         self.retryRequested.emit(ids)
         self.accept()
 
+    def _unconfirmed_ids(self) -> list[int]:
+        """This run's unconfirmed records and those it left out."""
+        sent = [o.record_id for o in self.outcomes if o.outcome == "unconfirmed"]
+        return list(dict.fromkeys([*sent, *self.left_out]))
+
     def _resend(self) -> None:
-        ids = [o.record_id for o in self.outcomes if o.outcome == "unconfirmed"]
+        ids = self._unconfirmed_ids()
         answer = QMessageBox.warning(
             self,
             "Resend Unconfirmed Records",

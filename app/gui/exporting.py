@@ -4,6 +4,11 @@ The worker opens its own connection to the save file, fetches the password (the 
 take a while, or ask to be unlocked) and runs ``app.core.export.run.run_export``; the window only
 listens. One ``ConnexionClient`` per connection settings is kept between runs, so a
 Permanent Connection stays open from one export to the next.
+
+Closing the window or logging off never waits long for a run: it sets the cancel event (the
+transport looks at it while connecting, looking up a name and waiting for a reply) and waits
+at most STOP_SECONDS. A run that takes longer (a keyring asking to be unlocked) ends by
+itself in its daemon thread, and its outcomes still reach the save file.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from app.core.errors import ExportDeskError
 from app.core.export.run import RecordOutcome, RecordStarted, plan_export, run_export
@@ -22,6 +27,9 @@ from app.core.settings.layers import ExportSettings
 from app.core.store.savefile import SaveFile
 
 BATCH_SECONDS = 0.1
+# How long closing the window or logging off waits for an export to stop: the transport
+# notices a cancel within a second or two, whatever it waits for.
+STOP_SECONDS = 5.0
 
 
 class ExportWorker(QObject):
@@ -32,7 +40,10 @@ class ExportWorker(QObject):
     # GUI thread (and the interpreter lock) busy for nothing on a fast host.
     progressed = Signal(object, list)  # the RecordStarted under way (or None), new outcomes
     finished = Signal(object)  # the list of RecordOutcome, in order
-    failed = Signal(str)  # the run could not start (no password, another export running...)
+    # The run could not start (no password, another export running...) or stopped midway
+    # (the save file could not be written); every outcome before it came in ``progressed``.
+    failed = Signal(str)
+    ended = Signal()  # last of all, however the run ended
 
     def __init__(
         self,
@@ -55,6 +66,7 @@ class ExportWorker(QObject):
     @Slot()
     def run(self) -> None:
         outcomes: list[RecordOutcome] = []
+        batch: list[RecordOutcome] = []  # outcomes not yet signalled
         try:
             needs_password = (
                 self._settings.options["destination"] == "tcpip"
@@ -71,7 +83,6 @@ class ExportWorker(QObject):
             with SaveFile(self._path) as save_file:
                 self.started.emit(plan.destination_label, len(self._ids))
                 current: RecordStarted | None = None
-                batch: list[RecordOutcome] = []
                 due = time.monotonic() + BATCH_SECONDS
                 for event in run_export(
                     save_file, plan, self._ids, cancel=self.cancel_event, client=client
@@ -85,13 +96,21 @@ class ExportWorker(QObject):
                         self.progressed.emit(current, batch)
                         batch, due = [], time.monotonic() + BATCH_SECONDS
                 self.progressed.emit(None, batch)
+                batch = []
         except ExportDeskError as error:
-            self.failed.emit(error.message)
+            self._failed(batch, error.message)
             return
         except Exception as error:  # never a traceback for the cataloger; the journal holds
-            self.failed.emit(f"The export stopped unexpectedly: {error}")  # what was done
+            self._failed(batch, f"The export stopped unexpectedly: {error}")  # what was done
             return
         self.finished.emit(outcomes)
+
+    def _failed(self, batch: list[RecordOutcome], message: str) -> None:
+        # The outcomes of the run so far are true (they are in the save file): they all
+        # reach the window before the reason it stopped.
+        if batch:
+            self.progressed.emit(None, batch)
+        self.failed.emit(message)
 
 
 class ClientPool:
@@ -122,7 +141,11 @@ class ClientPool:
 
 
 class ExportRunner(QObject):
-    """Owns the worker thread of the export under way (one at a time)."""
+    """Owns the thread of the export under way (one at a time).
+
+    A daemon thread, not a QThread: a run that outlasts the window's bounded wait (see
+    ``stop``) is left to end by itself, and Qt must not be asked to destroy it while it runs.
+    """
 
     runningChanged = Signal(bool)
 
@@ -130,7 +153,7 @@ class ExportRunner(QObject):
         super().__init__(parent)
         self.clients = ClientPool()
         self.worker: ExportWorker | None = None
-        self._thread: QThread | None = None
+        self._thread: threading.Thread | None = None
         # Set in the worker's thread the moment it ends, before the GUI thread hears of it.
         self._worker_done = threading.Event()
 
@@ -141,17 +164,15 @@ class ExportRunner(QObject):
 
     def start(self, worker: ExportWorker) -> None:
         assert not self.running, "one export at a time"
-        self.wait()  # the previous thread, if it is still winding down
-        self._worker_done.clear()
-        thread = QThread()
-        thread.setObjectName("exportdesk-export")
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
+        self._forget()  # the previous run's thread, if the GUI thread has not heard yet
+        done = threading.Event()
         for ended in (worker.finished, worker.failed):
-            ended.connect(thread.quit)
-            ended.connect(lambda *_: self._worker_done.set(), Qt.ConnectionType.DirectConnection)
-        thread.finished.connect(lambda: self._thread_ended(thread))
-        self.worker, self._thread = worker, thread
+            ended.connect(lambda *_: done.set(), Qt.ConnectionType.DirectConnection)
+        worker.ended.connect(self._worker_ended)  # queued: heard in the GUI thread
+        thread = threading.Thread(
+            target=_run_worker, args=(worker, done), name="exportdesk-export", daemon=True
+        )
+        self.worker, self._thread, self._worker_done = worker, thread, done
         thread.start()
         self.runningChanged.emit(True)
 
@@ -159,24 +180,50 @@ class ExportRunner(QObject):
         if self.worker is not None:
             self.worker.cancel_event.set()
 
-    def wait(self) -> None:
-        """Cancel and wait for the run to stop (the record under way finishes first)."""
+    def stop(self, seconds: float | None = None) -> bool:
+        """Cancel the run and wait at most ``seconds`` (STOP_SECONDS) for it to end; True
+        when it has. One that has not goes on to its end unwatched: every record not sent
+        by then is ``cancelled``, one sent without a reply ``unconfirmed``."""
         self.cancel()
-        if self._thread is not None:
-            thread = self._thread
-            thread.quit()
-            thread.wait()
-            self._thread_ended(thread)
+        thread = self._thread
+        if thread is None:
+            return True
+        thread.join(STOP_SECONDS if seconds is None else seconds)
+        self._forget()
+        return not thread.is_alive()
 
-    def _thread_ended(self, thread: QThread) -> None:
-        # Called once on its own when a thread ends, and maybe again from its queued
-        # finished signal: only the thread of the current run is forgotten here.
-        if thread is not self._thread:
+    @Slot()
+    def _worker_ended(self) -> None:
+        # A run whose thread was forgotten (stop gave up on it) may end later: its news
+        # concerns no run of this runner then.
+        thread = self._thread
+        if thread is not None and self._worker_done.is_set():
+            # ``ended`` was its last act: the join is immediate, and the thread lets go of
+            # the worker before the GUI thread does (a QObject is deleted in its own thread).
+            thread.join(STOP_SECONDS)
+            self._forget()
+
+    def _forget(self) -> None:
+        if self._thread is None:
             return
-        thread.deleteLater()
         self.worker, self._thread = None, None  # the worker goes with its last reference
         self.runningChanged.emit(False)
 
     def shutdown(self) -> None:
-        self.wait()
-        self.clients.close()
+        worker, done = self.worker, self._worker_done
+        if self.stop() or worker is None:
+            self.clients.close()
+            return
+        # The run still uses its connection: it is closed when the run ends (``done`` is
+        # set before ``ended`` is emitted, so one of the two closes it).
+        worker.ended.connect(self.clients.close, Qt.ConnectionType.DirectConnection)
+        if done.is_set():
+            self.clients.close()
+
+
+def _run_worker(worker: ExportWorker, done: threading.Event) -> None:
+    try:
+        worker.run()
+    finally:
+        done.set()
+        worker.ended.emit()

@@ -34,10 +34,14 @@ class LogonDialog(QDialog):
         self.authorization.addItems(registry.accounts)
         self.authorization.setAccessibleName("Authorization")
         self.authorization.setToolTip("Your account: three groups of digits joined by hyphens")
-        if registry.last:
-            self.authorization.setCurrentText(registry.last)
-        else:
-            self.authorization.setCurrentText("")
+        # The last account used; or the only one (added from the command line, say).
+        lone = registry.accounts[0] if len(registry.accounts) == 1 else ""
+        chosen = self.authorization.findText(registry.last or lone)
+        self.authorization.setCurrentIndex(chosen)  # -1, an empty field, when there is none
+        # An editable combo box takes the first Enter for itself: log on at the first press.
+        line = self.authorization.lineEdit()
+        assert line is not None
+        line.returnPressed.connect(self.accept)
         label = QLabel("&Authorization:")
         label.setBuddy(self.authorization)
         form.addRow(label, self.authorization)
@@ -49,17 +53,24 @@ class LogonDialog(QDialog):
         layout.addWidget(self.message)
         buttons = QDialogButtonBox()
         self.log_on_button = buttons.addButton("&Log On", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.log_on_button.setDefault(True)
         buttons.addButton("&Quit", QDialogButtonBox.ButtonRole.RejectRole)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.authorization.setFocus()
+        # Wide enough for the title and a message of two lines, never clipped.
+        self.setMinimumWidth(self.fontMetrics().horizontalAdvance("x" * 60))
 
     def accept(self) -> None:
+        typed = self.authorization.currentText()
         try:
-            self.account = check_authorization(self.authorization.currentText())
+            if not typed.strip():
+                raise ExportDeskError("Enter your authorization, such as 100-123-456.")
+            self.account = check_authorization(typed)
         except ExportDeskError as error:
             self.message.setText(error.message)
+            self.adjustSize()  # room for the whole message, however long
             self.authorization.setFocus()
             return
         super().accept()

@@ -61,6 +61,7 @@ class MainWindow(QMainWindow):
         self.records_page.countsChanged.connect(self._show_counts)
         self.records_page.validatingChanged.connect(self._validating_changed)
         self.records_page.validationFinished.connect(self._validation_finished)
+        self.records_page.notice.connect(self.statusBar().showMessage)
         self.options_page = ExportOptionsPage(account)
         self.options_page.goBack.connect(self.show_records)
         self.options_page.settingsApplied.connect(self._update_title)
@@ -99,10 +100,14 @@ class MainWindow(QMainWindow):
             page.flag_selected_action,
             page.unflag_all_action,
             page.delete_action,
+            page.mark_exported_action,
             page.find_action,
             page.detail.copy_action,
         ):
             edit.addAction(action)
+        edit.addSeparator()
+        # Enabled after a Reset on Export Options, until the cataloger leaves that screen.
+        edit.addAction(self.options_page.undo_reset_action)
 
         action_menu = bar.addMenu("&Action")
         action_menu.addActions(self.exports.actions)

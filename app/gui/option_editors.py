@@ -1,15 +1,19 @@
 """One editor widget per kind of setting, built from the option's declaration.
 
 Each editor shows a value, reports edits with ``edited``, and hands back either a checked
-value or the option's message about the text typed (``OptionError``).
+value or the option's message about the text typed (``OptionError``): a number out of range
+stays on the screen as typed, with the message the command line gives, rather than being cut
+to fit. A spin box or combo box changes with the mouse wheel only once it has the focus, so
+that scrolling the page over it leaves its value alone.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QButtonGroup,
     QCheckBox,
     QComboBox,
@@ -19,10 +23,37 @@ from PySide6.QtWidgets import (
     QPushButton,
     QRadioButton,
     QSpinBox,
+    QStyle,
+    QStyleOptionSpinBox,
     QWidget,
 )
 
 from app.core.settings.options import Kind, Option
+
+
+class WheelNeedsFocus(QObject):
+    """Event filter: a wheel over a control without the focus scrolls the page instead.
+
+    The wheel event is left ignored and unhandled, so Qt passes it on to the parents, up to
+    the scroll area. The control no longer takes the focus from the wheel either
+    (Qt.StrongFocus): a click or Tab gives it the focus, and then the wheel changes its value.
+    """
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() is QEvent.Type.Wheel
+            and isinstance(watched, QWidget)
+            and not watched.hasFocus()
+        ):
+            event.ignore()
+            return True
+        return False
+
+
+def wheel_needs_focus(widget: QWidget) -> None:
+    """Let the mouse wheel change ``widget`` only while it has the focus."""
+    widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+    widget.installEventFilter(WheelNeedsFocus(widget))
 
 
 class OptionEditor(QObject):
@@ -44,6 +75,21 @@ class OptionEditor(QObject):
         finally:
             self._loading = False
 
+    def text(self) -> str:
+        """What the control holds as typed, kept while it is not an acceptable value."""
+        return str(self.option.to_text(self.value()))
+
+    def show_text(self, text: str) -> None:
+        """Show text typed earlier (a value not accepted) again, as it was typed."""
+        self._loading = True
+        try:
+            self._show_text(text)
+        finally:
+            self._loading = False
+
+    def _show_text(self, text: str) -> None:
+        self._show(self.option.parse(text))
+
     def _emit(self, *_: object) -> None:
         if not self._loading:
             self.edited.emit()
@@ -62,6 +108,7 @@ class ChoiceCombo(OptionEditor):
     def __init__(self, option: Option) -> None:
         self.combo = QComboBox()
         super().__init__(option, self.combo)
+        wheel_needs_focus(self.combo)
         for value, label in option.choices:
             self.combo.addItem(label, value)
         self.combo.currentIndexChanged.connect(self._emit)
@@ -117,21 +164,72 @@ class BoolCheck(OptionEditor):
         self.check.setChecked(bool(value))
 
 
+class NumberBox(QSpinBox):
+    """A spin box that takes any whole number typed, so the option's own check can say what
+    is wrong with it (QSpinBox's range would cut 70000 to 7000 or quietly revert 0). The
+    arrows, keys and wheel still step within the declared range, and the box is as wide as
+    the declared range's values, not the whole numbers'."""
+
+    def __init__(self, minimum: int, maximum: int) -> None:
+        super().__init__()
+        self.declared = (minimum, maximum)
+        self.setRange(-(2**31), 2**31 - 1)
+
+    def stepBy(self, steps: int) -> None:
+        low, high = self.declared
+        target = min(max(self.value() + steps, low), high)
+        if target != self.value():
+            super().stepBy(target - self.value())
+
+    def stepEnabled(self) -> QAbstractSpinBox.StepEnabledFlag:
+        low, high = self.declared
+        enabled = super().stepEnabled()
+        if self.value() >= high:
+            enabled &= ~QAbstractSpinBox.StepEnabledFlag.StepUpEnabled
+        if self.value() <= low:
+            enabled &= ~QAbstractSpinBox.StepEnabledFlag.StepDownEnabled
+        return enabled
+
+    def sizeHint(self) -> QSize:
+        return self._size_for(self.lineEdit().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:
+        return self._size_for(self.lineEdit().minimumSizeHint().height())
+
+    def _size_for(self, height: int) -> QSize:
+        # As QAbstractSpinBox::sizeHint measures, with the declared range in place of the
+        # spin box's own.
+        self.ensurePolished()
+        metrics = self.fontMetrics()
+        fixed = self.prefix() + self.suffix() + " "
+        width = max(metrics.horizontalAdvance(self.textFromValue(v) + fixed) for v in self.declared)
+        option = QStyleOptionSpinBox()
+        self.initStyleOption(option)
+        contents = QSize(width + 2, height)  # + 2: room for the cursor, as Qt leaves
+        return self.style().sizeFromContents(QStyle.ContentsType.CT_SpinBox, option, contents, self)
+
+
 class IntSpin(OptionEditor):
     def __init__(self, option: Option) -> None:
-        self.spin = QSpinBox()
-        super().__init__(option, self.spin)
         assert option.minimum is not None and option.maximum is not None
-        self.spin.setRange(option.minimum, option.maximum)
+        self.spin = NumberBox(option.minimum, option.maximum)
+        super().__init__(option, self.spin)
+        wheel_needs_focus(self.spin)
         if option.unit:
             self.spin.setSuffix(f" {option.unit}")
-        self.spin.valueChanged.connect(self._emit)
+        self.spin.textChanged.connect(self._emit)
 
     def value(self) -> Any:
-        return self.spin.value()
+        return self.option.parse(self.spin.cleanText())
+
+    def text(self) -> str:
+        return self.spin.cleanText()
 
     def _show(self, value: Any) -> None:
         self.spin.setValue(int(value))
+
+    def _show_text(self, text: str) -> None:
+        self.spin.lineEdit().setText(self.spin.prefix() + text + self.spin.suffix())
 
 
 class TextLine(OptionEditor):
@@ -160,6 +258,12 @@ class TextLine(OptionEditor):
 
     def _show(self, value: Any) -> None:
         self.line.setText(self.option.to_text(value))
+
+    def text(self) -> str:
+        return self.line.text()
+
+    def _show_text(self, text: str) -> None:
+        self.line.setText(text)
 
     def focus(self) -> None:
         self.line.setFocus()

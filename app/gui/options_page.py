@@ -1,15 +1,19 @@
 """General > Admin > Export Options: the screen that edits a working copy of the settings.
 
 Save for Session and Save My Default commit the copy to a layer (see EXPORT-OPTIONS.md);
-Cancel reloads it; Reset clears the account's and session's values after asking; Go Back
-leaves, first asking what to do with unsaved changes.
+Cancel reloads it; Reset clears the account's and session's values after asking, at once,
+and Edit > Undo Reset (or Cancel) puts them back until the cataloger leaves the screen; Go
+Back leaves, first asking what to do with unsaved changes. A message stays only while what
+it says is true: a failure while its cause stands, "Saved" until the next change.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QHideEvent
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
@@ -27,9 +31,10 @@ from PySide6.QtWidgets import (
 
 from app.core.errors import ExportDeskError, OptionError
 from app.core.net.transport import ConnectionCheck, TransportSettings, check_connection
-from app.core.settings.account_settings import AccountSettings
-from app.core.settings.layers import ExportSettings
+from app.core.settings.account_settings import AccountSettings, ResetUndo
+from app.core.settings.layers import ExportSettings, Source
 from app.core.settings.options import (
+    BY_KEY,
     OPTIONS,
     PASSWORD_HELP,
     PASSWORD_LABEL,
@@ -39,7 +44,7 @@ from app.core.settings.options import (
 )
 from app.core.settings.secrets import Stored, keyring_available, keyring_description
 from app.gui.background import BackgroundCall
-from app.gui.option_editors import OptionEditor, TextLine, editor_for
+from app.gui.option_editors import OptionEditor, TextLine, editor_for, wheel_needs_focus
 
 BUTTONS = (
     ("session", "Save for &Session", "Apply these settings until you log off"),
@@ -57,6 +62,7 @@ _SOURCE_TEXTS = {
 ERROR_STYLE = "color: #b00020;"
 WARNING_STYLE = "color: #8a5a00;"
 CONNECTION_GROUPS_START = "TCP/IP Connection Options"
+NOTHING_SAVED = "Nothing was saved: correct the settings marked in red first."
 
 
 class ExportOptionsPage(QWidget):
@@ -74,9 +80,21 @@ class ExportOptionsPage(QWidget):
         self.top_buttons: dict[str, QPushButton] = {}
         self.bottom_buttons: dict[str, QPushButton] = {}
         self.pending_passwords: dict[str, str | None] = {}
-        self._input_errors: dict[str, str] = {}
+        # Text typed that is not a value, kept with its message until corrected, per
+        # (connection id or None for an account setting, key): (text, message).
+        self._input_errors: dict[tuple[str | None, str], tuple[str, str]] = {}
         self._password_places: dict[str, Stored | None] = {}
         self._dirty = False
+        # Whether the status line still says something true; checked after every change.
+        self._status_stands: Callable[[], bool] | None = None
+        # What Test Connection tried: its result is stale once these values change.
+        self._tested: tuple[str, dict[str, Any]] | None = None
+        # Resets since the cataloger came to the screen, undone latest first.
+        self._resets: list[ResetUndo] = []
+        self.undo_reset_action = QAction("Undo &Reset", self)
+        self.undo_reset_action.setToolTip("Put back the values the last Reset cleared")
+        self.undo_reset_action.setEnabled(False)
+        self.undo_reset_action.triggered.connect(self.undo_reset)
         self._build()
         self.load()
 
@@ -225,6 +243,7 @@ class ExportOptionsPage(QWidget):
             self._show_test_result(ConnectionCheck(False, error.message))
             return
         self.test_connection_button.setEnabled(False)
+        self._tested = self._connection_tested()
         self.test_result.setStyleSheet("")
         self.test_result.setText(f"Connecting to {settings.host} port {settings.port}…")
         self._test_call = BackgroundCall(lambda: check_connection(settings), self)
@@ -236,9 +255,20 @@ class ExportOptionsPage(QWidget):
 
     def _show_test_result(self, check: ConnectionCheck) -> None:
         self.test_connection_button.setEnabled(self.editors["host"].widget.isEnabled())
-        self.test_result.setStyleSheet("" if check.ok else ERROR_STYLE)
-        self.test_result.setText(("Connected: " if check.ok else "Failed: ") + check.message)
+        if self._tested is None or self._tested == self._connection_tested():
+            self._tested = self._connection_tested()
+            self.test_result.setStyleSheet("" if check.ok else ERROR_STYLE)
+            self.test_result.setText(("Connected: " if check.ok else "Failed: ") + check.message)
         self.testConnectionFinished.emit(check.ok)
+
+    def _connection_tested(self) -> tuple[str, dict[str, Any]]:
+        return self.working.active_id, self.working.values_for()
+
+    def _forget_stale_test_result(self) -> None:
+        """A test's result says nothing about other settings: it goes once they change."""
+        if self._tested is not None and self._tested != self._connection_tested():
+            self._tested = None
+            self.test_result.clear()
 
     def _connections_box(self) -> QGroupBox:
         box = QGroupBox("Connections")
@@ -250,6 +280,7 @@ class ExportOptionsPage(QWidget):
         self.connection_tabs = QTabBar()
         self.connection_tabs.setExpanding(False)
         self.connection_tabs.setAccessibleName("Connections")
+        wheel_needs_focus(self.connection_tabs)  # the wheel would switch the active connection
         self.connection_tabs.currentChanged.connect(self._tab_chosen)
         self.connection_tabs.tabBarDoubleClicked.connect(lambda _: self.rename_connection())
         layout.addWidget(self.connection_tabs)
@@ -284,16 +315,27 @@ class ExportOptionsPage(QWidget):
         self._input_errors.clear()
         self._password_places.clear()
         self.password.clear()
+        self._tested = None
+        self.test_result.clear()
         self._show_working()
         self._refresh()
 
     def _show_working(self, keep: str | None = None) -> None:
         values = self.working.values_for()
         for key, editor in self.editors.items():
-            if key != keep:
+            typed = self._input_errors.get((self._owner(key), key))
+            if key == keep:
+                pass
+            elif typed is not None:
+                editor.show_text(typed[0])
+            else:
                 editor.show_value(values[key])
             editor.widget.setToolTip(f"{editor.option.help}\n\n{self._source_text(key)}")
         self._show_connections()
+
+    def _owner(self, key: str) -> str | None:
+        """Whose value the editor of ``key`` shows: the active connection's, or the account's."""
+        return self.working.active_id if BY_KEY[key].scope is Scope.CONNECTION else None
 
     def _source_text(self, key: str) -> str:
         """Where the value in effect comes from (the layer), for the tooltip."""
@@ -352,20 +394,23 @@ class ExportOptionsPage(QWidget):
                 self._password_places[connection_id] = self.account.password_location(connection_id)
             except ExportDeskError as error:
                 self._password_places[connection_id] = None
-                self.status.setText(error.message)
+                self._say(error.message, error=True)
         return self._password_places[connection_id]
 
     # Edits.
 
     def _edited(self, key: str) -> None:
         editor = self.editors[key]
+        owner = self._owner(key)
         try:
             value = editor.value()
         except OptionError as error:
-            self._input_errors[key] = error.reason
+            # Kept as typed, with the message the command line gives; nothing is saved
+            # while it stands.
+            self._input_errors[(owner, key)] = (editor.text(), error.reason)
         else:
-            self._input_errors.pop(key, None)
-            connection = self.working.active if editor.option.scope is Scope.CONNECTION else None
+            self._input_errors.pop((owner, key), None)
+            connection = self.working.active if owner is not None else None
             self.working.set_value(key, value, connection)
             self._show_working(keep=key)
         self._refresh()
@@ -383,11 +428,6 @@ class ExportOptionsPage(QWidget):
         if index < 0:
             return
         self.working.active_id = self.connection_tabs.tabData(index)
-        self._input_errors = {
-            k: v
-            for k, v in self._input_errors.items()
-            if self.editors[k].option.scope is Scope.ACCOUNT
-        }
         self._show_working()
         self._refresh()
 
@@ -424,7 +464,7 @@ class ExportOptionsPage(QWidget):
             password = self.pending_passwords.get(original.id) or self.account.password(original.id)
         except ExportDeskError as error:
             password = None
-            self.status.setText(f"The password was not copied: {error.message}")
+            self._say(f"The password was not copied: {error.message}", error=True)
         if password:
             self.pending_passwords[created.id] = password
         self.working.active_id = created.id
@@ -443,6 +483,7 @@ class ExportOptionsPage(QWidget):
             return
         self.working.remove_connection(active.id)
         self.pending_passwords.pop(active.id, None)
+        self._input_errors = {k: v for k, v in self._input_errors.items() if k[0] != active.id}
         self._show_working()
         self._refresh()
 
@@ -450,9 +491,14 @@ class ExportOptionsPage(QWidget):
 
     def _problems(self) -> tuple[list[Problem], list[Problem]]:
         errors, warnings = self.account.check(self.working, self.pending_passwords)
-        active = self.working.active_id
-        errors = [Problem(k, m, active) for k, m in self._input_errors.items()] + [
-            p for p in errors if p.key not in self._input_errors
+        typed = [Problem(k, m, owner) for (owner, k), (_, m) in self._input_errors.items()]
+        # The value behind a field with a typed error is not what the cataloger meant:
+        # what the checks say of it would be beside the point.
+        errors = typed + [
+            p
+            for p in errors
+            if (p.connection_id, p.key) not in self._input_errors
+            and (None, p.key) not in self._input_errors
         ]
         return errors, warnings
 
@@ -492,6 +538,32 @@ class ExportOptionsPage(QWidget):
         self.notice.setText("\n".join(elsewhere))
         self.notice.setVisible(bool(elsewhere))
         self._set_dirty(self.is_dirty())
+        self._forget_stale_test_result()
+        if self._status_stands is not None and not self._status_stands():
+            self._say("")
+
+    def _say(
+        self, text: str, *, error: bool = False, stands: Callable[[], bool] | None = None
+    ) -> None:
+        """Show ``text`` on the status line while ``stands`` holds; by default, until the
+        screen changes (a "Saved" message must not outlive what was saved)."""
+        if stands is None and text:
+            shown = self._screen_state()
+
+            def unchanged() -> bool:
+                return self._screen_state() == shown
+
+            stands = unchanged
+        self._status_stands = stands
+        self.status.setStyleSheet(ERROR_STYLE if error else "")
+        self.status.setText(text)
+
+    def _screen_state(self) -> tuple[object, ...]:
+        return (
+            _snapshot(self.working),
+            sorted(self.pending_passwords.items()),
+            sorted(self._input_errors.items(), key=repr),
+        )
 
     def is_dirty(self) -> bool:
         return bool(self.pending_passwords) or _snapshot(self.working) != _snapshot(self.baseline)
@@ -514,8 +586,7 @@ class ExportOptionsPage(QWidget):
         errors, warnings = self._problems()
         if errors:
             self._focus_problem(errors[0])
-            self.status.setText("Nothing was saved: correct the settings marked in red first.")
-            self.status.setStyleSheet(ERROR_STYLE)
+            self._say(NOTHING_SAVED, error=True, stands=lambda: bool(self._problems()[0]))
             return False
         if warnings:
             text = "\n".join(f"{p.key}: {p.message}" for p in warnings)
@@ -543,9 +614,9 @@ class ExportOptionsPage(QWidget):
             )
         elif any(place is Stored.KEYRING for place in outcome.stored.values()):
             message += f" The password is in {keyring_description()}."
+        self._forget_resets()  # saved after a reset: the reset is settled
         self.load()
-        self.status.setStyleSheet("")
-        self.status.setText(message)
+        self._say(message)
         self.settingsApplied.emit()
         return True
 
@@ -560,30 +631,111 @@ class ExportOptionsPage(QWidget):
             self.editors[problem.key].focus()
 
     def reset(self) -> None:
-        active = self.working.active.name
-        answer = QMessageBox.question(
-            self,
-            "Reset Export Options",
-            "Clear your saved and session values of the export settings and of the connection "
-            f"'{active}', so your institution's defaults (and under them the factory "
-            "defaults) apply again? Other connections and stored passwords are kept.",
+        """Ask (No is the default), then clear at once what the account and the session hold
+        for the settings on the screen; Edit > Undo Reset puts it back."""
+        active = self.working.active
+        cleared = self.account.reset_clears(active.id)
+        if not cleared:
+            QMessageBox.information(
+                self,
+                "Reset Export Options",
+                "Nothing to reset: neither your saved default nor this session holds a value "
+                f"of the export settings or of the connection '{active.name}'; your "
+                "institution's defaults (and under them the factory defaults) apply.",
+            )
+            return
+        lines = []
+        for source, where in (
+            (Source.ACCOUNT, "your saved default"),
+            (Source.SESSION, "this session"),
+        ):
+            account_keys = [k for s, c, k in cleared if s is source and c is None]
+            connection_keys = [k for s, c, k in cleared if s is source and c is not None]
+            if account_keys:
+                lines.append(f"• From {where}, the export settings: {_labels(account_keys)}.")
+            if connection_keys:
+                lines.append(
+                    f"• From {where}, the connection '{active.name}': {_labels(connection_keys)}."
+                )
+        unsaved = (
+            "\n\nThe changes on the screen that are not saved are discarded."
+            if self.is_dirty()
+            else ""
         )
-        if answer != QMessageBox.StandardButton.Yes:
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Reset Export Options",
+            "Reset clears these values, so your institution's defaults (and under them the "
+            "factory defaults) apply again:\n\n"
+            + "\n".join(lines)
+            + "\n\nOther connections, stored passwords and locked settings are kept. Until "
+            "you leave Export Options, Edit > Undo Reset or Cancel puts the values back." + unsaved,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.setEscapeButton(QMessageBox.StandardButton.No)
+        box.exec()
+        if box.clickedButton() is not box.button(QMessageBox.StandardButton.Yes):
             return
         try:
-            self.account.reset(self.working.active_id)
+            self._resets.append(self.account.reset(active.id))
         except ExportDeskError as error:
             QMessageBox.warning(self, "Reset Export Options", error.message)
             return
+        self.undo_reset_action.setEnabled(True)
         self.load()
-        self.status.setStyleSheet("")
-        self.status.setText("Reset to the institution and factory defaults.")
+        self._say(
+            "Reset: your institution's and the factory defaults apply. Edit > Undo Reset puts "
+            "back what was cleared."
+        )
         self.settingsApplied.emit()
 
-    def cancel(self) -> None:
+    def undo_reset(self) -> bool:
+        """Edit > Undo Reset: put back what the last reset cleared, written at once; the
+        screen shows the settings in effect again."""
+        if not self._resets:
+            return False
+        if not self._restore(self._resets[-1]):
+            return False
+        self._resets.pop()
+        self.undo_reset_action.setEnabled(bool(self._resets))
         self.load()
-        self.status.setStyleSheet("")
-        self.status.setText("Changes discarded.")
+        self._say("Reset undone: the values it cleared are back.")
+        self.settingsApplied.emit()
+        return True
+
+    def _restore(self, undo: ResetUndo) -> bool:
+        try:
+            self.account.undo_reset(undo)
+        except ExportDeskError as error:
+            QMessageBox.warning(self, "Undo Reset", f"Nothing was put back.\n\n{error.message}")
+            return False
+        return True
+
+    def _forget_resets(self) -> None:
+        self._resets.clear()
+        self.undo_reset_action.setEnabled(False)
+
+    def cancel(self) -> None:
+        """Discard the changes not yet saved; a reset made on this visit is undone too."""
+        if self._resets:
+            if not self._restore(self._resets[0]):
+                return
+            self._forget_resets()
+            self.load()
+            self._say("Changes discarded, and the reset undone.")
+            self.settingsApplied.emit()
+            return
+        self.load()
+        self._say("Changes discarded.")
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        # Another page shown in the window's place: the cataloger has left the screen, and a
+        # reset can no longer be undone. (A minimized window hides spontaneously: still here.)
+        if not event.spontaneous():
+            self._forget_resets()
+        super().hideEvent(event)
 
     def go_back(self) -> bool:
         """Leave the screen; with unsaved changes, ask first. False when the user stays."""
@@ -608,6 +760,7 @@ class ExportOptionsPage(QWidget):
                 self.load()
             if clicked not in (session, default, discard):
                 return False
+        self._forget_resets()
         self.goBack.emit()
         return True
 
@@ -616,6 +769,10 @@ class ExportOptionsPage(QWidget):
             self.go_back()
             return
         super().keyPressEvent(event)
+
+
+def _labels(keys: list[str]) -> str:
+    return ", ".join(BY_KEY[key].label for key in keys)
 
 
 def _snapshot(settings: ExportSettings) -> tuple[object, ...]:

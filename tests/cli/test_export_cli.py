@@ -35,8 +35,8 @@ def test_some_records_not_exported_is_exit_1(cli, flagged, start_receiver) -> No
     assert summary == {
         "summary": {
             "exported": 0, "rejected": 1, "invalid": 0, "not_sent": 0, "unconfirmed": 0,
-            "cancelled": 0,
-        }
+            "cancelled": 0, "unconfirmed_left_out": 0,
+        },
     }  # fmt: skip
 
 

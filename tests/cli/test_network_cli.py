@@ -226,14 +226,14 @@ def test_send_values_out_of_range_exit_2(
 
 
 def start_receive(
-    tmp_path: Path, *extra: str, env: dict[str, str] | None = None
+    tmp_path: Path, *extra: str, env: dict[str, str] | None = None, module: str = "app"
 ) -> tuple[subprocess.Popen[str], int]:
     child_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     process = subprocess.Popen(
         [
             sys.executable,
             "-m",
-            "app",
+            module,
             "receive",
             "--port",
             "0",
@@ -328,18 +328,29 @@ def test_receive_bad_usage_exits_2(
     assert message in capsys.readouterr().err
 
 
+def test_receive_takes_at_least_one_connection_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["receive", "--port", "0", "--out", str(tmp_path / "in"), "--max-connections", "0"])
+    assert exited.value.code == 2
+    assert "max-connections must be between 1 and 1000" in capsys.readouterr().err
+
+
 def test_receive_password_from_the_keyring(
     tmp_path: Path,
     records_file: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    keyring_env = {
-        "PYTHON_KEYRING_BACKEND": "tests.fixtures.network.EnvironmentKeyring",
-        KEYRING_VARIABLE: json.dumps({"exportdesk/receiver/lib": "from-keyring"}),
-    }
+    keyring_env = {KEYRING_VARIABLE: json.dumps({"exportdesk/receiver/lib": "from-keyring"})}
     process, port = start_receive(
-        tmp_path, "--logon-id", "lib", "--password-keyring", env=keyring_env
+        tmp_path,
+        "--logon-id",
+        "lib",
+        "--password-keyring",
+        env=keyring_env,
+        module="tests.fixtures.run_with_test_keyring",  # the keyring comes through the test seam
     )
     try:
         args = ["--logon-id", "lib", "--password-env", "EXPORT_PASSWORD", "--json"]

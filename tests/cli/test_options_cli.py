@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from app.core.settings.options import OPTIONS
 from app.main import main
 
 ACCOUNT = "100-123-456"
@@ -40,7 +41,7 @@ def test_show_json_lists_every_setting_with_its_source(capsys) -> None:
     assert shown["connection"] == "Default"
     assert shown["password_stored"] is False
     assert set(shown["options"]) == set(shown["sources"])
-    assert len(shown["options"]) == 23
+    assert len(shown["options"]) == len(OPTIONS)
     assert shown["options"]["mark_for_export"] is False
     assert shown["options"]["fields_to_delete"] == []
     assert shown["options"]["port"] == 5500
@@ -60,7 +61,8 @@ def test_set_then_show_round_trip(capsys) -> None:
     assert shown["options"]["logon_id"] == "01CARLI_NETWORK"
     assert shown["options"]["fields_to_delete"] == ["029", "9XX", "938"]
     assert shown["sources"]["host"] == "account"
-    assert shown["sources"]["timeout"] == "factory"  # equal to the default: not stored
+    assert shown["sources"]["timeout"] == "account"  # written, though equal to the default
+    assert shown["sources"]["retries"] == "factory"  # not given: not written
 
 
 @pytest.mark.parametrize(
@@ -179,3 +181,74 @@ def test_settings_locations_follow_xdg(tmp_path) -> None:
     )  # fmt: skip
     assert (tmp_path / "cfg" / "exportdesk" / "accounts.json").is_file()
     assert (tmp_path / "cfg" / "exportdesk" / "accounts" / f"{ACCOUNT}.json").is_file()
+
+
+def write_institution(data: dict) -> None:
+    Path(os.environ["EXPORTDESK_INSTITUTION_FILE"]).write_text(json.dumps(data))
+
+
+def test_a_value_set_equal_to_the_default_is_kept_when_the_institution_changes(capsys) -> None:
+    assert run(capsys, "options", "set", "--account", ACCOUNT, "timeout=90")[0] == 0
+    run(capsys, "options", "set", "--account", ACCOUNT, "format=marc")  # does not unpin it
+    write_institution({"options": {"timeout": 30, "retries": 1}})
+    shown = show(capsys)
+    assert shown["options"]["timeout"] == 90 and shown["sources"]["timeout"] == "account"
+    assert shown["options"]["retries"] == 1 and shown["sources"]["retries"] == "institution"
+    _, out, _ = run(capsys, "options", "show", "--account", ACCOUNT)
+    assert [line.split() for line in out.splitlines() if "timeout" in line] == [
+        ["timeout", "90", "account"]
+    ]
+
+
+def test_connection_commands_do_not_pin_the_other_values(capsys) -> None:
+    run(capsys, "connection", "add", "--account", ACCOUNT, "Sandbox", "--use")
+    shown = show(capsys)
+    assert shown["connection"] == "Sandbox"
+    assert shown["sources"]["format"] == "factory"
+    assert shown["sources"]["timeout"] == "factory"
+
+
+def test_unset_lets_the_institution_default_apply_again(capsys) -> None:
+    base = ("--account", ACCOUNT)
+    run(capsys, "options", "set", *base, "timeout=90", "charset=marc8", "format=marc")
+    write_institution({"options": {"timeout": 30}})
+    status, out, _ = run(capsys, "options", "unset", *base, "timeout", "charset", "delay")
+    assert status == 0
+    assert "connection 'Default', timeout: removed; now 30 (institution default)" in out
+    assert "charset: removed; now utf8 (factory default)" in out
+    assert "delay: not set in the account's default; nothing to remove" in out
+    shown = show(capsys)
+    assert shown["options"]["timeout"] == 30 and shown["sources"]["timeout"] == "institution"
+    assert shown["sources"]["charset"] == "factory"
+    assert shown["options"]["format"] == "marc"  # not named: kept
+
+
+def test_unset_on_a_named_connection(capsys) -> None:
+    base = ("--account", ACCOUNT)
+    run(capsys, "connection", "add", *base, "Sandbox")
+    run(capsys, "options", "set", *base, "--connection", "Sandbox", "port=5501")
+    run(capsys, "options", "set", *base, "port=5502")
+    assert run(capsys, "options", "unset", *base, "--connection", "sandbox", "port")[0] == 0
+    assert show(capsys, "--connection", "Sandbox")["options"]["port"] == 5500
+    assert show(capsys)["options"]["port"] == 5502  # the active connection kept its own
+
+
+@pytest.mark.parametrize(
+    ("keys", "named"),
+    [(["colour"], "colour"), (["timeout", "password"], "password forget")],
+)
+def test_unset_of_something_that_is_not_a_setting_removes_nothing(capsys, keys, named) -> None:
+    run(capsys, "options", "set", "--account", ACCOUNT, "timeout=60")
+    status, _, err = run(capsys, "options", "unset", "--account", ACCOUNT, *keys)
+    assert status == 2 and "nothing was removed" in err and named in err
+    assert show(capsys)["options"]["timeout"] == 60
+
+
+def test_unset_that_would_leave_settings_refused_removes_nothing(capsys) -> None:
+    run(
+        capsys, "options", "set", "--account", ACCOUNT,
+        "destination=tcpip", "host=alma.example.org", "logon_id=01CARLI",
+    )  # fmt: skip
+    status, _, err = run(capsys, "options", "unset", "--account", ACCOUNT, "host")
+    assert status == 2 and "nothing was removed" in err and "host" in err
+    assert show(capsys)["options"]["host"] == "alma.example.org"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from PySide6.QtCore import Qt, QTimer
 
@@ -181,3 +184,162 @@ def test_the_local_system_number_shows_with_the_record(qtbot, open_window, flagg
     tip = page.model.data(page.model.index(0, STATUS), Qt.ItemDataRole.ToolTipRole)
     assert f"In the local system: {outcome.local_id}" in tip
     assert record_id == outcome.record_id
+
+
+def test_export_selected_sends_the_highlighted_records_when_the_list_changed(
+    qtbot, open_window, flagged, save_file, receiver
+):
+    from tests.fixtures.records_page import select_rows
+
+    ids = flagged(6)
+    tcpip_settings(receiver)
+    window = open_window()
+    page = window.records_page
+    page.flagged_only.setChecked(True)
+    select_rows(page, 3, 4)
+    highlighted = [page.model.record(row).id for row in (3, 4)]
+    assert highlighted == ids[3:5]
+    # An export elsewhere (another connection) takes the first two out of the Flagged-only
+    # list; the page has not seen it yet when Export Selected runs.
+    for record_id in ids[:2]:
+        save_file.record_outcome(record_id, "exported", "Koha", host_reply="Import ok")
+    dialog = run_to_the_end(qtbot, window, window.exports.export_selected_action)
+    assert [o.record_id for o in dialog.outcomes] == highlighted
+    assert len(receiver.record_files()) == 2
+
+
+def test_a_run_that_stops_midway_keeps_every_outcome(
+    qtbot, open_window, flagged, receiver, monkeypatch
+):
+    import app.gui.exporting as exporting
+    from app.core.export.run import RecordOutcome
+    from app.core.store.savefile import SaveFileError
+
+    real_run = exporting.run_export
+
+    def run_until_the_disk_is_full(*args, **kwargs):
+        outcomes = 0
+        for event in real_run(*args, **kwargs):
+            yield event
+            outcomes += isinstance(event, RecordOutcome)
+            if outcomes == 3:
+                raise SaveFileError("The save file could not be written: the disk is full.")
+
+    monkeypatch.setattr(exporting, "run_export", run_until_the_disk_is_full)
+    ids = flagged(5)
+    tcpip_settings(receiver)
+    window = open_window()
+    dialog = run_to_the_end(qtbot, window)
+    assert [(o.record_id, o.outcome) for o in dialog.outcomes] == [
+        (record_id, "exported") for record_id in ids[:3]
+    ]
+    assert "the disk is full" in dialog.heading.text()
+    assert "3 of 5 records" in dialog.heading.text()
+    report = dialog.report_text()
+    assert "Exported: 3" in report and "Not sent, still flagged: 2" in report
+    assert dialog.copy_button.isVisible() and dialog.close_button.isVisible()
+    page = window.records_page
+    qtbot.waitUntil(lambda: page.model.flagged_count == 2)
+
+
+def test_closing_the_window_mid_export_stops_it_within_seconds(
+    qtbot, open_window, flagged, start_receiver, save_file, dialogs
+):
+    silent = start_receiver(fault=Fault(FaultMode.NO_REPLY))
+    ids = flagged(3)
+    tcpip_settings(silent, timeout=60)  # a reply wait that would last a minute
+    window = open_window()
+    with qtbot.waitSignal(window.exports.exportStarted):
+        window.exports.export_flagged_action.trigger()
+    # The host has stored the first record and will never answer.
+    qtbot.waitUntil(lambda: len(silent.record_files()) == 1, timeout=10_000)
+    dialogs.answer("Yes")
+    began = time.monotonic()
+    window.close()
+    assert time.monotonic() - began < 4
+    assert not window.isVisible()
+    outcomes = {entry.record_id: entry.outcome for entry in save_file.journal()}
+    assert outcomes == {ids[0]: "unconfirmed", ids[1]: "cancelled", ids[2]: "cancelled"}
+    assert save_file.flagged_ids() == ids
+
+
+def test_logging_off_does_not_wait_long_for_a_run_that_is_stuck(
+    qtbot, open_window, flagged, receiver, dialogs, monkeypatch
+):
+    import app.gui.exporting as exporting
+
+    monkeypatch.setattr(exporting, "STOP_SECONDS", 0.5)
+    flagged(2)
+    tcpip_settings(receiver, send_logon_id=True, logon_id="01CARLI_NETWORK")
+    window = open_window()
+    asked, unlocked = threading.Event(), threading.Event()
+
+    def keyring_waiting_to_be_unlocked(_connection_id):
+        asked.set()
+        unlocked.wait(10)
+        return "secret"
+
+    monkeypatch.setattr(window.account, "password", keyring_waiting_to_be_unlocked)
+    with qtbot.waitSignal(window.exports.exportStarted) as started:
+        window.exports.export_flagged_action.trigger()
+    dialog, worker = started.args[0], window.exports.runner.worker
+    qtbot.waitUntil(asked.is_set)
+    dialogs.answer("Yes")
+    with qtbot.waitSignal(window.loggedOff):
+        began = time.monotonic()
+        window.log_off_action.trigger()
+        waited = time.monotonic() - began
+    assert waited < 3
+    # The run ends by itself once the keyring answers, sending nothing.
+    with qtbot.waitSignal(worker.ended, timeout=10_000):
+        unlocked.set()
+    qtbot.waitUntil(lambda: dialog.finished_running)
+    assert [o.outcome for o in dialog.outcomes] == ["cancelled", "cancelled"]
+    assert receiver.record_files() == []
+
+
+def unconfirmed(save_file, *record_ids):
+    """As an earlier run leaves them: sent, no reply, still flagged."""
+    for record_id in record_ids:
+        save_file.record_outcome(record_id, "unconfirmed", "Koha", detail="No reply came.")
+
+
+def test_export_flagged_leaves_unconfirmed_records_out_unless_asked(
+    qtbot, open_window, flagged, save_file, receiver, dialogs
+):
+    ids = flagged(4)
+    unconfirmed(save_file, ids[1])
+    tcpip_settings(receiver)
+    window = open_window()
+    dialogs.answer("Leave Them Out")
+    dialog = run_to_the_end(qtbot, window)
+    assert "Send 1 unconfirmed record again?" in dialogs.texts[0]
+    assert "may already be in your local system" in dialogs.texts[0]
+    assert "duplicate" in dialogs.texts[0]
+    assert dialogs.defaults[0] == "Leave Them Out"  # Enter sends nothing again
+    assert [o.record_id for o in dialog.outcomes] == [ids[0], ids[2], ids[3]]
+    assert len(receiver.record_files()) == 3
+    assert "1 unconfirmed record left out" in dialog.heading.text()
+    assert "Unconfirmed, left out: 1" in dialog.report_text()
+    assert save_file.flagged_ids() == [ids[1]]
+    assert dialog.resend_button.isEnabled()  # the warned resend, from the report too
+
+
+def test_unconfirmed_records_go_again_only_by_choice(
+    qtbot, open_window, flagged, save_file, receiver, dialogs
+):
+    ids = flagged(2)
+    unconfirmed(save_file, *ids)
+    tcpip_settings(receiver)
+    window = open_window()
+    dialogs.answer("Cancel")  # all of them unconfirmed: Enter would send nothing
+    window.exports.export_flagged_action.trigger()
+    assert dialogs.defaults[0] == "Cancel"
+    assert window.exports.dialog is None and receiver.record_files() == []
+    dialogs.answer("Send Again")
+    dialog = run_to_the_end(qtbot, window)
+    assert [(o.record_id, o.outcome) for o in dialog.outcomes] == [
+        (ids[0], "exported"),
+        (ids[1], "exported"),
+    ]
+    assert "left out" not in dialog.heading.text()

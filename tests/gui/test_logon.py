@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QDialog
 
 from app.core.settings.accounts import AccountRegistry
 from app.core.settings.layers import account_file
@@ -27,11 +28,51 @@ def test_a_malformed_authorization_gets_a_clear_message(qtbot) -> None:
     dialog = LogonDialog(known())
     qtbot.addWidget(dialog)
     dialog.show()
-    for typed in ("", "100123456", "100-123", "abc-def-ghi", "100-123-456-7"):
+    for typed in ("100123456", "100-123", "abc-def-ghi", "100-123-456-7"):
         dialog.authorization.setCurrentText(typed)
         dialog.log_on_button.click()
         assert dialog.isVisible(), typed
         assert "three groups of digits" in dialog.message.text(), typed
+
+
+def test_enter_logs_on_with_the_preselected_account_at_the_first_press(qtbot) -> None:
+    dialog = LogonDialog(known("100-123-456", "200-000-001", last="200-000-001"))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    with qtbot.waitSignal(dialog.accepted, timeout=2000):
+        qtbot.keyClick(dialog.authorization.lineEdit(), Qt.Key.Key_Return)
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    assert dialog.account == "200-000-001"
+
+
+def test_a_lone_account_added_from_the_command_line_is_preselected(qtbot) -> None:
+    dialog = LogonDialog(known("100-123-456"))  # added, never logged on to: no last
+    qtbot.addWidget(dialog)
+    assert dialog.authorization.currentText() == "100-123-456"
+
+
+def test_an_empty_field_asks_for_the_authorization(qtbot) -> None:
+    dialog = LogonDialog(known("100-123-456", "200-000-001"))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.authorization.setCurrentText("  ")
+    dialog.log_on_button.click()
+    assert dialog.isVisible()
+    assert dialog.message.text() == "Enter your authorization, such as 100-123-456."
+
+
+def test_the_whole_message_shows(qtbot) -> None:
+    dialog = LogonDialog(known())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.authorization.setCurrentText("abc-def-ghi")
+    dialog.log_on_button.click()
+    label = dialog.message
+    qtbot.waitUntil(lambda: label.height() >= label.heightForWidth(label.width()))
+    assert label.width() <= dialog.width()
+    assert dialog.width() >= dialog.fontMetrics().horizontalAdvance(dialog.windowTitle())
 
 
 def test_log_on_with_a_new_account_then_log_off_returns_to_log_on(qtbot) -> None:

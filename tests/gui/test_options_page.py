@@ -98,8 +98,8 @@ def test_the_right_control_for_each_kind_of_setting(page) -> None:
     assert isinstance(page.editors["destination"], ChoiceRadios)
     assert isinstance(page.editors["permanent_connection"], BoolCheck)
     assert isinstance(page.editors["timeout"], IntSpin)
-    assert page.editors["timeout"].spin.maximum() == 999
-    assert page.editors["port"].spin.minimum() == 1
+    assert page.editors["timeout"].spin.declared == (1, 999)
+    assert page.editors["port"].spin.declared == (1, 65535)
     assert page.password.echoMode() is QLineEdit.EchoMode.Password
 
 
@@ -414,3 +414,351 @@ def test_tooltips_say_which_layer_a_value_comes_from(page, dialogs) -> None:
     page.connection_buttons["add"].click()
     assert "not saved yet" in page.editors["host"].widget.toolTip()
     assert "saved for this session" in page.editors["format"].widget.toolTip()
+
+
+# The mouse wheel: it scrolls the page unless the control has the focus.
+
+
+def wheel(widget, down: bool = True) -> None:
+    """A real wheel turn (through the window system, as a mouse gives it) over ``widget``."""
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtTest import QTest
+
+    window = widget.window()
+    where = widget.mapTo(window, widget.rect().center())
+    under = window.childAt(where)
+    assert under is widget or widget.isAncestorOf(under), "the control is not under the cursor"
+    QTest.wheelEvent(window.windowHandle(), QPointF(where), QPoint(0, -120 if down else 120))
+
+
+def scroll_to(page: ExportOptionsPage, widget) -> None:
+    """Scroll the page so ``widget`` shows, once the layout has settled (a message shown or
+    hidden moves the fields below it)."""
+    from PySide6.QtWidgets import QApplication, QScrollArea
+
+    QApplication.processEvents()
+    page.findChild(QScrollArea).ensureWidgetVisible(widget)
+
+
+@pytest.fixture
+def short_page(page, qtbot):
+    """The page in a window too short for it: it scrolls."""
+    page.resize(900, 420)
+    qtbot.waitExposed(page)
+    return page
+
+
+def test_the_wheel_over_a_control_without_the_focus_scrolls_the_page(
+    short_page, qtbot, dialogs
+) -> None:
+    from PySide6.QtWidgets import QScrollArea
+
+    page = short_page
+    set_up_tcpip(page)
+    scroll = page.findChild(QScrollArea)
+    bar = scroll.verticalScrollBar()
+    controls = {
+        "retries": (page.editors["retries"].spin, lambda: page.editors["retries"].value()),
+        "port": (page.editors["port"].spin, lambda: page.editors["port"].value()),
+        "validate_bib": (
+            page.editors["validate_bib"].combo,
+            lambda: page.editors["validate_bib"].value(),
+        ),
+        "format": (page.editors["format"].combo, lambda: page.editors["format"].value()),
+        "connections": (page.connection_tabs, lambda: page.connection_tabs.currentIndex()),
+    }
+    dialogs.answer("OK", "Sandbox")  # two tabs: a wheel could switch them
+    page.connection_buttons["add"].click()
+    before = {name: value() for name, (_, value) in controls.items()}
+    for name, (widget, _) in controls.items():
+        scroll_to(page, widget)
+        down = bar.value() < bar.maximum()
+        start = bar.value()
+        wheel(widget, down)
+        qtbot.waitUntil(lambda start=start: bar.value() != start)
+        assert not widget.hasFocus(), name
+    assert {name: value() for name, (_, value) in controls.items()} == before
+
+
+def test_the_wheel_changes_a_control_once_it_has_the_focus(short_page, qtbot) -> None:
+    page = short_page
+    set_up_tcpip(page)
+    spin = page.editors["retries"].spin
+    scroll_to(page, spin)
+    qtbot.mouseClick(spin.lineEdit(), Qt.MouseButton.LeftButton)  # clicked into
+    qtbot.waitUntil(spin.hasFocus)
+    wheel(spin, down=True)
+    qtbot.waitUntil(lambda: page.editors["retries"].value() == 2)
+
+    combo = page.editors["validate_bib"].combo
+    scroll_to(page, combo)
+    combo.setFocus(Qt.FocusReason.TabFocusReason)  # tabbed into
+    qtbot.waitUntil(combo.hasFocus)
+    wheel(combo, down=False)
+    qtbot.waitUntil(lambda: page.editors["validate_bib"].value() == "basic")
+    assert page.is_dirty()
+
+
+# Numbers out of range: the command line's message, beside the field, and nothing saved.
+
+
+def type_number(page: ExportOptionsPage, key: str, text: str) -> None:
+    from PySide6.QtTest import QTest
+
+    spin = page.editors[key].spin
+    spin.setFocus()
+    spin.selectAll()
+    QTest.keyClicks(spin, text)
+
+
+def cli_message(capsys, assignment: str) -> str:
+    from app.main import main
+
+    assert main(["account", "add", ACCOUNT]) == 0
+    assert main(["options", "set", "--account", ACCOUNT, assignment]) == 2
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("key", "typed", "button"),
+    [("port", "70000", "default"), ("timeout", "0", "session"), ("retries", "-1", "default")],
+)
+def test_a_number_out_of_range_says_so_and_nothing_is_saved(
+    page, account, capsys, key, typed, button
+) -> None:
+    set_up_tcpip(page)
+    type_number(page, key, typed)
+    message = page.messages[key]
+    assert message.isVisible()
+    assert message.text() == f"{typed} is not {page.editors[key].option.accepted()}"
+    assert f"{key}: {message.text()}" in cli_message(capsys, f"{key}={typed}")
+    assert page.editors[key].spin.cleanText() == typed  # not cut, not reverted
+
+    page.top_buttons[button].click()
+    assert "Nothing was saved" in page.status.text()
+    assert account.effective().options["destination"] == "file"
+    assert AccountSettings(ACCOUNT).effective().options["destination"] == "file"
+    assert page.editors[key].spin.cleanText() == typed
+    assert message.isVisible()
+
+
+def test_a_number_out_of_range_on_another_connection_still_stops_saving(
+    page, account, dialogs
+) -> None:
+    set_up_tcpip(page)
+    type_number(page, "port", "70000")
+    dialogs.answer("OK", "Sandbox")
+    page.connection_buttons["add"].click()
+    set_up_tcpip(page)
+    assert "Connection 'Default', port: 70000 is not" in page.notice.text()
+    page.top_buttons["default"].click()
+    assert "Nothing was saved" in page.status.text()
+    assert page.connection_tabs.currentIndex() == 0  # taken to the field
+    assert page.editors["port"].spin.cleanText() == "70000"
+    assert page.messages["port"].isVisible()
+
+
+def test_correcting_the_number_clears_the_message_and_saves(page, account) -> None:
+    set_up_tcpip(page)
+    type_number(page, "port", "70000")
+    page.top_buttons["default"].click()
+    type_number(page, "port", "5501")
+    assert not page.messages["port"].isVisible()
+    assert page.status.text() == ""  # its cause is gone, so is the failure message
+    page.top_buttons["default"].click()
+    assert AccountSettings(ACCOUNT).effective().active.values["port"] == 5501
+
+
+def test_the_arrows_stay_within_the_declared_range(page) -> None:
+    set_up_tcpip(page)
+    type_number(page, "retries", "99")
+    qtbot_key = __import__("PySide6.QtTest", fromlist=["QTest"]).QTest
+    qtbot_key.keyClick(page.editors["retries"].spin, Qt.Key.Key_Up)
+    assert page.editors["retries"].value() == 99
+    type_number(page, "retries", "150")
+    qtbot_key.keyClick(page.editors["retries"].spin, Qt.Key.Key_Down)
+    assert page.editors["retries"].value() == 99
+    assert not page.messages["retries"].isVisible()
+
+
+def test_a_spin_box_is_as_wide_as_its_declared_values(page) -> None:
+    from PySide6.QtWidgets import QSpinBox
+
+    for key in ("port", "timeout", "retries"):
+        spin = page.editors[key].spin
+        plain = QSpinBox()
+        plain.setRange(*spin.declared)
+        plain.setSuffix(spin.suffix())
+        assert spin.sizeHint() == plain.sizeHint(), key
+        plain.deleteLater()
+
+
+# Save My Default keeps what the screen showed.
+
+
+def test_save_my_default_keeps_every_value_when_the_institution_changes_later(page, capsys) -> None:
+    from app.main import main
+
+    set_up_tcpip(page)
+    assert page.editors["timeout"].value() == 90
+    page.top_buttons["default"].click()
+    assert "Saved as your default" in page.status.text()
+    institution = Path(os.environ["EXPORTDESK_INSTITUTION_FILE"])
+    institution.write_text(json.dumps({"options": {"timeout": 30, "validate_bib": "basic"}}))
+
+    restarted = AccountSettings(ACCOUNT).effective()
+    assert restarted.active.values["timeout"] == 90
+    assert restarted.options["validate_bib"] == "full"
+    main(["account", "add", ACCOUNT])
+    capsys.readouterr()
+    assert main(["options", "show", "--account", ACCOUNT, "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["options"]["timeout"] == 90
+    assert shown["sources"]["timeout"] == "account"
+    assert shown["sources"]["file_name"] == "factory"  # the Documents default stays the default
+
+
+# Reset: asks with No as the default, writes at once, can be undone until leaving.
+
+
+def answer_with_enter(qtbot, seen: list) -> None:
+    """Press Enter in the next modal dialog, as a hurried cataloger would."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    def press() -> None:
+        box = QApplication.activeModalWidget()
+        if box is None:
+            QTimer.singleShot(10, press)
+            return
+        seen.append((box.defaultButton().text().replace("&", ""), box.text()))
+        QTest.keyClick(box, Qt.Key.Key_Return)
+
+    QTimer.singleShot(0, press)
+
+
+def save_some_defaults(page) -> None:
+    choose(page, "format", "marc")
+    choose(page, "retries", 7)
+    page.top_buttons["default"].click()
+    choose(page, "charset", "marc8")
+    page.top_buttons["session"].click()
+
+
+def test_reset_asks_with_no_as_the_default_and_names_what_it_clears(page, account, qtbot) -> None:
+    save_some_defaults(page)
+    seen: list = []
+    answer_with_enter(qtbot, seen)
+    page.top_buttons["reset"].click()
+    qtbot.waitUntil(lambda: bool(seen))
+    default_button, text = seen[0]
+    assert default_button == "No"
+    assert "Flagged Bibliographic Record Export Format" in text  # saved as default
+    assert "connection 'Default': " in text and "Retries" in text
+    assert "this session, the export settings: Character Set." in text
+    assert page.editors["format"].value() == "marc"  # Enter said No: nothing cleared
+    assert AccountSettings(ACCOUNT).effective().options["format"] == "marc"
+
+
+def test_reset_with_nothing_saved_says_so(page, dialogs) -> None:
+    dialogs.answer("OK")
+    page.top_buttons["reset"].click()
+    assert "Nothing to reset" in dialogs.texts[0]
+
+
+def test_undo_reset_puts_back_what_it_cleared(qtbot, account, dialogs) -> None:
+    from app.gui.main_window import MainWindow
+
+    window = MainWindow(account)
+    qtbot.addWidget(window)
+    window.show()
+    window.show_export_options()
+    page = window.options_page
+    save_some_defaults(page)
+    undo = next(a for a in window.menuBar().actions() if a.text() == "&Edit").menu()
+    undo_action = next(a for a in undo.actions() if a.text() == "Undo &Reset")
+    assert not undo_action.isEnabled()
+
+    dialogs.answer("Yes")
+    page.top_buttons["reset"].click()
+    assert page.editors["format"].value() == "none"
+    assert AccountSettings(ACCOUNT).effective().options["format"] == "none"  # written at once
+    assert account.effective().options["charset"] == "utf8"
+    assert undo_action.isEnabled()
+
+    undo_action.trigger()
+    assert page.editors["format"].value() == "marc"
+    assert page.editors["retries"].value() == 7
+    assert page.editors["charset"].value() == "marc8"
+    assert AccountSettings(ACCOUNT).effective().options["format"] == "marc"
+    assert account.effective().source_of("charset") is Source.SESSION
+    assert not undo_action.isEnabled()
+    assert "Reset undone" in page.status.text()
+
+
+def test_cancel_after_reset_undoes_it(page, account, dialogs) -> None:
+    save_some_defaults(page)
+    dialogs.answer("Yes")
+    page.top_buttons["reset"].click()
+    choose(page, "validate_auth", "full")
+    page.bottom_buttons["cancel"].click()
+    assert page.editors["format"].value() == "marc"
+    assert page.editors["validate_auth"].value() == "none"
+    assert AccountSettings(ACCOUNT).effective().active.values["retries"] == 7
+    assert not page.undo_reset_action.isEnabled()
+
+
+def test_leaving_the_screen_settles_the_reset(qtbot, account, dialogs) -> None:
+    from app.gui.main_window import MainWindow
+
+    window = MainWindow(account)
+    qtbot.addWidget(window)
+    window.show()
+    window.show_export_options()
+    page = window.options_page
+    save_some_defaults(page)
+    dialogs.answer("Yes")
+    page.top_buttons["reset"].click()
+    assert page.undo_reset_action.isEnabled()
+    with qtbot.waitSignal(page.goBack):
+        page.top_buttons["back"].click()
+    assert not page.undo_reset_action.isEnabled()
+    window.show_export_options()
+    page.bottom_buttons["cancel"].click()
+    assert page.editors["format"].value() == "none"
+    assert AccountSettings(ACCOUNT).effective().options["format"] == "none"
+
+
+# Messages say what is true now.
+
+
+def test_saved_goes_once_something_changes(page) -> None:
+    choose(page, "format", "marc")
+    page.top_buttons["default"].click()
+    assert page.status.text() == "Saved as your default."
+    choose(page, "charset", "marc8")
+    assert page.status.text() == ""
+    choose(page, "charset", "utf8")  # back as saved: the message does not come back
+    assert page.status.text() == ""
+
+
+def test_a_failure_message_stays_while_its_cause_stands(page) -> None:
+    choose(page, "destination", "tcpip")  # no host, no logon ID
+    page.top_buttons["session"].click()
+    assert "Nothing was saved" in page.status.text()
+    choose(page, "charset", "marc8")
+    assert "Nothing was saved" in page.status.text()  # still true
+    choose(page, "host", "alma.example.org")
+    assert "Nothing was saved" in page.status.text()  # the logon ID is still missing
+    choose(page, "logon_id", "01CARLI_NETWORK")
+    assert page.status.text() == ""
+
+
+def test_a_test_connection_result_goes_when_the_connection_changes(page, qtbot) -> None:
+    choose(page, "destination", "tcpip")
+    with qtbot.waitSignal(page.testConnectionFinished):
+        page.test_connection_button.click()
+    assert "host" in page.test_result.text()
+    choose(page, "host", "127.0.0.1")
+    assert page.test_result.text() == ""

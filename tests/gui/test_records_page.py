@@ -287,3 +287,67 @@ def test_the_context_menu_offers_the_actions(page):
     texts = [action.text() for action in page.table.actions()]
     assert texts[:2] == ["F&lag selected", "Flag or unflag selected"]
     assert "&Delete selected…" in texts and "C&opy as text" in texts
+
+
+@pytest.mark.parametrize("refreshed", [False, True], ids=["before-the-refresh", "after-it"])
+@pytest.mark.parametrize("action", ["space", "delete"])
+def test_actions_take_the_highlighted_records_when_an_export_changes_the_list(
+    qtbot, page, test_data, monkeypatch, action, refreshed
+):
+    """Flagged only: an export (another connection) clears flags, so rows leave the list
+    while the cataloger chooses; the action still takes the records that were highlighted."""
+    import_and_wait(qtbot, page, test_data / "pymarc-test.dat")
+    page.save_file.flag(range(1, 11))
+    page.flagged_only.setChecked(True)
+    page.table.setFocus()
+    select_rows(page, 4, 5)
+    highlighted = [page.model.record(row).id for row in (4, 5)]
+    assert highlighted == [5, 6]
+    with page.save_file.reopen() as export_worker:
+        for record_id in (1, 2, 3):
+            export_worker.record_outcome(record_id, "exported", "Koha", host_reply="Import ok")
+    if refreshed:  # the page noticed the other connection's commit (within a second)
+        qtbot.waitUntil(lambda: page.model.rowCount() == 7, timeout=3000)
+    # else: no event loop turn has let the page see the commit yet; the action comes first.
+    if action == "space":
+        qtbot.keyClick(page.table, Qt.Key.Key_Space)
+        assert page.save_file.flagged_ids() == [4, 7, 8, 9, 10]
+    else:
+        asked = []
+
+        def answer(*args):
+            asked.append(args[2])
+            return QMessageBox.StandardButton.Yes
+
+        monkeypatch.setattr(QMessageBox, "question", answer)
+        qtbot.keyClick(page.table, Qt.Key.Key_Delete)
+        assert asked and "these 2 records" in asked[0]
+        assert page.save_file.missing(range(1, 11)) == highlighted
+
+
+def test_mark_as_exported_settles_a_record_found_in_the_local_system(
+    qtbot, page, test_data, dialogs
+):
+    import_and_wait(qtbot, page, test_data / "pymarc-test.dat")
+    page.save_file.flag([2, 3, 4])
+    page.save_file.record_outcome(2, "unconfirmed", "Koha", detail="No reply came.")
+    page.refresh()
+    assert "&Mark as Exported…" in [action.text() for action in page.table.actions()]
+    select_rows(page, 1)
+    dialogs.answer("OK", "991234")
+    page.mark_exported_action.trigger()
+    assert "Mark record 2" in dialogs.texts[0]
+    record = page.save_file.get(2)
+    assert (record.flagged, record.status, record.local_system_id) == (False, "exported", "991234")
+    entry = page.save_file.journal(2)[0]
+    assert (entry.outcome, entry.destination) == ("exported", "manual")
+    assert page.model.index(1, STATUS).data() == "Exported"
+    # Several at once, after asking; a record not flagged is left as it is.
+    select_rows(page, 2, 3, 4)
+    with qtbot.waitSignal(page.notice) as said:
+        dialogs.answer("Yes")
+        page.mark_exported_action.trigger()
+    assert "these 2 flagged records" in dialogs.texts[1]
+    assert said.args[0] == "Marked 2 records as exported; 1 not flagged left as they were."
+    assert page.save_file.flagged_ids() == []
+    assert page.save_file.get(5).status is None

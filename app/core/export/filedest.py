@@ -19,6 +19,10 @@ header; the records; the footer), flushes it to disk, and renames it into place 
 (for an individual file, a link that fails rather than overwrite). Until then the folder holds
 the old file unchanged; a killed run leaves only its ``.part`` files, which the next export to
 the same file removes.
+
+Two runs adding to one cumulative file (two accounts, two ExportDesks) take turns: each holds
+``NAME.lock`` beside the file from reading the old content to the rename, so neither replaces
+the file with a copy that lacks the other's records.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
+import filelock
+
 from app.core import paths
 from app.core.atomicfile import fsync_directory
 from app.core.errors import ExportDeskError, OptionError
@@ -46,6 +52,8 @@ from app.core.marc.encode import (
 from app.core.paths import DEFAULT_FILE_STEM, default_export_path
 
 FILE_TYPES = ("individual", "cumulative")
+# Seconds a run waits for another one adding to the same cumulative file (see lock_file).
+CUMULATIVE_LOCK_TIMEOUT = 120.0
 AUTHORITY_FILE_SUFFIX = "-authorities"
 
 _CHUNK = 1024 * 1024
@@ -82,6 +90,11 @@ def export_path(file_name: str, fmt: str) -> Path:
     if path.is_dir():
         path = path / f"{DEFAULT_FILE_STEM}{FILE_EXTENSIONS[fmt]}"
     return path
+
+
+def lock_file(path: Path) -> Path:
+    """The lock held while a cumulative export file is rewritten: ``NAME.lock`` beside it."""
+    return path.with_name(path.name + ".lock")
 
 
 def authority_path(path: Path) -> Path:
@@ -231,6 +244,27 @@ class FileExport:
         return _Part(target, fmt, handle, buffer_path)
 
     def _commit_cumulative(self, part: _Part) -> Path:
+        target = part.target
+        # Another run (another account, another ExportDesk) may be adding to the same file:
+        # from reading the old file to the rename, only one at a time, or one run's records
+        # would be lost. The file itself is replaced, so the lock is a file beside it.
+        lock = filelock.FileLock(lock_file(target), timeout=CUMULATIVE_LOCK_TIMEOUT)
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            raise FileExportError(
+                f"Another export has been adding to {target} for over "
+                f"{CUMULATIVE_LOCK_TIMEOUT:.0f} seconds; nothing was written. Try again when "
+                "it has finished."
+            ) from None
+        except OSError as error:
+            raise _write_error(target, error) from error
+        try:
+            return self._commit_cumulative_locked(part)
+        finally:
+            lock.release()
+
+    def _commit_cumulative_locked(self, part: _Part) -> Path:
         target = part.target
         try:
             existing = _existing_document(target, part.fmt)

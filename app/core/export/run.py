@@ -14,9 +14,10 @@ runs over the same flagged records would send them twice.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,9 @@ from pymarc import Record
 
 from app.core.errors import ExportDeskError, OptionError
 from app.core.export.filedest import FileExport, FileExportError, export_path
+from app.core.marc.charset import decode_record
 from app.core.marc.encode import FORMATS, EncodedRecord, check_format, encode_record
+from app.core.marc.encoding_report import ReplacedCharacter
 from app.core.marc.fields import delete_fields, pattern_matches
 from app.core.marc.iso2709 import build_record, parse_record
 from app.core.marc.recode import marc8_record_to_utf8
@@ -39,7 +42,14 @@ from app.core.net.transport import (
 )
 from app.core.settings.layers import ExportSettings
 from app.core.settings.options import TCPIP_FORMAT_PROBLEM, TCPIP_FORMATS
-from app.core.store.savefile import OUTCOMES, Outcome, SaveFile
+from app.core.store.savefile import (
+    OUTCOMES,
+    JournalEntry,
+    Outcome,
+    RecordQuery,
+    SaveFile,
+    SaveFileError,
+)
 from app.core.validation import ValidationResult, validate_record
 
 # Levels at which a record with errors is held back (EXPORT-OPTIONS.md): with none or
@@ -155,13 +165,21 @@ class RecordOutcome:
     local_id: str | None = None
     local_url: str | None = None
     warnings: tuple[str, ...] = ()
+    replaced: tuple[ReplacedCharacter, ...] = ()  # characters sent as &#xXXXX;, and where
 
     @property
     def reason(self) -> str:
         return self.detail or self.reply or ""
 
     def to_json(self) -> dict[str, object]:
-        return {"id": self.record_id, "outcome": self.outcome, "reply": self.reply}
+        line: dict[str, object] = {
+            "id": self.record_id,
+            "outcome": self.outcome,
+            "reply": self.reply,
+        }
+        if self.replaced:
+            line["replaced"] = [item.as_dict() for item in self.replaced]
+        return line
 
 
 ExportEvent = RecordStarted | RecordOutcome
@@ -173,6 +191,18 @@ def summarize(outcomes: Sequence[RecordOutcome]) -> dict[str, int]:
     for item in outcomes:
         counts[item.outcome] += 1
     return counts
+
+
+def split_unconfirmed(
+    save_file: SaveFile, record_ids: Sequence[int]
+) -> tuple[list[int], list[int]]:
+    """The records to send and those left out, each in the order given: a record whose
+    status is ``unconfirmed`` may already be in the local system, so an ordinary export
+    leaves it out (PROTOCOL.md); sending it again takes the cataloger's explicit choice."""
+    unconfirmed = set(save_file.ids(RecordQuery(status="unconfirmed")))
+    to_send = [record_id for record_id in record_ids if record_id not in unconfirmed]
+    left_out = [record_id for record_id in record_ids if record_id in unconfirmed]
+    return to_send, left_out
 
 
 def lock_path(save_file: SaveFile) -> Path:
@@ -198,13 +228,15 @@ def run_export(
     cancel: threading.Event | None = None,
     client: ConnexionClient | None = None,
     resolver: Resolver | None = None,
+    after_outcome: Callable[[RecordOutcome], None] | None = None,
 ) -> Iterator[ExportEvent]:
     """Export the records, yielding a :class:`RecordStarted` and then a
     :class:`RecordOutcome` for each (for a file export the outcomes of the records written
     come once the file is safely published).
 
     A set ``cancel`` stops before the next record; the records left get ``cancelled``.
-    ``client`` lets the window keep a permanent connection across runs. ``save_file`` must be
+    ``client`` lets the window keep a permanent connection across runs. ``after_outcome`` is
+    called with each outcome once it is in the save file (holdings on export). ``save_file`` must be
     a connection of the calling thread. Raises :class:`ExportBusy` when another run of the
     account is active.
     """
@@ -217,12 +249,33 @@ def run_export(
             "wait until it has finished."
         ) from None
     try:
-        save_file.recover_interrupted()
-        run = _Run(save_file, plan, list(dict.fromkeys(record_ids)), cancel or threading.Event())
-        if plan.destination == "tcpip":
-            yield from run.to_host(client, resolver)
-        else:
-            yield from run.to_file()
+        # A record a killed run left in flight gets its outcome now; the caller chose the
+        # records before (leaving unconfirmed ones out), so such a record is not sent: its
+        # outcome is the one recovered (it may have reached the host).
+        settled = {entry.record_id: entry for entry in save_file.recover_interrupted()}
+        run = _Run(
+            save_file,
+            plan,
+            list(dict.fromkeys(record_ids)),
+            cancel or threading.Event(),
+            settled,
+        )
+        try:
+            events = run.to_host(client, resolver) if plan.destination == "tcpip" else run.to_file()
+            # Closed here, not when collected: a consumer stopping early must find what the
+            # run did written down (and its in-flight marks settled) before the lock goes.
+            with contextlib.closing(events):
+                for event in events:
+                    yield event
+                    if after_outcome is not None and isinstance(event, RecordOutcome):
+                        after_outcome(event)  # holdings on export (export/holdings.py)
+        except SaveFileError as error:
+            raise SaveFileError(
+                f"{error.message} The export stopped there. Every outcome reported so far is "
+                "in the save file; a record on its way whose outcome could not be noted "
+                "becomes unconfirmed at the next export: check the local system for it "
+                "before sending it again."
+            ) from error
     finally:
         lock.release()
 
@@ -335,17 +388,24 @@ class _Preparer:
 
 class _Run:
     def __init__(
-        self, save_file: SaveFile, plan: ExportPlan, ids: list[int], cancel: threading.Event
+        self,
+        save_file: SaveFile,
+        plan: ExportPlan,
+        ids: list[int],
+        cancel: threading.Event,
+        settled: dict[int, JournalEntry] | None = None,
     ) -> None:
         self.save_file = save_file
         self.plan = plan
         self.ids = ids
         self.cancel = cancel
         self.destination = plan.destination_label
+        self.settled = settled or {}  # records recovered when the run started: not sent
+        self.last_sent: int | None = None  # the record whose reply came last, in this run
 
     def to_host(
         self, client: ConnexionClient | None, resolver: Resolver | None
-    ) -> Iterator[ExportEvent]:
+    ) -> Generator[ExportEvent]:
         """One request per record, the next record prepared while the host works on this one.
 
         The save file is written in small batches, not twice per record: one commit writes
@@ -363,12 +423,17 @@ class _Run:
         answered: list[tuple[_Prepared, SendResult]] = []  # sent; outcome not yet written
         marked: set[int] = set()  # marked in flight, not yet sent
         per_record = WRITE_EVERY  # seconds a record takes, estimated as the run goes
+        unwinding = False
 
         def commit(upcoming: Sequence[int] = ()) -> list[RecordOutcome]:
             with self.save_file.transaction():
                 written = [self._record_sent(*pair) for pair in answered]
                 answered.clear()
-                fresh = [record_id for record_id in upcoming if record_id not in marked]
+                fresh = [
+                    record_id
+                    for record_id in upcoming
+                    if record_id not in marked and record_id not in self.settled
+                ]
                 if fresh:
                     self.save_file.mark_in_flight(fresh, self.destination, "sending")
                     marked.update(fresh)
@@ -382,6 +447,10 @@ class _Run:
                     return
                 item = preparer.next()
                 yield RecordStarted(index, len(self.ids), item.record_id, item.title)
+                if item.record_id in self.settled:
+                    yield from commit()
+                    yield self._settled_outcome(item)
+                    continue
                 if client.halted_reason is not None or item.ready is None:
                     yield from commit()  # the outcomes before it come first
                     if client.halted_reason is not None:  # the host could not be reached
@@ -408,32 +477,53 @@ class _Run:
                 answered.append((item, sent))
                 per_record = 0.8 * per_record + 0.2 * max(time.monotonic() - began, 1e-6)
             yield from commit()
+        except BaseException:
+            unwinding = True
+            raise
         finally:
             # The consumer may stop early: what the host said is still written down, and
-            # records marked but never sent lose their mark.
-            if answered:
-                commit()
-            unsent = marked - {item.record_id for item, _ in answered}
-            if unsent:
-                self.save_file.clear_in_flight(unsent)
-            if own_client:
-                client.close()
+            # records marked but never sent lose their mark. When the save file can't be
+            # written (the reason the run stops), records sent keep their mark and come
+            # back unconfirmed: the error already on its way is the one to report.
+            try:
+                if answered:
+                    commit()
+                unsent = marked - {item.record_id for item, _ in answered}
+                if unsent:
+                    self.save_file.clear_in_flight(unsent)
+            except SaveFileError:
+                if not unwinding:
+                    raise
+            finally:
+                if own_client:
+                    client.close()
 
     def _record_sent(self, item: _Prepared, sent: SendResult) -> RecordOutcome:
         reply = sent.reply
         outcome: Outcome = sent.outcome.value
-        return self._record(
+        result = self._record(
             item,
             outcome,
             reply=reply.text if reply is not None else None,
             detail=None if outcome in ("exported", "rejected") else sent.reason,
             attempts=sent.attempts,
-            local_id=reply.local_id if reply is not None else None,
-            local_url=reply.local_url if reply is not None else None,
+            # Only a success gives the record a number in the local system (see _record).
+            local_id=reply.local_id if reply is not None and outcome == "exported" else None,
+            local_url=reply.local_url if reply is not None and outcome == "exported" else None,
             warnings=item.ready.warnings if item.ready else (),
+            replaced=item.ready.encoded.replaced if item.ready else (),
         )
+        # Bytes the host sent unasked are noted against the record they follow; no outcome
+        # changes (PROTOCOL.md, "Reusing a connection safely").
+        previous, self.last_sent = self.last_sent, item.record_id
+        if sent.earlier_note:
+            target = previous if previous is not None else item.record_id
+            self.save_file.add_journal_note(target, sent.earlier_note)
+        if sent.note:
+            self.save_file.add_journal_note(item.record_id, sent.note)
+        return result
 
-    def to_file(self) -> Iterator[ExportEvent]:
+    def to_file(self) -> Generator[ExportEvent]:
         assert self.plan.file_path is not None
         written: list[_Prepared] = []
         stopped_at: int | None = None
@@ -445,6 +535,9 @@ class _Run:
                     break
                 item = preparer.next()
                 yield RecordStarted(index, len(self.ids), item.record_id, item.title)
+                if item.record_id in self.settled:
+                    yield self._settled_outcome(item)
+                    continue
                 if item.ready is None:
                     yield self._record(item, "invalid", detail=item.problem)
                     continue
@@ -471,6 +564,7 @@ class _Run:
                         "exported",
                         detail=f"written to {out.destination(item.record_id)}",
                         warnings=item.ready.warnings if item.ready else (),
+                        replaced=item.ready.encoded.replaced if item.ready else (),
                     )
                     for item in written
                 ]
@@ -503,12 +597,22 @@ class _Run:
         except ExportDeskError:
             return ""
 
+    def _settled_outcome(self, item: _Prepared) -> RecordOutcome:
+        """A record recovered when the run started: its outcome is already journalled."""
+        entry = self.settled[item.record_id]
+        return RecordOutcome(
+            item.index, item.record_id, item.title, entry.outcome, None, entry.detail
+        )
+
     def _record(self, item: _Prepared, outcome: Outcome, **details: object) -> RecordOutcome:
         result = RecordOutcome(item.index, item.record_id, item.title, outcome, **details)  # type: ignore[arg-type]
         self.save_file.record_outcome(
             item.record_id, outcome, self.destination, result.reply, result.detail
         )
-        if result.local_id or result.local_url:
+        # A number in the local system is the record's only when the host took it: a
+        # rejected or unconfirmed reply naming one (an old record, a cut reply) proves
+        # nothing, and must not replace the number of an earlier, real import.
+        if outcome == "exported" and (result.local_id or result.local_url):
             self.save_file.set_local_system_id(item.record_id, result.local_id, result.local_url)
         return result
 
@@ -519,8 +623,9 @@ def _drain(outcomes: list[RecordOutcome]) -> Iterator[RecordOutcome]:
 
 
 def _parse(raw: bytes) -> Record:
-    # Leader/09 says how the record is encoded: 'a' UTF-8, blank MARC-8 (decoded by pymarc).
-    return Record(data=raw, to_unicode=True, force_utf8=False, utf8_handling="strict")
+    # Leader/09 says how the record is encoded: 'a' UTF-8, blank MARC-8 (decoded by pymarc,
+    # a ligature or double tilde joined as the fast MARC-8 to UTF-8 path does).
+    return decode_record(raw)
 
 
 def _validation_detail(result: ValidationResult, level: str) -> str:

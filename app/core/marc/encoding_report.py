@@ -40,6 +40,15 @@ class ReplacedCharacter:
         """The lossless form written in its place, ``&#xXXXX;``."""
         return numeric_reference(self.char)
 
+    def as_dict(self) -> dict[str, str | None]:
+        """For JSON: ``{"field": "245", "subfield": "a", "character": "U+2019"}`` (the
+        subfield None in a control field)."""
+        return {
+            "field": self.tag,
+            "subfield": self.code or None,
+            "character": f"U+{ord(self.char):04X}",
+        }
+
     def __str__(self) -> str:
         name = unicodedata.name(self.char, "")
         label = f"U+{ord(self.char):04X} {name}".rstrip()

@@ -160,6 +160,11 @@ class _Window:
         self._buffer = b""
         self._start = 0  # file offset of _buffer[0]
         self.eof = False
+        # File offsets [from, to) known to hold no record terminator: a record that lost its
+        # terminator is followed by others that may have too, and searching the same
+        # stretch again for each of them made such a file quadratic.
+        self._clear_from = 0
+        self._clear_to = 0
 
     def _read_more(self) -> bool:
         if self.eof:
@@ -200,12 +205,14 @@ class _Window:
 
     def find_terminator(self, offset: int) -> int | None:
         """The offset of the next record terminator at or after ``offset`` within reach."""
-        searched = offset
+        searched = self._clear_to if self._clear_from <= offset < self._clear_to else offset
         while True:
             found = self._buffer.find(b"\x1d", searched - self._start)
             if found >= 0:
+                self._clear_from, self._clear_to = offset, self._start + found
                 return self._start + found
             searched = self._start + len(self._buffer)
+            self._clear_from, self._clear_to = offset, searched
             if searched - offset > _MAX_SEARCH or not self._read_more():
                 return None
 

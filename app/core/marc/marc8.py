@@ -8,8 +8,10 @@ three-byte East Asian set (EACC), ``ESC ) F`` a set in G1 (bytes 0xA1-0xFE), and
 ``ESC s``. Combining diacritics come *before* their base letter, where Unicode puts them after.
 
 Every string this module writes ends back in the default sets, so each subfield stands on its
-own (pymarc decodes subfields one by one). Characters with no MARC-8 form are written in
-MARC 21's lossless form ``&#xXXXX;`` and listed for the caller to report.
+own (pymarc decodes subfields one by one). The ligature and the double tilde, one mark over
+two letters in Unicode (U+0361, U+0360), are two halves in MARC-8, each before its letter
+(EB x EC y, FA x FB y). Characters with no MARC-8 form are written in MARC 21's lossless
+form ``&#xXXXX;`` and listed for the caller to report.
 
 The choices below also keep the output readable by pymarc's decoder, which the tests use as
 the reference: in EACC (three bytes per character) a space or a G1 character is written after
@@ -193,9 +195,41 @@ def encode_marc8_sets(text: str) -> tuple[bytes, list[str], frozenset[bytes]]:
     if not _NOT_PLAIN_ASCII.search(text):
         return text.encode("ascii"), [], frozenset()
     tokens: list[_Token] = []
-    for cluster in _clusters(unicodedata.normalize("NFC", text)):
+    for cluster in _split_double_marks(_clusters(unicodedata.normalize("NFC", text))):
         tokens.extend(_tokens_for(cluster))
     return _emit(_reorder(tokens))
+
+
+# A mark spanning two letters, and MARC-8's halves of it (ANSEL EB/EC and FA/FB, which
+# pymarc's tables give as Unicode's half marks): the ligature (double inverted breve) and
+# the double tilde.
+_DOUBLE_MARKS = {"\u0361": ("\ufe20", "\ufe21"), "\u0360": ("\ufe22", "\ufe23")}
+
+
+def _split_double_marks(clusters: list[str]) -> list[str]:
+    """Each ligature or double tilde as MARC-8 writes it: the first half on the letter it
+    follows, the second half on the next letter (EB x EC y, as yaz and MARC::Charset write
+    it; charset.join_double_diacritics reads it back). One with no letter after it to carry
+    the second half stays as it is, and is written as ``&#x0361;``."""
+    if not any(double in cluster for cluster in clusters for double in _DOUBLE_MARKS):
+        return clusters
+    for index in range(len(clusters) - 1):
+        cluster = clusters[index]
+        for double, (first, second) in _DOUBLE_MARKS.items():
+            if (
+                double in cluster[1:]
+                and _has_marc8_base(cluster)
+                and _has_marc8_base(clusters[index + 1])
+            ):
+                cluster = cluster.replace(double, first, 1)
+                clusters[index + 1] += second
+        clusters[index] = cluster
+    return clusters
+
+
+def _has_marc8_base(cluster: str) -> bool:
+    """True when the cluster's first character (or its decomposition) has a MARC-8 form."""
+    return all(codes is not None for _, codes in _tokens_for(cluster[0]))
 
 
 def _reorder(tokens: list[_Token]) -> list[_Token]:

@@ -8,6 +8,8 @@ where the XML stops being well formed, which a cataloger needs to find the spot.
 
 from __future__ import annotations
 
+import codecs
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -21,6 +23,19 @@ from app.core.marc.record import Field, StructureError
 MARC_NAMESPACE = "http://www.loc.gov/MARC21/slim"
 _SEPARATOR = "\x01"  # between namespace and local name in expat's element names
 _CHUNK = 256 * 1024
+# The encoding named in the XML declaration, which must open the document.
+_DECLARED_ENCODING = re.compile(r"""\A<\?xml\s[^>]*?\bencoding\s*=\s*(["'])(.*?)\1""")
+# The encodings expat reads itself, by the codec names Python gives them; any other is read
+# through a table of 256 characters, so only a one-byte encoding can be.
+_EXPAT_ENCODINGS = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8",
+    "utf-16": "UTF-16",
+    "utf-16-le": "UTF-16LE",
+    "utf-16-be": "UTF-16BE",
+    "ascii": "US-ASCII",
+    "iso8859-1": "ISO-8859-1",
+}
 
 
 @dataclass
@@ -187,16 +202,29 @@ class _Handler:
 
 
 def read_marcxml(stream: BinaryIO, file: str) -> Iterator[ReadResult]:
-    parser = expat.ParserCreate(namespace_separator=_SEPARATOR)
+    chunk = stream.read(_CHUNK)
+    try:
+        encoding = _encoding_for_expat(chunk)
+    except _UnreadableEncoding as problem:
+        yield ReadError(file, 0, 0, str(problem), line=1)
+        return
+    parser = expat.ParserCreate(encoding, namespace_separator=_SEPARATOR)
     parser.buffer_text = True
     handler = _Handler(parser, file)
     parser.StartElementHandler = handler.start
     parser.EndElementHandler = handler.end
     parser.CharacterDataHandler = handler.characters
     while True:
-        chunk = stream.read(_CHUNK)
         try:
             parser.Parse(chunk, not chunk)
+        except (LookupError, ValueError, UnicodeError) as problem:
+            # pyexpat asks Python's codecs for an encoding it does not know itself; whatever
+            # _encoding_for_expat did not foresee ends the file here, with a reason.
+            yield from handler.results
+            yield ReadError(
+                file, 0, 0, f"the file's character encoding can't be read ({problem})", line=1
+            )
+            return
         except expat.ExpatError as problem:
             yield from handler.results
             yield _not_well_formed(handler, problem, parser.ErrorByteIndex, file)
@@ -205,6 +233,7 @@ def read_marcxml(stream: BinaryIO, file: str) -> Iterator[ReadResult]:
         handler.results.clear()
         if not chunk:
             break
+        chunk = stream.read(_CHUNK)
     if handler.count == 0:
         root = handler.root or "(none)"
         yield ReadError(
@@ -222,3 +251,60 @@ def _not_well_formed(
         f"({expat.ErrorString(problem.code)}); the rest of the file was not read"
     )
     return ReadError(file, number, max(offset, 0), reason, line=line, column=column)
+
+
+class _UnreadableEncoding(Exception):
+    """The XML declaration names an encoding this reader can't use; the message says which."""
+
+
+def _encoding_for_expat(head: bytes) -> str | None:
+    """The encoding to hand expat (None: let it go by the document), from the XML declaration
+    at the start of ``head``; raises _UnreadableEncoding when it names one expat can't read."""
+    found = _DECLARED_ENCODING.match(_declaration_text(head))
+    if found is None:
+        return None
+    name = found.group(2)
+    shown = name if name.isprintable() and len(name) <= 40 else repr(name[:40])
+    try:
+        codec = codecs.lookup(name)
+    except (LookupError, ValueError, TypeError):
+        codec = None
+    if codec is None or not getattr(codec, "_is_text_encoding", True):
+        raise _UnreadableEncoding(
+            f"the XML declaration names the character encoding '{shown}', which ExportDesk "
+            'does not know; MARCXML is normally UTF-8 (encoding="UTF-8")'
+        )
+    native = _EXPAT_ENCODINGS.get(codec.name)
+    if native is not None:
+        # "utf8", "latin1"...: what expat reads itself, though it knows only the standard names.
+        return None if name.upper() == native else native
+    if not _is_one_byte(name):
+        raise _UnreadableEncoding(
+            f"the XML declaration names the character encoding '{shown}', which ExportDesk "
+            "can't read in XML (it reads UTF-8, UTF-16 and one-byte encodings such as "
+            "ISO-8859-1); convert the file to UTF-8"
+        )
+    return None
+
+
+def _declaration_text(head: bytes) -> str:
+    """The start of the document as text, enough to find its XML declaration."""
+    head = head[:1024]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return head.decode("utf-16", "replace")
+    if head.startswith(b"<\x00"):
+        return head.decode("utf-16-le", "replace")
+    if head.startswith(b"\x00<"):
+        return head.decode("utf-16-be", "replace")
+    return head.removeprefix(b"\xef\xbb\xbf").decode("latin-1")
+
+
+def _is_one_byte(name: str) -> bool:
+    """True when ``name`` decodes each byte to one character, on its own, as expat needs."""
+    try:
+        table = bytes(range(256)).decode(name, "replace")
+        return len(table) == 256 and all(
+            bytes([byte]).decode(name, "replace") == table[byte] for byte in range(256)
+        )
+    except (LookupError, ValueError, UnicodeError, TypeError):
+        return False

@@ -2,13 +2,15 @@
 
 The export sends most records as UTF-8; re-encoding a MARC-8 record field by field is several
 times faster than building a pymarc Record and writing it again, and gives the same bytes
-(pymarc's converter decodes each subfield; the text is NFC).
+(pymarc's converter decodes each subfield; the text is NFC, a ligature or double tilde the
+one double mark, as charset.join_double_diacritics says).
 """
 
 from __future__ import annotations
 
 from pymarc.marc8 import MARC8ToUnicode
 
+from app.core.marc.charset import join_double_diacritics
 from app.core.marc.iso2709 import build_record
 from app.core.marc.record import Field, ParsedRecord
 
@@ -39,4 +41,4 @@ def _utf8(text: bytes) -> bytes:
     # A new converter for each piece of text: an escape to another character set lasts to
     # the end of its subfield, as pymarc reads it.
     converted: str = MARC8ToUnicode(quiet=True).translate(text)  # type: ignore[no-untyped-call]
-    return converted.encode("utf-8")
+    return join_double_diacritics(converted).encode("utf-8")

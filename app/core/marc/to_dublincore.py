@@ -6,8 +6,11 @@ crosswalk does not use creator; 5XX notes to description except 506 and 540 (rig
 (relation) and 546 (language); the leader's type of record gives a DCMI type. Beyond the
 crosswalk, which predates them, field 264 with second indicator 1 (publication, RDA) is
 read like 260, and an 880 (the same data in another script) is read like the field its $6
-links it to. Values lose the ISBD punctuation that ends them; subject headings are written
-with their subdivisions after "--".
+links it to. Values lose the ISBD punctuation that ends them, but an abbreviation keeps its
+period ("[n.p.]", "Smith, J.", "Inc."), and a bracket a value opens or closes without the
+other half gets it back; subject headings are written with their subdivisions after "--"
+(after a space when a part ends with an open date's hyphen: "1968- --Criticism").
+docs/dublin-core.md compares the result with the crosswalk's own rules over the corpus.
 
 Two renderings: RDF/XML (one ``rdf:Description`` per record) and HTML ``<meta>`` elements
 (``DC.title`` ...), with the document wrappers that hold a whole export.
@@ -77,6 +80,7 @@ _VARYING_TITLE_CODES = "abnp"
 
 _TRAILING_PUNCTUATION = re.compile(r"[\s/:;,=]+$")
 _SPACES = re.compile(r"\s+")
+_REFERENCE_END = re.compile(r"&#(?:[xX][0-9A-Fa-f]+|[0-9]+)$")
 _LANGUAGE_CODE = re.compile(r"[a-z]{3}")
 
 Pairs = list[tuple[str, str]]
@@ -139,7 +143,7 @@ def _crosswalk(tag: str, field: Field) -> Iterator[tuple[str, str]]:
     elif tag == "651":
         yield "coverage", _heading(field)
     elif tag in ("662", "752"):
-        yield "coverage", "--".join(_values(field))
+        yield "coverage", _subdivided([_tidy(value, chop_period=True) for value in _values(field)])
     elif tag == "751":
         yield "coverage", _joined(field, "a")
     elif tag == "655":
@@ -212,7 +216,20 @@ def _heading(field: Field) -> str:
             main.append(subfield.value)
     parts = [_tidy(" ".join(main), chop_period=True)]
     parts.extend(_tidy(part, chop_period=True) for part in subdivisions)
-    return "--".join(part for part in parts if part)
+    return _subdivided(parts)
+
+
+def _subdivided(parts: list[str]) -> str:
+    """Heading parts joined with "--"; after an open date ("1968-") a space keeps its hyphen
+    apart from the dashes ("Smith, John, 1968- --Criticism", not "1968---Criticism")."""
+    text = ""
+    for part in parts:
+        if not part:
+            continue
+        if text:
+            text += " --" if text.endswith("-") or part.startswith("-") else "--"
+        text += part
+    return text
 
 
 def _language_codes(value: str) -> list[str]:
@@ -226,21 +243,75 @@ def _language_codes(value: str) -> list[str]:
 def _tidy(value: str, chop_period: bool) -> str:
     """Spaces made single, and the ISBD punctuation that ends a value removed: " /", " :",
     ";"... and, for names, titles and headings (not for notes, which are sentences), a final
-    period."""
-    value = _SPACES.sub(" ", value).strip()
-    value = _TRAILING_PUNCTUATION.sub("", value)
+    period that is not an abbreviation's. Brackets a value opens or closes without the other
+    half (ISBD's "[n.p., 1970]" spread over 260 $a and $c) get it back."""
+    value = _chop_isbd(_SPACES.sub(" ", value).strip())
     if chop_period and value.endswith(".") and not _ends_with_abbreviation(value):
-        value = value[:-1].rstrip()
-    return value
+        value = _chop_isbd(value[:-1])
+    # A bracket opened at the very end holds nothing of this value: drop it, not close it.
+    while value.endswith(("[", "(")):
+        value = _chop_isbd(value[:-1].rstrip())
+    return _balanced(value)
+
+
+def _chop_isbd(value: str) -> str:
+    """``value`` without the ISBD punctuation that ends it, but for the semicolon that ends
+    a character reference (MARC 21's lossless form ``&#x6DF8;``, kept as text)."""
+    found = _TRAILING_PUNCTUATION.search(value)
+    if found is None:
+        return value
+    kept = value[: found.start()]
+    if found.group().startswith(";") and _REFERENCE_END.search(kept):
+        return kept + ";"
+    return kept
+
+
+# Abbreviations that end names, publishers and headings, whose period stays ("Smith, J.",
+# "[n.p.]", "Bros.", "Handbooks, manuals, etc.").
+_ABBREVIATIONS = frozenset(
+    {
+        *("al", "etc", "ca", "fl", "ed", "eds", "comp", "trans", "illus", "ill", "hrsg"),
+        *("bros", "co", "corp", "dept", "inc", "ltd", "jr", "sr", "st", "mr", "mrs", "dr"),
+        *("no", "nos", "vol", "vols", "pt", "pts", "ser", "prof", "rev"),
+    }
+)
 
 
 def _ends_with_abbreviation(value: str) -> bool:
-    """True when the final period belongs to an initial ("Smith, J."), "etc." or "..."."""
-    if value.endswith(("..", " etc.", " et al.")):
+    """True when the final period belongs to an abbreviation: a single letter ("J.", "p."),
+    letters with periods between them ("n.p.", "S.l.", "U.S."), a known abbreviation
+    ("Inc.", "etc."), or an ellipsis."""
+    if value.endswith(".."):
         return True
-    last_word = value.rsplit(" ", 1)[-1].lstrip("([")
-    letters = last_word[:-1].split(".")[-1]
-    return len(letters) == 1 and letters.isupper()
+    last_word = value.rsplit(" ", 1)[-1].lstrip("([").removesuffix(".")
+    return (
+        (len(last_word) == 1 and last_word.isalpha())
+        or (
+            "." in last_word
+            and all(piece.isalpha() and len(piece) <= 2 for piece in last_word.split("."))
+        )
+        or last_word.lower() in _ABBREVIATIONS
+    )
+
+
+_PAIRS = {"[": "]", "(": ")"}
+
+
+def _balanced(value: str) -> str:
+    """``value`` with a bracket put back for each one opened or closed without its pair."""
+    for opening, closing in _PAIRS.items():
+        depth = unopened = 0
+        for char in value:
+            if char == opening:
+                depth += 1
+            elif char == closing:
+                if depth:
+                    depth -= 1
+                else:
+                    unopened += 1
+        if depth or unopened:
+            value = opening * unopened + value + closing * depth
+    return value
 
 
 # --- RDF/XML ---------------------------------------------------------------------------

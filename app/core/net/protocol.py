@@ -19,6 +19,7 @@ MAX_VALUE_BYTES = 191  # a one-byte length is 0x40 + n, so 0xFF is the largest
 END_MARKER = b"\x00"
 RECORD_TERMINATOR = b"\x1d"
 RECORD_LENGTH_DIGITS = 5  # ISO 2709: the leader starts with the record's length in bytes
+MAX_LENGTH_DIGITS = 9  # a decimal field length of more digits is refused unread
 
 # Tags on the wire, and the settings keys (EXPORT-OPTIONS.md) their values come from.
 FIELD_KEYS = {"U": "user_id", "A": "logon_id", "P": "password"}
@@ -89,6 +90,11 @@ class RequestError(ExportDeskError):
 
 class RequestTooLargeError(RequestError):
     """The request is over the receiver's size limit."""
+
+
+class PendingTooLargeError(RequestTooLargeError):
+    """More bytes arrived than the limit without making a whole request (not merely a length
+    announcing too many)."""
 
 
 @dataclass(frozen=True)
@@ -203,10 +209,15 @@ def _read_field(data: bytes, pos: int, tag: str, max_bytes: int | None) -> tuple
         length = 0
         value_start = pos + 2
     elif length_byte in _DIGITS:
-        # The browser client's decimal form: every digit belongs to the length.
+        # The browser client's decimal form: every digit belongs to the length. More digits
+        # than any length allowed can have are refused unread (int() of thousands would fail).
         end = pos + 1
-        while end < size and data[end] in _DIGITS:
+        while end < size and data[end] in _DIGITS and end - (pos + 1) <= MAX_LENGTH_DIGITS:
             end += 1
+        if end - (pos + 1) > MAX_LENGTH_DIGITS:
+            raise RequestTooLargeError(
+                f"the {tag} field's length has more than {MAX_LENGTH_DIGITS} digits"
+            )
         length = int(data[pos + 1 : end])
         if end >= size and (max_bytes is None or length <= max_bytes):
             # More digits may follow; they can only make the length larger.
@@ -283,7 +294,7 @@ class RequestStream:
             pos = result.end
         self._buffer = self._buffer[pos:]
         if self.max_bytes is not None and len(self._buffer) > self.max_bytes:
-            raise RequestTooLargeError(f"over {self.max_bytes} bytes without a whole request")
+            raise PendingTooLargeError(f"over {self.max_bytes} bytes without a whole request")
         return requests
 
     def incomplete(self) -> Incomplete | None:

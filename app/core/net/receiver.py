@@ -7,10 +7,24 @@ host that fails in each way a client must survive.
 
 In a program: ``with Receiver(out_dir) as receiver: ... receiver.port ...`` serves on
 127.0.0.1 in a background thread; ``serve_forever()`` serves in the calling thread.
+
+Limits, so no client can exhaust it:
+
+- Connections: at most ``max_connections`` are served at once, each by one of as many worker
+  threads (started as needed, reused, never more). Further connections wait, unaccepted, in
+  the system's listen queue until one ends; past that queue the system refuses them. (Koha
+  serves one client at a time: ``max_connections=1`` imitates it.)
+- A request's size: past ``max_request_bytes`` received without a whole request, FOLIO style
+  closes the connection without a reply, as FOLIO does past 100,000 bytes pending; Koha style
+  answers ``Bad request``. A length that is not a number within bounds (a field or record
+  announcing more than the limit, a decimal length of more digits than any allowed) is a bad
+  request in either style, answered at once.
+- The log: ``requests`` keeps the last ``log_size`` requests; ``requests_total`` counts all.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import enum
 import hmac
@@ -31,16 +45,19 @@ from app.core.errors import UsageError
 from app.core.net.protocol import (
     END_MARKER,
     Incomplete,
+    PendingTooLargeError,
     Request,
     RequestError,
     RequestStream,
-    RequestTooLargeError,
     parse_request,
 )
 
 _log = logging.getLogger(__name__)
 
 DEFAULT_MAX_REQUEST_BYTES = 100_000  # FOLIO's limit on pending bytes
+DEFAULT_MAX_CONNECTIONS = 32  # served at once; more wait in the listen queue
+DEFAULT_LOG_SIZE = 1000  # requests kept in ``Receiver.requests``
+LISTEN_BACKLOG = 64
 _RECORD_FILE = re.compile(r"(\d+)\.mrc")
 _GARBAGE = b"\x8f\xa0\x13~?#%\x02\x7f\xfe\xff 7\x00"  # matches no known reply
 
@@ -175,6 +192,8 @@ class Receiver:
         fault: Fault | None = None,
         idle_timeout: float | None = None,
         max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        log_size: int = DEFAULT_LOG_SIZE,
         tls: ssl.SSLContext | None = None,
         durable: bool = True,
         log: Callable[[str], None] | None = None,
@@ -186,6 +205,7 @@ class Receiver:
         self._password = password
         self.idle_timeout = style.default_idle_timeout if idle_timeout is None else idle_timeout
         self.max_request_bytes = max_request_bytes
+        self.max_connections = max_connections
         self.tls = tls
         if tls is not None:
             # A client that half-closes under TLS (Notify off) sends no close_notify; OpenSSL 3
@@ -195,6 +215,10 @@ class Receiver:
         self._log = log or _log.info
         if self.idle_timeout <= 0:
             raise UsageError("The idle timeout must be more than 0 seconds.")
+        if max_request_bytes < 1 or max_connections < 1 or log_size < 1:
+            raise UsageError(
+                "The receiver's size limit, connections and log size must be at least 1."
+            )
         self._port = port
         self._fault = fault
         self._fault_base = 0  # connections accepted before the fault was set
@@ -209,10 +233,17 @@ class Receiver:
         self._wake_w.setblocking(False)
         self._thread: threading.Thread | None = None
         self._loop_running = False
+        # The worker pool: accepted connections wait in _queue for an idle worker; _serving
+        # counts connections accepted and not yet closed, never more than max_connections.
         self._workers: set[threading.Thread] = set()
+        self._work = threading.Condition(self._lock)
+        self._queue: collections.deque[_Connection] = collections.deque()
+        self._idle_workers = 0
+        self._serving = 0
         self._open: set[socket.socket] = set()
         self._next_sequence = 1
-        self._requests: list[ReceivedRequest] = []
+        self._requests: collections.deque[ReceivedRequest] = collections.deque(maxlen=log_size)
+        self.requests_total = 0  # every request handled, kept in the log or not
         self.connections = 0  # accepted so far
         self.closed_connections = 0
 
@@ -277,6 +308,7 @@ class Receiver:
             for sock in self._open:
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
+            self._work.notify_all()  # idle workers end
             workers = list(self._workers)
         for worker in workers:
             worker.join(timeout)
@@ -305,8 +337,15 @@ class Receiver:
 
     @property
     def requests(self) -> list[ReceivedRequest]:
+        """The latest requests (at most ``log_size``), oldest first."""
         with self._lock:
             return list(self._requests)
+
+    @property
+    def serving(self) -> int:
+        """Connections accepted and not yet closed (at most ``max_connections``)."""
+        with self._lock:
+            return self._serving
 
     def record_files(self) -> list[Path]:
         return sorted(p for p in self.out_dir.iterdir() if _RECORD_FILE.fullmatch(p.name))
@@ -343,7 +382,7 @@ class Receiver:
             self._socket = self._bound_socket(port)
             self._listening = False
         elif not refuse and not self._listening:
-            self._socket.listen(64)
+            self._socket.listen(LISTEN_BACKLOG)
             self._socket.setblocking(False)
             self._listening = True
 
@@ -358,8 +397,9 @@ class Receiver:
         self._loop_running = True
         try:
             while not self._stopping.is_set():
-                with self._lock:
-                    current = self._socket if self._listening else None
+                with self._lock:  # a full pool stops accepting until a connection ends
+                    room = self._serving < self.max_connections
+                    current = self._socket if self._listening and room else None
                 if current is not registered:
                     if registered is not None:
                         with contextlib.suppress(KeyError, ValueError):
@@ -396,17 +436,42 @@ class Receiver:
             ):
                 fault = None
             peer = f"{address[0]}:{address[1]}"
-            connection = _Connection(sock, number, peer, fault)
-            worker = threading.Thread(
-                target=self._serve_connection,
-                args=(connection,),
-                name=f"receiver:{self.port}#{number}",
-                daemon=True,
-            )
+            self._queue.append(_Connection(sock, number, peer, fault))
+            self._serving += 1
             self._open.add(sock)
-            self._workers.add(worker)
+            worker = None
+            if self._idle_workers == 0 and len(self._workers) < self.max_connections:
+                worker = threading.Thread(
+                    target=self._work_loop,
+                    name=f"receiver:{self.port}/worker {len(self._workers) + 1}",
+                    daemon=True,
+                )
+                self._workers.add(worker)
+            else:
+                self._work.notify()
             self._changed.notify_all()
-        worker.start()
+        if worker is not None:
+            worker.start()
+
+    def _work_loop(self) -> None:
+        """One worker of the pool: serve queued connections, one at a time, until stopped."""
+        try:
+            while True:
+                with self._lock:
+                    while not self._queue and not self._stopping.is_set():
+                        self._idle_workers += 1
+                        try:
+                            self._work.wait()
+                        finally:
+                            self._idle_workers -= 1
+                    if not self._queue:
+                        return
+                    conn = self._queue.popleft()
+                self._serve_connection(conn)
+        finally:
+            with self._lock:
+                self._workers.discard(threading.current_thread())
+                self._changed.notify_all()
 
     def _serve_connection(self, conn: _Connection) -> None:
         try:
@@ -430,14 +495,18 @@ class Receiver:
                 self._serve_folio(conn)
         except _Drop:
             pass
+        except Exception as error:  # a bug must cost one connection, never the receiver
+            _log.debug("%s failed", conn.label, exc_info=True)
+            self._log(f"{conn.label}: closed after an internal error ({type(error).__name__})")
         finally:
             with contextlib.suppress(OSError):
                 conn.sock.close()
             with self._lock:
                 self._open.discard(conn.sock)
-                self._workers.discard(threading.current_thread())
+                self._serving -= 1
                 self.closed_connections += 1
                 self._changed.notify_all()
+            self._wake()  # the accept loop may take the next waiting connection
 
     def _recv(self, conn: _Connection) -> bytes:
         """The next bytes, b"" at end of stream; raises _Idle, or _Drop when it is over."""
@@ -480,23 +549,23 @@ class Receiver:
             if not chunk:
                 ended_by = "half-close" if buffer else "close"
                 break
+            searched = max(len(buffer) - len(END_MARKER) + 1, 0)
             buffer += chunk
-            if END_MARKER in chunk:
-                ended_by = "NUL"
-                break
-            if len(buffer) > self.max_request_bytes:
+            nul = buffer.find(END_MARKER, searched)
+            size = nul + 1 if nul >= 0 else len(buffer)
+            if size > self.max_request_bytes:
                 self._refuse(conn, "size limit", f"over {self.max_request_bytes} bytes")
                 return
+            if nul >= 0:
+                ended_by = "NUL"
+                break
         if not buffer:
             self._log(f"{conn.label}: closed without a request ({ended_by})")
             return
         data = bytes(buffer[: buffer.find(END_MARKER) + 1]) if ended_by == "NUL" else bytes(buffer)
         try:
             result = parse_request(data, max_bytes=self.max_request_bytes)
-        except RequestTooLargeError as error:
-            self._refuse(conn, "size limit", error.message)
-            return
-        except RequestError as error:
+        except RequestError as error:  # a length out of bounds too: it is not the bytes' size
             self._refuse(conn, ended_by, error.message)
             return
         if isinstance(result, Incomplete):
@@ -523,10 +592,10 @@ class Receiver:
                 return
             try:
                 requests = stream.feed(chunk)
-            except RequestTooLargeError as error:
+            except PendingTooLargeError as error:
                 self._refuse(conn, "size limit", error.message)
                 return
-            except RequestError as error:
+            except RequestError as error:  # a length out of bounds too: answered at once
                 self._refuse(conn, "bad bytes", error.message)
                 return
             for request in requests:
@@ -537,18 +606,16 @@ class Receiver:
     # -- answering --------------------------------------------------------------------------
 
     def _refuse(self, conn: _Connection, ended_by: str, reason: str) -> None:
-        """A request that can't be read: say so and close."""
+        """A request that can't be read: say so (FOLIO style past the size limit: don't) and
+        close."""
         conn.requests += 1
         if self.style is ReplyStyle.KOHA:
-            too_large = ended_by == "size limit"
-            reply = (
-                b"Request too large.  Please contact administrator."
-                if too_large
-                else b"Bad request"
-            )
+            reply = b"Bad request" + END_MARKER
+        elif ended_by == "size limit":  # FOLIO drops the connection, saying nothing
+            self._note(conn, Request(), ended_by, (), b"", False, f"{reason}; closed")
+            return
         else:
-            reply = f"Error: bad request: {reason}\n".encode()
-        reply += END_MARKER
+            reply = f"Error: bad request: {reason}\n".encode() + END_MARKER
         self._note(conn, Request(), ended_by, (), reply, accepted=False, note=reason)
         with contextlib.suppress(_Drop):
             self._send(conn, reply)
@@ -710,6 +777,7 @@ class Receiver:
         )
         with self._lock:
             self._requests.append(entry)
+            self.requests_total += 1
             self._changed.notify_all()
         self._log(self._describe(conn, request, entry))
 

@@ -606,26 +606,33 @@ class ConnexionClient:
             and not exchange.extra
             and not exchange.closed
         )
+        if keep and not self._host_keeps and exchange.raw is not None:
+            keep, late = self._outlives_reply()
+            note = note or late
         result = self._judge(index, exchange, attempts, note, earlier_note)
-        if keep and result.outcome is not Outcome.UNCONFIRMED and not self._host_keeps:
-            keep = self._outlives_reply()
         if not keep or result.outcome is Outcome.UNCONFIRMED:
             self.close()
         return result
 
-    def _outlives_reply(self) -> bool:
-        """Whether the host leaves the connection open after a reply: watched once, so that
-        the next request never races a host closing right after replying."""
+    def _outlives_reply(self) -> tuple[bool, str | None]:
+        """Whether the host leaves the connection open after a reply, watched once, so that
+        the next request never races a host closing right after replying; and a note of
+        any bytes it sent unasked meanwhile."""
         assert self._sock is not None
         try:
             readable, _, _ = select.select([self._sock], [], [], CLOSE_GRACE)
         except (OSError, ValueError):
             readable = [self._sock]
-        if readable:  # the host closed (or spoke unasked): no reuse for this run
+        if not readable:
+            self._host_keeps = True
+            return True, None
+        line, unasked = _look_at(self._sock)
+        if line is _Line.CLOSED:  # the host closes after its replies: none kept this run
             self._reuse = False
-            return False
-        self._host_keeps = True
-        return True
+            return False, None
+        if line is _Line.UNASKED:
+            return False, self._note(unasked, "after its reply")
+        return True, None  # readable with nothing for us (a TLS session ticket)
 
     def _judge(
         self,
@@ -782,6 +789,10 @@ class ConnexionClient:
                 received += chunk[:end]
                 return _Exchange(bytes(received), complete=True, extra=chunk[end + 1 :])
             received += chunk
+            if time.monotonic() >= deadline:  # a host trickling bytes never lets recv time out
+                return self._cut(
+                    received, f"No complete reply within {_seconds(timeout)} after sending"
+                )
             if len(received) > MAX_REPLY_BYTES:
                 return self._cut(
                     received,

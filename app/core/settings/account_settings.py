@@ -6,7 +6,8 @@ command line makes one per command (the session layer stays empty).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import copy
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from app.core.errors import SecretStoreError
@@ -16,6 +17,7 @@ from app.core.settings.layers import (
     ConnectionPatch,
     ExportSettings,
     Layer,
+    Pinned,
     Source,
     institution_layer,
     load_account_layer,
@@ -23,12 +25,14 @@ from app.core.settings.layers import (
     resolve,
     save_account_layer,
 )
-from app.core.settings.options import Problem, check_settings
+from app.core.settings.options import BY_KEY, Problem, Scope, check_settings
 from app.core.settings.secrets import SecretKind, Stored, Vault
 
 # Passwords typed on the screen and not yet saved: connection id -> new value, or None to
 # forget the stored one.
 PendingPasswords = Mapping[str, str | None]
+# A value on the screen: (the connection's id, or None for an account setting; the key).
+ValueKey = tuple[str | None, str]
 
 
 @dataclass
@@ -42,6 +46,23 @@ class SaveOutcome:
         return Stored.SESSION_NO_KEYRING in self.stored.values()
 
 
+@dataclass(frozen=True)
+class ResetUndo:
+    """What a reset cleared: the account's and the session's layers as they were before."""
+
+    saved: Layer
+    session: Layer
+
+
+@dataclass
+class Unset:
+    """What ``options unset`` did, or would have done."""
+
+    removed: list[str]  # the keys the account's layer held
+    settings: ExportSettings  # the account's default without them
+    errors: list[Problem]  # when any, nothing was written
+
+
 class AccountSettings:
     def __init__(self, account: str, vault: Vault | None = None) -> None:
         self.account = account
@@ -49,6 +70,9 @@ class AccountSettings:
         self.institution = institution_layer()
         self.saved = load_account_layer(account)
         self.session = Layer(Source.SESSION)
+        # Settings whose institution value wins over the account's and the session's. None
+        # can be locked yet (issue 15); saving already leaves locked values out.
+        self.locked: frozenset[str] = frozenset()
 
     # What applies.
 
@@ -105,7 +129,7 @@ class AccountSettings:
     ) -> SaveOutcome:
         """Save for Session: applies until log off; the saved default is untouched."""
         outcome = SaveOutcome()
-        layer = self._patch(working, Source.SESSION, self.institution, self.saved)
+        layer = self._patch(working, Source.SESSION, (self.institution, self.saved))
         kept = {c.id for c in working.connections}
         now = resolve((self.institution, self.saved, self.session))
         for removed in {c.id for c in now.connections} - kept:
@@ -127,12 +151,32 @@ class AccountSettings:
         return outcome
 
     def save_default(
-        self, working: ExportSettings, passwords: PendingPasswords | None = None
+        self,
+        working: ExportSettings,
+        passwords: PendingPasswords | None = None,
+        *,
+        every_value: bool = True,
+        also: Collection[ValueKey] = (),
     ) -> SaveOutcome:
-        """Save My Default: applies now and in later sessions; passwords go to the keyring."""
+        """Save My Default: applies now and in later sessions; passwords go to the keyring.
+
+        With ``every_value`` (the button) every value on the screen is written, also those
+        equal to the institution's or the factory's, so that a later institution file does
+        not change what the cataloger saved; a default that depends on the machine (the
+        export file in this user's Documents) stays "the default". Without it (the command
+        line) the account's layer keeps what it held, gains the values that differ from the
+        layers below, and ``also`` (``options set KEY=VALUE``, even where equal). Locked
+        values are never written.
+        """
         outcome = SaveOutcome()
         before_ids = {c.id for c in resolve((self.institution, self.saved)).connections}
-        layer = self._patch(working, Source.ACCOUNT, self.institution)
+        layer = self._patch(
+            working,
+            Source.ACCOUNT,
+            (self.institution,),
+            pinned=self._pins(working, every_value, also),
+            pin_active=every_value or self.saved.active is not None,
+        )
         # Secrets first: if the keyring refuses, nothing has been written yet.
         for connection in working.connections:
             if connection.values.get("logon_id_secret"):
@@ -154,12 +198,38 @@ class AccountSettings:
         for connection_id in before_ids - kept:
             self.vault.forget(connection_id)
             self.vault.forget(connection_id, SecretKind.LOGON_ID)
-        self.session = self._patch(working, Source.SESSION, self.institution, self.saved)
+        self.session = self._patch(working, Source.SESSION, (self.institution, self.saved))
         return outcome
 
-    def reset(self, connection_id: str | None = None) -> None:
+    def _pins(
+        self, working: ExportSettings, every_value: bool, also: Collection[ValueKey]
+    ) -> Pinned:
+        """Which values the account's layer holds even where equal to the layers below."""
+        wanted = set(also)
+
+        def pinned(connection_id: str | None, key: str) -> bool:
+            if (connection_id, key) in wanted or self.saved.holds(connection_id, key):
+                return True  # asked for, or already held: a later save does not drop it
+            return every_value and not _machine_default(working, connection_id, key)
+
+        return pinned
+
+    def reset_clears(self, connection_id: str) -> list[tuple[Source, str | None, str]]:
+        """What ``reset`` would clear: (layer, connection id or None, key) for each value."""
+        cleared: list[tuple[Source, str | None, str]] = []
+        for layer in (self.saved, self.session):
+            cleared += [(layer.source, None, key) for key in layer.options]
+            patch = layer.connections.get(connection_id)
+            cleared += [
+                (layer.source, connection_id, key) for key in (patch.values if patch else {})
+            ]
+        return cleared
+
+    def reset(self, connection_id: str | None = None) -> ResetUndo:
         """Reset: drop the session's and the account's values of the account settings and of
-        one connection (the active one by default). Other connections and passwords stay."""
+        one connection (the active one by default), written at once. Other connections,
+        passwords and the connections' names stay. ``undo_reset`` puts the values back."""
+        undo = ResetUndo(copy.deepcopy(self.saved), copy.deepcopy(self.session))
         target = connection_id or resolve((self.institution, self.saved, self.session)).active_id
         for layer in (self.saved, self.session):
             layer.options.clear()
@@ -170,22 +240,72 @@ class AccountSettings:
                 else:
                     layer.connections[target] = ConnectionPatch(patch.name, {})
         save_account_layer(self.account, self.saved)
+        return undo
+
+    def undo_reset(self, undo: ResetUndo) -> None:
+        """Put back what a reset cleared (Edit > Undo Reset), written at once."""
+        save_account_layer(self.account, undo.saved)
+        self.saved = copy.deepcopy(undo.saved)
+        self.session = copy.deepcopy(undo.session)
+
+    def unset_default(self, keys: Collection[str], connection_id: str) -> Unset:
+        """``options unset``: remove keys from the account's layer (account settings, and one
+        connection's settings), so a lower layer applies again. Nothing is written when the
+        settings left would not pass the screen's checks."""
+        removed = [
+            k for k in keys if self.saved.holds(None, k) or self.saved.holds(connection_id, k)
+        ]
+        smaller = self.saved.without(keys, connection_id)
+        settings = self._resolve(self.institution, smaller)
+        errors, _ = self.check(settings)
+        if not errors and removed:
+            save_account_layer(self.account, smaller)
+            self.saved = smaller
+        return Unset(removed, settings, errors)
 
     def end_session(self) -> None:
         """Log off or quit: the session layer and session secrets are dropped."""
         self.session = Layer(Source.SESSION)
         self.vault.end_session()
 
-    @staticmethod
-    def _patch(working: ExportSettings, source: Source, *below: Layer) -> Layer:
-        """The layer ``working`` makes over ``below``, without any secret logon ID: those
-        live in the vault, never in a layer (nor so in a file). The layers below are
-        resolved without reading the keyring: a patch needs no secret to compare with."""
-        layer = patch_between(working, resolve(below), source)
+    def _patch(
+        self,
+        working: ExportSettings,
+        source: Source,
+        below: tuple[Layer, ...],
+        pinned: Pinned | None = None,
+        pin_active: bool = False,
+    ) -> Layer:
+        """The layer ``working`` makes over ``below``, without locked values and without any
+        secret logon ID: those live in the vault, never in a layer (nor so in a file). The
+        layers below are resolved without reading the keyring: a patch needs no secret to
+        compare with."""
+        layer = patch_between(working, resolve(below), source, pinned, pin_active)
+        for key in self.locked:
+            layer.options.pop(key, None)
         for connection in working.connections:
             patch = layer.connections.get(connection.id)
-            if patch is not None and connection.values.get("logon_id_secret"):
+            if patch is None:
+                continue
+            for key in self.locked:
+                patch.values.pop(key, None)
+            if connection.values.get("logon_id_secret"):
                 patch.values.pop("logon_id", None)
-                if not patch.values and patch.name is None:
-                    del layer.connections[connection.id]
+            if not patch.values and patch.name is None:
+                del layer.connections[connection.id]
         return layer
+
+
+def _machine_default(working: ExportSettings, connection_id: str | None, key: str) -> bool:
+    """Whether the value is a default computed for this machine and these values (the export
+    file in this user's Documents, named for the format): pinned, it would stop following."""
+    option = BY_KEY[key]
+    if not callable(option.default):
+        return False
+    if option.scope is Scope.ACCOUNT:
+        return bool(working.options[key] == option.default_for(working.options))
+    connection = working.connection(connection_id or "")
+    if connection is None:
+        return False
+    values = working.values_for(connection)
+    return bool(values[key] == option.default_for(values))

@@ -10,7 +10,7 @@ from pathlib import Path
 from app.core import paths
 from app.core.atomicfile import write_atomic
 from app.core.errors import UsageError
-from app.core.settings.files import load_json_file
+from app.core.settings.files import WrongShape, expect, load_json_file, report_damaged
 
 # An OCLC-style authorization: three groups of digits joined by hyphens, e.g. 100-123-456.
 _AUTHORIZATION = re.compile(r"\d+-\d+-\d+")
@@ -42,11 +42,18 @@ class AccountRegistry:
 
     @classmethod
     def load(cls) -> AccountRegistry:
-        data = load_json_file(cls.path(), "list of accounts")
+        what = "list of accounts"
+        data = load_json_file(cls.path(), what)
         if data is None:
             return cls()
-        accounts = [a for a in data.get("accounts", []) if isinstance(a, str)]
-        last = data.get("last")
+        listed, last = data.get("accounts") or [], data.get("last")
+        try:
+            expect(listed, list, "'accounts'", "a list of authorizations")
+            expect(last, (str, type(None)), "'last'", "an authorization")
+        except WrongShape as problem:
+            report_damaged(cls.path(), what, str(problem))
+            return cls()
+        accounts = [a for a in listed if isinstance(a, str)]
         return cls(accounts=accounts, last=last if last in accounts else None)
 
     def save(self) -> None:

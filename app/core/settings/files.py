@@ -15,6 +15,34 @@ log = logging.getLogger(__name__)
 _notices: list[str] = []
 
 
+class WrongShape(ValueError):
+    """A settings file is valid JSON of a shape ExportDesk can't use (a number where a list
+    of connections belongs...). The message names the key and what it should hold."""
+
+
+def expect(value: Any, kind: type | tuple[type, ...], where: str, what: str) -> None:
+    """Raise WrongShape unless ``value`` is of ``kind`` (bool is never taken for a number)."""
+    wrong_bool = isinstance(value, bool) and bool not in (
+        kind if isinstance(kind, tuple) else (kind,)
+    )
+    if not isinstance(value, kind) or wrong_bool:
+        raise WrongShape(f"{where} should hold {what}, not {_json_type(value)}")
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return f"the number {value}" if len(repr(value)) < 20 else "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"
+
+
 def load_json_file(path: Path, what: str, *, set_aside: bool = True) -> dict[str, Any] | None:
     """The file's JSON object, or None when it does not exist.
 
@@ -35,6 +63,9 @@ def load_json_file(path: Path, what: str, *, set_aside: bool = True) -> dict[str
     except json.JSONDecodeError as error:
         reason = f"it is not valid JSON (line {error.lineno}, column {error.colno})"
         report_damaged(path, what, reason, set_aside)
+        return None
+    except RecursionError:
+        report_damaged(path, what, "its JSON is nested far too deeply", set_aside)
         return None
     if not isinstance(data, dict):
         report_damaged(path, what, "it does not hold a JSON object", set_aside)

@@ -5,6 +5,9 @@ connection the connection settings it changes (plus connections it adds, renames
 and the active one). Resolving the layers gives an ``ExportSettings`` snapshot with the layer
 each value came from; the Export Options screen edits a copy of that snapshot (the working
 copy), and saving turns the copy back into a patch over the layers below the one written.
+A patch holds the values that differ from the layers below, and those the saver *pins*: Save
+My Default pins every value on the screen, so that a later change below (a new institution
+file) does not alter what the cataloger saved.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import copy
 import enum
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,12 +24,23 @@ from typing import Any
 from app.core import paths
 from app.core.atomicfile import write_atomic
 from app.core.errors import OptionError, UsageError
-from app.core.settings.files import add_notice, load_json_file
+from app.core.settings.files import (
+    WrongShape,
+    add_notice,
+    expect,
+    load_json_file,
+    report_damaged,
+)
 from app.core.settings.options import ACCOUNT_KEYS, BY_KEY, CONNECTION_KEYS, Scope, factory_values
 
 FORMAT_VERSION = 1
 DEFAULT_CONNECTION_ID = "default"
 DEFAULT_CONNECTION_NAME = "Default"
+
+
+# Whether a patch holds a value even where it equals the layers below: called with the
+# connection's id (None for an account setting) and the key.
+Pinned = Callable[[str | None, str], bool]
 
 
 class Source(enum.StrEnum):
@@ -57,6 +71,26 @@ class Layer:
 
     def known_ids(self) -> set[str]:
         return set(self.connections) | set(self.removed)
+
+    def holds(self, connection_id: str | None, key: str) -> bool:
+        """Whether this layer sets ``key`` (of the account, or of one connection)."""
+        if connection_id is None:
+            return key in self.options
+        patch = self.connections.get(connection_id)
+        return patch is not None and key in patch.values
+
+    def without(self, keys: Collection[str], connection_id: str) -> Layer:
+        """A copy without these keys: account settings, and one connection's settings."""
+        smaller = copy.deepcopy(self)
+        for key in keys:
+            smaller.options.pop(key, None)
+        patch = smaller.connections.get(connection_id)
+        if patch is not None:
+            for key in keys:
+                patch.values.pop(key, None)
+            if not patch.values and patch.name is None:
+                del smaller.connections[connection_id]
+        return smaller
 
 
 @dataclass
@@ -234,20 +268,38 @@ def resolve(layers: Iterable[Layer]) -> ExportSettings:
     return ExportSettings(options, sources, connections, active, dict(defaults))
 
 
-def patch_between(working: ExportSettings, below: ExportSettings, source: Source) -> Layer:
-    """The layer that, put on top of ``below``, gives ``working``."""
+def patch_between(
+    working: ExportSettings,
+    below: ExportSettings,
+    source: Source,
+    pinned: Pinned | None = None,
+    pin_active: bool = False,
+) -> Layer:
+    """The layer that, put on top of ``below``, gives ``working``.
+
+    It holds the values that differ from ``below`` and those ``pinned`` names (even where
+    equal); ``pin_active`` keeps the choice of the active connection the same way.
+    """
+
+    def pins(connection_id: str | None, key: str) -> bool:
+        return pinned is not None and pinned(connection_id, key)
+
     layer = Layer(source)
     for key in ACCOUNT_KEYS:
         base = below.options[key]
         if below.sources[key] is Source.FACTORY:
             # Some defaults follow other values (the file name follows the format).
             base = BY_KEY[key].default_for(working.options)
-        if working.options[key] != base:
+        if working.options[key] != base or pins(None, key):
             layer.options[key] = working.options[key]
     for connection in working.connections:
         previous = below.connection(connection.id)
         base_values = previous.values if previous else below.connection_defaults
-        changed = {k: v for k, v in connection.values.items() if base_values.get(k) != v}
+        changed = {
+            k: v
+            for k, v in connection.values.items()
+            if base_values.get(k) != v or pins(connection.id, k)
+        }
         renamed = previous is None or previous.name != connection.name
         if changed or renamed:
             layer.connections[connection.id] = ConnectionPatch(
@@ -255,7 +307,7 @@ def patch_between(working: ExportSettings, below: ExportSettings, source: Source
             )
     working_ids = {c.id for c in working.connections}
     layer.removed = [c.id for c in below.connections if c.id not in working_ids]
-    if working.active_id != below.active_id:
+    if working.active_id != below.active_id or pin_active:
         layer.active = working.active_id
     return layer
 
@@ -264,34 +316,62 @@ def patch_between(working: ExportSettings, below: ExportSettings, source: Source
 
 
 def layer_from_json(data: Mapping[str, Any], source: Source, where: Path) -> Layer:
-    """A layer from a settings file; bad entries are dropped with a notice, never fatal."""
+    """A layer from a settings file; bad values are dropped with a notice, never fatal.
+
+    A part of the wrong shape (``connections`` that is not a list...) makes the account's own
+    file unusable: WrongShape, and the caller sets the file aside. The institution file is
+    never renamed or written: there, that part alone is ignored, with a notice.
+    """
     layer = Layer(source)
-    version = data.get("format_version")
-    if isinstance(version, int) and version > FORMAT_VERSION:
+
+    def shaped(value: Any, kind: type | tuple[type, ...], key: str, what: str) -> bool:
+        try:
+            expect(value, kind, f"'{key}'", what)
+        except WrongShape as problem:
+            if source is not Source.INSTITUTION:
+                raise
+            add_notice(f"In {where}: {problem}; it is ignored.")
+            return False
+        return True
+
+    version = data.get("format_version", FORMAT_VERSION)
+    if shaped(version, int, "format_version", "a whole number") and version > FORMAT_VERSION:
         add_notice(
             f"{where} was written by a newer ExportDesk (format {version}); only what this "
             "version understands is used."
         )
     options = data.get("options", {})
-    if isinstance(options, Mapping):
+    if shaped(options, dict, "options", "an object of settings"):
         allowed = ACCOUNT_KEYS + CONNECTION_KEYS if source is Source.INSTITUTION else ACCOUNT_KEYS
         layer.options = _checked_values(options, allowed, where)
-    for entry in data.get("connections", []) or []:
-        if not isinstance(entry, Mapping) or not isinstance(entry.get("name", ""), str):
+    entries = data.get("connections") or []
+    for number, entry in enumerate(
+        entries if shaped(entries, list, "connections", "a list") else []
+    ):
+        label = f"connections[{number}]"
+        if not shaped(entry, dict, label, "an object describing a connection"):
             continue
-        name = str(entry.get("name") or "").strip() or None
-        ident = entry.get("id") or (new_connection_id(name, set()) if name else None)
-        if not isinstance(ident, str) or ident in layer.connections:
-            continue
+        name, ident = entry.get("name") or None, entry.get("id") or None
         values = entry.get("options", {})
-        checked = (
-            _checked_values(values, CONNECTION_KEYS, where) if isinstance(values, Mapping) else {}
+        if not (
+            shaped(name, (str, type(None)), f"{label}.name", "text")
+            and shaped(ident, (str, type(None)), f"{label}.id", "text")
+            and shaped(values, dict, f"{label}.options", "an object of settings")
+        ):
+            continue
+        name = (name.strip() or None) if name is not None else None
+        ident = ident or (new_connection_id(name, set()) if name else None)
+        if ident is None or ident in layer.connections:
+            continue
+        layer.connections[ident] = ConnectionPatch(
+            name, _checked_values(values, CONNECTION_KEYS, where)
         )
-        layer.connections[ident] = ConnectionPatch(name, checked)
-    removed = data.get("removed_connections", [])
-    layer.removed = [r for r in removed if isinstance(r, str)] if isinstance(removed, list) else []
+    removed = data.get("removed_connections") or []
+    if shaped(removed, list, "removed_connections", "a list of connection ids"):
+        layer.removed = [r for r in removed if isinstance(r, str)]
     active = data.get("active_connection")
-    if isinstance(active, str):
+    named = shaped(active, (str, type(None)), "active_connection", "a connection's name or id")
+    if named and active is not None:
         by_name = {p.name: i for i, p in layer.connections.items() if p.name}
         layer.active = by_name.get(active, active)
     return layer
@@ -347,8 +427,13 @@ def account_file(account: str) -> Path:
 
 def load_account_layer(account: str) -> Layer:
     where = account_file(account)
-    data = load_json_file(where, f"settings of account {account}")
-    return layer_from_json(data or {}, Source.ACCOUNT, where)
+    what = f"settings of account {account}"
+    data = load_json_file(where, what)
+    try:
+        return layer_from_json(data or {}, Source.ACCOUNT, where)
+    except WrongShape as problem:
+        report_damaged(where, what, str(problem))
+        return Layer(Source.ACCOUNT)
 
 
 def save_account_layer(account: str, layer: Layer) -> None:

@@ -22,6 +22,7 @@ from app.core.marc.fields import (
     parse_field_patterns,
 )
 from app.core.paths import default_export_path
+from app.core.patterns import compile_pattern
 
 # The wire format's one-byte length can say at most 191 (0xFF - 0x40), see PROTOCOL.md.
 MAX_FIELD_BYTES = 191
@@ -60,6 +61,9 @@ class Option:
     # Whether the setting applies, given the values on screen (account and active connection).
     applies: Callable[[Values], bool] | None = None
     secret_capable: bool = False  # the logon ID may be kept in the keyring instead
+    # A check of the text beyond its length (a regular expression must compile).
+    checker: Callable[[str, str], None] | None = None
+    advanced: bool = False  # shown in the connection's advanced part of the screen
 
     def default_for(self, values: Values) -> Any:
         """The factory default; a few depend on other values (the file name on the format)."""
@@ -143,6 +147,8 @@ class Option:
             )
         if self.key == "host":
             check_host(value)
+        if self.checker is not None:
+            self.checker(self.key, value)
         return value
 
     def to_json(self, value: Any) -> Any:
@@ -182,6 +188,11 @@ def check_host(host: str) -> None:
         raise OptionError("host", f"'{host}' is not a valid host name or IP address")
 
 
+def check_pattern(key: str, pattern: str) -> None:
+    """A reply pattern must be a Python regular expression (empty means none)."""
+    compile_pattern(key, pattern)
+
+
 def _default_file_name(values: Values) -> str:
     fmt = values.get("format", "none")
     return str(default_export_path("marc" if fmt == "none" else fmt))
@@ -213,6 +224,7 @@ G_HOST = "TCP/IP Host Settings"
 G_TIMEOUTS = "TCP/IP Timeouts and Retries"
 G_USER = "TCP/IP Local System User Information"
 G_SECURITY = "Encryption (beyond Connexion)"
+G_REPLIES = "Host Replies (beyond Connexion)"
 
 # fmt: off
 OPTIONS: tuple[Option, ...] = (
@@ -358,6 +370,35 @@ OPTIONS: tuple[Option, ...] = (
         "Trust this certificate authority (a PEM file) for a receiver with a private "
         "certificate; empty means the system's trusted certificates.",
         applies=_all(_tcpip, _is("use_tls", True)),
+    ),
+    Option(
+        "reply_success_pattern", "Replies that mean success", G_REPLIES, Kind.TEXT,
+        Scope.CONNECTION, "",
+        "A regular expression (Python, case ignored) searched in the first line of the host's "
+        "reply, for a local system whose wording ExportDesk does not know. Tried after the "
+        "failure pattern and before the built-in list.",
+        applies=_tcpip, checker=check_pattern, advanced=True,
+    ),
+    Option(
+        "reply_failure_pattern", "Replies that mean failure", G_REPLIES, Kind.TEXT,
+        Scope.CONNECTION, "",
+        "A regular expression (Python, case ignored) searched in the first line of the host's "
+        "reply; a match means the host refused the record. Tried first.",
+        applies=_tcpip, checker=check_pattern, advanced=True,
+    ),
+    Option(
+        "worldcat_holdings_on_export", "Update WorldCat holdings when a record is exported",
+        "WorldCat Holdings (beyond Connexion)", Kind.BOOL, Scope.ACCOUNT, False,
+        "On: each record exported with success gets the institution's holdings set in "
+        "WorldCat (its OCLC number), through the WorldCat target named below; the result is "
+        "journalled beside the export's.",
+    ),
+    Option(
+        "worldcat_holdings_target", "WorldCat target for holdings",
+        "WorldCat Holdings (beyond Connexion)", Kind.TEXT, Scope.ACCOUNT, "",
+        "The name of the account's WorldCat target (exportdesk target list) whose WSKey sets "
+        "the holdings.",
+        applies=_is("worldcat_holdings_on_export", True),
     ),
 )
 # fmt: on

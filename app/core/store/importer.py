@@ -202,19 +202,21 @@ class ImportJob:
         summary = summarize(item.parsed)
         for note in item.notes:
             self.result.warnings.append(ReadWarning(item.file, item.number, item.offset, note))
-        existing = self.save_file.find_duplicates(summary.duplicate_key)
+        # Only the newest match matters; asking for all of them made an import of records
+        # sharing one key quadratic with "keep" (each one read every earlier one).
+        existing = self.save_file.newest_duplicate(summary.duplicate_key)
         action: DuplicateAction = "keep"
-        if existing:
-            action = self._decide(item, summary, existing[-1])
+        if existing is not None:
+            action = self._decide(item, summary, existing)
         if action == "skip":
             self.result.skipped += 1
             return
-        if action == "replace":
+        if action == "replace" and existing is not None:
             self.save_file.replace(
-                existing[-1], item.raw, item.source_format, summary, source_file=item.file
+                existing, item.raw, item.source_format, summary, source_file=item.file
             )
             self.result.replaced += 1
-            record_id = existing[-1]
+            record_id = existing
         else:
             record_id = self.save_file.add(
                 item.raw, item.source_format, summary, source_file=item.file
@@ -241,6 +243,17 @@ class ImportJob:
         if not self.save_file.conn.in_transaction:
             self.save_file.conn.execute("BEGIN IMMEDIATE")
         return decision.action
+
+    def add_record(self, item: RecordRead) -> int | None:
+        """One record read elsewhere (retrieved from a target), in a transaction of its own,
+        with the same duplicate handling; its id, or None when it was skipped."""
+        count = len(self.result.record_ids)
+        try:
+            with self.save_file.transaction():
+                self._import_record(item)
+        except sqlite3.Error as error:
+            raise self.save_file.error_for(error) from error
+        return self.result.record_ids[-1] if len(self.result.record_ids) > count else None
 
 
 def import_files(

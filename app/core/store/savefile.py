@@ -4,7 +4,10 @@ statuses, and a journal of every export attempt.
 It lives at ``<data dir>/savefiles/<account>.sqlite``. WAL mode lets an export worker write
 through its own connection while the window reads through another, and a process killed at
 any moment leaves the last committed state (``synchronous=NORMAL`` is enough for that; only
-a power cut could lose the last few commits, never consistency).
+a power cut could lose the last few commits, never consistency). Where WAL can't be set (a
+file system without shared memory, as some network shares), the rollback journal is used
+and a notice left for :func:`take_notices`. A commit that fails is rolled back and reported
+(:meth:`SaveFile.transaction`): no transaction is ever left open.
 
 A record's raw bytes sit in their own table (``record_data``) beside ``records``, which holds
 only what the list shows: sorting and filtering 100,000 rows then reads a few megabytes
@@ -15,7 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +31,8 @@ from app.core import paths
 from app.core.errors import ExportDeskError, UsageError
 from app.core.marc.readresults import SourceFormat
 from app.core.marc.summary import RecordSummary
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 3
 Outcome = Literal["exported", "rejected", "invalid", "not_sent", "unconfirmed", "cancelled"]
@@ -38,6 +45,12 @@ OUTCOME_NAMES: dict[str, str] = {
     "unconfirmed": "Unconfirmed",
     "cancelled": "Cancelled",
 }
+# How a record the cataloger marked as exported (found in the local system) is journalled.
+MANUAL_DESTINATION = "manual"
+MANUAL_DETAIL = "Marked as exported by the cataloger, who found it in the local system"
+NOTE_LIMIT = 4096  # characters of a note kept (see add_journal_note)
+# Outcomes of an attempt that never reached a host: they leave an unconfirmed status as it is.
+_KEEPS_UNCONFIRMED = frozenset({"not_sent", "cancelled", "invalid"})
 InFlightStage = Literal["sending", "writing", "published"]
 _RECOVERED: dict[str, tuple[Outcome, str]] = {
     "sending": (
@@ -331,6 +344,30 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_schema_1, _sche
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
+# Messages about save files that could not be opened as usual, for the window and the
+# command line to show once (see take_notices); one per file and process.
+_notices: list[str] = []
+_noticed: set[Path] = set()
+_notices_lock = threading.Lock()
+
+
+def _add_notice(path: Path, message: str) -> None:
+    with _notices_lock:
+        if path in _noticed:
+            return
+        _noticed.add(path)
+        _notices.append(message)
+    log.warning(message)
+
+
+def take_notices() -> list[str]:
+    """Messages about save files since the last call (each is shown once)."""
+    with _notices_lock:
+        taken = list(_notices)
+        _notices.clear()
+    return taken
+
+
 class SaveFile:
     """One account's save file, through one SQLite connection.
 
@@ -347,12 +384,16 @@ class SaveFile:
                 f"The folder for the save file {self.path} could not be created ({error.strerror})."
             ) from error
         self._conn: sqlite3.Connection | None = None
+        # "wal"; or "delete" where WAL could not be set (see take_notices)
+        self.journal_mode = ""
         try:
             self._conn = sqlite3.connect(
                 self.path, timeout=_BUSY_TIMEOUT_SECONDS, isolation_level=None
             )
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self.journal_mode = self._set_journal_mode()
+            # NORMAL is safe with WAL; a rollback journal needs FULL to survive a power cut.
+            synchronous = "NORMAL" if self.journal_mode == "wal" else "FULL"
+            self._conn.execute(f"PRAGMA synchronous={synchronous}")
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except sqlite3.Error as error:
@@ -362,6 +403,25 @@ class SaveFile:
         except SaveFileError:
             self.close()
             raise
+
+    def _set_journal_mode(self) -> str:
+        """WAL when the file system allows it; otherwise the rollback journal, with a notice.
+
+        ``PRAGMA journal_mode=WAL`` answers with the mode actually in force: a file system
+        without shared memory (some network shares) keeps the old one. The rollback journal
+        is as safe, only readers and the writer wait for each other."""
+        conn = self.conn
+        mode = str(conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]).lower()
+        if mode == "wal":
+            return mode
+        mode = str(conn.execute("PRAGMA journal_mode=DELETE").fetchone()[0]).lower()
+        _add_notice(
+            self.path,
+            f"The save file {self.path} can't use write-ahead logging here (its folder may be "
+            f"on a network share); it is used with a rollback journal ({mode}) instead. It "
+            "stays safe, but the window may wait while an export writes to it.",
+        )
+        return mode
 
     @staticmethod
     def path_for(account: str) -> Path:
@@ -431,19 +491,56 @@ class SaveFile:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        """Group writes into one commit; nested uses join the outer one."""
+        """Group writes into one commit; nested uses join the outer one.
+
+        Whatever fails, no transaction is left open: when the block raises, or COMMIT itself
+        fails (a busy or full disk, a network share gone), everything since BEGIN is rolled
+        back; a failed BEGIN or COMMIT raises :class:`SaveFileError` saying what to do.
+        """
         conn = self.conn
         if conn.in_transaction:
             yield
             return
-        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            raise self.error_for(error) from error
         try:
             yield
         except BaseException:
+            self._roll_back()
+            raise
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as error:
+            self._roll_back()
+            raise self.commit_error(error) from error
+
+    def _roll_back(self) -> None:
+        conn = self.conn
+        if conn.in_transaction:
             with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back already
                 conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+
+    def commit_error(self, error: sqlite3.Error) -> SaveFileError:
+        """The message for a commit that failed (and was rolled back)."""
+        text = str(error)
+        if "locked" in text or "busy" in text:
+            advice = (
+                "another program (or another ExportDesk) held it too long; close it and try again"
+            )
+        elif "full" in text:
+            advice = "free some space on its disk and try again"
+        elif "I/O" in text or "readonly" in text or "read-only" in text:
+            advice = (
+                "check that its disk or network share is still there and writable, then try again"
+            )
+        else:
+            advice = "try again; if it keeps failing, copy the file aside and report it"
+        return SaveFileError(
+            f"The save file {self.path} could not be written ({text}): the last change was "
+            f"undone, nothing of it was kept. To do: {advice}."
+        )
 
     # -- records -------------------------------------------------------------------------
 
@@ -573,6 +670,18 @@ class SaveFile:
             "SELECT id FROM records WHERE duplicate_key = ? ORDER BY id", (duplicate_key,)
         )
         return [row[0] for row in rows]
+
+    @_translated
+    def newest_duplicate(self, duplicate_key: str | None) -> int | None:
+        """The id of the newest record stored under this key, or None. One step down the
+        key's index however many records share it (find_duplicates reads them all)."""
+        if not duplicate_key:
+            return None
+        row = self.conn.execute(
+            "SELECT id FROM records WHERE duplicate_key = ? ORDER BY id DESC LIMIT 1",
+            (duplicate_key,),
+        ).fetchone()
+        return None if row is None else int(row[0])
 
     @_translated
     def missing(self, record_ids: Iterable[int]) -> list[int]:
@@ -934,20 +1043,37 @@ class SaveFile:
     ) -> int:
         """One export attempt, in one commit: the journal row, the status (with the host's
         reply or the detail), and for "exported" the last-exported time and the flag cleared
-        (every other outcome keeps the flag). Returns the journal row's id."""
+        (every other outcome keeps the flag). Returns the journal row's id.
+
+        An ``unconfirmed`` status stays when the attempt never reached a host (not_sent,
+        cancelled, invalid): the host may still have the record from before, so an ordinary
+        export must go on leaving it out. The journal has the attempt all the same."""
         moment = when or now()
         exported = outcome == "exported"
         stamp = _time_text(moment)
+        keeps = outcome in _KEEPS_UNCONFIRMED
         # Three statements, one commit: this runs once per record of every export.
         with self.transaction():
             entry_id = self.journal_append(
                 JournalEntry(record_id, outcome, destination, host_reply, detail, moment)
             )
             self.conn.execute(
-                "UPDATE records SET status = ?, status_detail = ?, "
+                "UPDATE records SET "
+                "status_detail = CASE WHEN ? AND status = 'unconfirmed' THEN status_detail "
+                "ELSE ? END, "
+                "status = CASE WHEN ? AND status = 'unconfirmed' THEN status ELSE ? END, "
                 "last_exported = CASE WHEN ? THEN ? ELSE last_exported END, "
                 "flagged = CASE WHEN ? THEN 0 ELSE flagged END WHERE id = ?",
-                (outcome, detail or host_reply, exported, stamp, exported, record_id),
+                (
+                    keeps,
+                    detail or host_reply,
+                    keeps,
+                    outcome,
+                    exported,
+                    stamp,
+                    exported,
+                    record_id,
+                ),
             )
             self.conn.execute("DELETE FROM in_flight WHERE record_id = ?", (record_id,))
         return entry_id
@@ -975,6 +1101,52 @@ class SaveFile:
             )
             for row in rows
         ]
+
+    @_translated
+    def mark_exported(self, record_ids: Iterable[int], *, local_id: str | None = None) -> int:
+        """The cataloger found these records in the local system: each flagged one gets a
+        journal entry with the outcome ``exported`` and the destination ``manual``, its
+        status and last-exported time set and its flag cleared, as a real export does.
+        ``local_id`` also sets the record's number in the local system (its URL, about the
+        old number, is dropped when the number changes).
+
+        Records that are not flagged are left exactly as they are (nothing is waiting to go,
+        so there is nothing to settle; flag one first to mark it). Raises
+        :class:`RecordNotFound`, changing nothing, when an id is not in the save file.
+        Returns how many records were marked."""
+        ids = list(dict.fromkeys(record_ids))
+        detail = MANUAL_DETAIL + (f" (local system id {local_id})" if local_id else "")
+        with self.transaction():
+            missing = self.missing(ids)
+            if missing:
+                raise RecordNotFound(missing)
+            marked = self.flagged_among(ids)
+            for record_id in marked:
+                self.record_outcome(record_id, "exported", MANUAL_DESTINATION, None, detail)
+                if local_id:
+                    self.conn.execute(
+                        "UPDATE records SET local_system_url = CASE WHEN local_system_id IS ? "
+                        "THEN local_system_url END, local_system_id = ? WHERE id = ?",
+                        (local_id, local_id, record_id),
+                    )
+        return len(marked)
+
+    @_translated
+    def add_journal_note(self, record_id: int, note: str) -> None:
+        """Add a note to the newest journal entry of a record, keeping its outcome and what
+        it already says (``detail; Note: ...``): for what a host sent unasked after the
+        record's reply. At most NOTE_LIMIT characters of the note are kept. Raises
+        :class:`RecordNotFound` when the record has no journal entry."""
+        text = f"Note: {note[:NOTE_LIMIT]}"
+        with self.transaction():
+            cursor = self.conn.execute(
+                "UPDATE journal SET detail = CASE WHEN detail IS NULL OR detail = '' THEN ? "
+                "ELSE detail || '; ' || ? END "
+                "WHERE id = (SELECT max(id) FROM journal WHERE record_id = ?)",
+                (text, text, record_id),
+            )
+            if cursor.rowcount == 0:
+                raise RecordNotFound([record_id])
 
     # -- records an export run is handling ---------------------------------------------
 

@@ -3,10 +3,17 @@
 The row count comes from one COUNT query, so the scroll bar is right from the start and
 100,000 records open at once; rows are fetched in pages of 200 when the view asks for them
 and kept in a small cache. Sorting and filtering are SQL (RecordQuery).
+
+Until the next refresh, each row stands for one record: the one the list showed there, or
+had there when the row was selected (``hold``). Another connection (an export, another
+process) can move rows in the save file at any moment, and the list hears of it up to a
+second later; so the records an action takes are the ids the rows stand for
+(``ids_in_ranges``), never a fresh look-up by position.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -27,6 +34,7 @@ from app.core.marc.summary import RECORD_TYPE_NAMES
 from app.core.store.savefile import (
     OUTCOME_NAMES,
     VALIDATION_STATE_NAMES,
+    RecordNotFound,
     RecordQuery,
     RecordRow,
     SaveFile,
@@ -71,7 +79,10 @@ class RecordsModel(QAbstractTableModel):
         self._query = RecordQuery()
         self._count = save_file.count(self._query)
         self._flagged = save_file.flagged_count()
-        self._pages: OrderedDict[int, list[RecordRow]] = OrderedDict()
+        self._pages: OrderedDict[int, list[RecordRow | None]] = OrderedDict()
+        # The id each row stands for, by page, since the last refresh: kept when pages of
+        # rows leave the cache (8 bytes a row).
+        self._held: dict[int, array[int]] = {}
 
     # -- what is shown -------------------------------------------------------------------
 
@@ -97,21 +108,43 @@ class RecordsModel(QAbstractTableModel):
         """Read the rows again (after an import, an export, a change by another connection)."""
         self.beginResetModel()
         self._pages.clear()
+        self._held.clear()
         self._count = self._save_file.count(self._query)
         self._flagged = self._save_file.flagged_count()
         self.endResetModel()
         self.countsChanged.emit(self._count, self._flagged)
 
-    def _page(self, number: int) -> list[RecordRow]:
+    def _page(self, number: int) -> list[RecordRow | None]:
         page = self._pages.get(number)
         if page is None:
-            page = self._save_file.rows(self._query, number * PAGE_SIZE, PAGE_SIZE)
+            page = self._read_page(number)
             self._pages[number] = page
             if len(self._pages) > MAX_CACHED_PAGES:
                 self._pages.popitem(last=False)
         else:
             self._pages.move_to_end(number)
         return page
+
+    def _read_page(self, number: int) -> list[RecordRow | None]:
+        rows: list[RecordRow | None] = list(
+            self._save_file.rows(self._query, number * PAGE_SIZE, PAGE_SIZE)
+        )
+        ids = array("q", (row.id for row in rows if row is not None))
+        held = self._held.get(number)
+        if held is None:
+            self._held[number] = ids
+        elif ids != held:
+            # Rows moved in the save file since these rows were shown or selected (the
+            # refresh comes within a second): until then they show the records they stand
+            # for, so what is highlighted is what an action takes.
+            rows = [self._stored_row(record_id) for record_id in held]
+        return rows
+
+    def _stored_row(self, record_id: int) -> RecordRow | None:
+        try:
+            return self._save_file.get(record_id)
+        except RecordNotFound:  # deleted by another connection: an empty row until refresh
+            return None
 
     def record(self, row: int) -> RecordRow | None:
         if not 0 <= row < self._count:
@@ -121,35 +154,70 @@ class RecordsModel(QAbstractTableModel):
         return page[offset] if offset < len(page) else None
 
     def record_id(self, row: int) -> int | None:
-        record = self.record(row)
-        return record.id if record is not None else None
+        """The id of the record this row stands for (see the module's text)."""
+        if not 0 <= row < self._count:
+            return None
+        self.hold([(row, row)])
+        held = self._held[row // PAGE_SIZE]
+        offset = row % PAGE_SIZE
+        return held[offset] if offset < len(held) else None
+
+    def hold(self, ranges: Iterable[tuple[int, int]]) -> None:
+        """Make rows ``top`` to ``bottom`` of each range stand for the records the list has
+        there now, unless they stand for some already: called as rows get selected, so that
+        a selection keeps its records even where the list was never shown."""
+        last = self._count - 1
+        missing = sorted(
+            {
+                page
+                for top, bottom in ranges
+                for page in range(max(top, 0) // PAGE_SIZE, min(bottom, last) // PAGE_SIZE + 1)
+                if page not in self._held
+            }
+        )
+        for first, final in consecutive_runs(missing):
+            ids = self._save_file.ids(
+                self._query, first * PAGE_SIZE, (final - first + 1) * PAGE_SIZE
+            )
+            for page in range(first, final + 1):
+                start = (page - first) * PAGE_SIZE
+                self._held[page] = array("q", ids[start : start + PAGE_SIZE])
 
     def ids_in_ranges(self, ranges: Iterable[tuple[int, int]]) -> list[int]:
-        """The ids of rows ``top`` to ``bottom`` (inclusive) of each range, in list order."""
+        """The ids of rows ``top`` to ``bottom`` (inclusive) of each range, in list order:
+        the records those rows stand for, wherever the save file has them now."""
+        wanted = sorted(ranges)
+        self.hold(wanted)
         ids: list[int] = []
-        for top, bottom in sorted(ranges):
-            ids.extend(self._save_file.ids(self._query, top, bottom - top + 1))
+        for top, bottom in wanted:
+            row, bottom = max(top, 0), min(bottom, self._count - 1)
+            while row <= bottom:
+                page, offset = divmod(row, PAGE_SIZE)
+                end = min(bottom, (page + 1) * PAGE_SIZE - 1)
+                ids.extend(self._held[page][offset : offset + end - row + 1])
+                row = end + 1
         return list(dict.fromkeys(ids))
 
-    def set_flagged_in_ranges(self, ranges: Iterable[tuple[int, int]], flagged: bool) -> int:
-        """Flag or unflag rows ``top`` to ``bottom`` of each range, in SQL."""
-        changed = 0
-        with self._save_file.transaction():
-            for top, bottom in ranges:
-                changed += self._save_file.set_flagged_in_range(
-                    self._query, top, bottom - top + 1, flagged
-                )
-        return changed
-
-    def all_flagged_in_ranges(self, ranges: Iterable[tuple[int, int]]) -> bool:
-        return all(
-            self._save_file.flagged_in_range(self._query, top, bottom - top + 1) == bottom - top + 1
-            for top, bottom in ranges
-        )
-
     def rows_of(self, record_ids: Sequence[int]) -> dict[int, int]:
-        """Where these records are in the list now (those shown)."""
-        return self._save_file.positions(self._query, record_ids)
+        """The rows that stand for these records now (those the list shows)."""
+        wanted = set(record_ids)
+        rows: dict[int, int] = {}
+        if self._held:
+            for page, held in self._held.items():
+                for offset, record_id in enumerate(held):
+                    if record_id in wanted:
+                        rows[record_id] = page * PAGE_SIZE + offset
+        others = [record_id for record_id in dict.fromkeys(record_ids) if record_id not in rows]
+        if others:
+            # Where the save file has them; a row that stands for another record is not theirs.
+            found = self._save_file.positions(self._query, others)
+            self.hold((row, row) for row in found.values())
+            rows.update(
+                (record_id, row)
+                for record_id, row in found.items()
+                if self.record_id(row) == record_id
+            )
+        return rows
 
     # -- Qt's model interface ------------------------------------------------------------
 
@@ -251,6 +319,7 @@ class RecordsModel(QAbstractTableModel):
             return
         # Only the pages seen last can be on screen; the others are read afresh when shown.
         # (dataChanged over 100,000 selected rows makes Qt check every cell's flags.)
+        # The rows keep standing for their records (self._held).
         recent = list(self._pages)[-RECENT_PAGES:]
         self._pages.clear()
         self._flagged = self._save_file.flagged_count()
@@ -294,3 +363,14 @@ def _validation_tip(record: RecordRow) -> str:
         )
         text += f", validated {QLocale().toString(moment, QLocale.FormatType.ShortFormat)}"
     return text
+
+
+def consecutive_runs(numbers: Sequence[int]) -> list[tuple[int, int]]:
+    """Sorted numbers as (first, last) runs of consecutive ones: few ranges to select or read."""
+    runs: list[tuple[int, int]] = []
+    for number in numbers:
+        if runs and number == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], number)
+        else:
+            runs.append((number, number))
+    return runs

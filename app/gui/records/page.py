@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import filelock
 from PySide6.QtCore import (
     QItemSelection,
     QItemSelectionModel,
@@ -47,6 +48,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMenu,
@@ -61,6 +63,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import ExportDeskError
+from app.core.export.run import lock_path
 from app.core.settings.account_settings import AccountSettings
 from app.core.store.importer import ImportProgress, ImportResult
 from app.core.store.savefile import (
@@ -91,6 +94,7 @@ from app.gui.records.model import (
     TYPE,
     VALIDATION,
     RecordsModel,
+    consecutive_runs,
 )
 from app.gui.records.validating import ValidationWorker
 from app.gui.validation_panel import ValidationPanel
@@ -119,6 +123,7 @@ class RecordsPage(QWidget):
     currentRecordChanged = Signal(object)  # the id of the record in the pane, or None
     validatingChanged = Signal(bool)
     validationFinished = Signal(object)  # ValidationSummary, or None when it failed
+    notice = Signal(str)  # what an action did, for the window's status bar
 
     def __init__(
         self,
@@ -176,6 +181,8 @@ class RecordsPage(QWidget):
         self.model.modelAboutToBeReset.connect(self._remember_selection)
         self.model.modelReset.connect(self._restore_selection)
         self.table.selectionModel().currentRowChanged.connect(self._current_row_changed)
+        # First: the rows selected keep the records they have now (see records.model).
+        self.table.selectionModel().selectionChanged.connect(self._hold_selected)
         self.table.selectionModel().selectionChanged.connect(self._update_actions)
         self._show_counts(self.model.rowCount(), self.model.flagged_count)
         self._update_actions()
@@ -295,6 +302,13 @@ class RecordsPage(QWidget):
         self.unflag_all_action = self._action("&Unflag all", self.unflag_all)
         self.delete_action = self._action(
             "&Delete selected…", self.delete_selected, "Delete", on=self.table
+        )
+        self.mark_exported_action = self._action(
+            "&Mark as Exported…", self.mark_exported_selected, on=self.table
+        )
+        self.mark_exported_action.setToolTip(
+            "The selected flagged records are in your local system already (an unconfirmed "
+            "export that did arrive): no export sends them again"
         )
         self.find_action = self._action("Find", self._focus_search, "Ctrl+F")
         # The list's context menu (right click, or the Menu key) offers the same actions.
@@ -537,7 +551,7 @@ class RecordsPage(QWidget):
 
     def _update_actions(self) -> None:
         selected = self.table.selectionModel().hasSelection()
-        for action in (self.flag_selected_action, self.delete_action):
+        for action in (self.flag_selected_action, self.delete_action, self.mark_exported_action):
             action.setEnabled(selected)
         self.flag_button.setEnabled(selected)
         self.delete_button.setEnabled(selected)
@@ -555,6 +569,11 @@ class RecordsPage(QWidget):
 
     # -- keeping the selection across a refresh ------------------------------------------
 
+    def _hold_selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+        ranges = [(r.top(), r.bottom()) for r in selected]
+        if ranges:
+            self._guarded(lambda: self.model.hold(ranges))
+
     def _remember_selection(self) -> None:
         selection = self.table.selectionModel()
         ranges = [(r.top(), r.bottom()) for r in selection.selection()]
@@ -562,13 +581,8 @@ class RecordsPage(QWidget):
         everything = size > 0 and size == self.model.rowCount()
         ids: list[int] | None = None if everything else []
         if not everything and size <= MAX_REMEMBERED_SELECTION:
-            # The rows were on screen, so their pages are cached: the ids the cataloger saw.
-            ids = [
-                record_id
-                for top, bottom in ranges
-                for row in range(top, bottom + 1)
-                if (record_id := self.model.record_id(row)) is not None
-            ]
+            # The records the rows stand for: those the cataloger saw highlighted.
+            ids = self._guarded(lambda: self.model.ids_in_ranges(ranges)) or []
         current = selection.currentIndex()
         current_id = self.model.record_id(current.row()) if current.isValid() else None
         self._remembered = (ids, current_id, self.table.verticalScrollBar().value())
@@ -591,7 +605,8 @@ class RecordsPage(QWidget):
         elif ids:
             selection = QItemSelection()
             last_column = self.model.columnCount() - 1
-            for top, bottom in _runs(sorted(positions[i] for i in ids if i in positions)):
+            rows = sorted(positions[i] for i in ids if i in positions)
+            for top, bottom in consecutive_runs(rows):
                 selection.select(self.model.index(top, 0), self.model.index(bottom, last_column))
             selection_model.select(selection, QItemSelectionModel.SelectionFlag.Select)
         if current_id is not None and current_id in positions:
@@ -607,7 +622,8 @@ class RecordsPage(QWidget):
     # -- flags and deletion --------------------------------------------------------------
 
     def selected_ids(self) -> list[int]:
-        """The selected records in list order (the current one when nothing is selected)."""
+        """The selected records in list order (the current one when nothing is selected):
+        those the rows showed when selected, even when the list has moved since."""
         ranges = self._selected_ranges()
         return self.model.ids_in_ranges(ranges) if ranges else []
 
@@ -623,20 +639,24 @@ class RecordsPage(QWidget):
     @Slot()
     def toggle_flags(self) -> None:
         """Space: unflag the selection when all of it is flagged, otherwise flag all of it."""
-        ranges = self._selected_ranges()
-        if ranges:
-            # In SQL by position, so that selecting 100,000 rows and pressing Space is quick.
+        ids = self._guarded(self.selected_ids)
+        if ids:
+            save_file = self._save_file
+
             def toggle() -> None:
-                flag = not self.model.all_flagged_in_ranges(ranges)
-                self.model.set_flagged_in_ranges(ranges, flag)
+                flagged = save_file.flagged_among(ids)
+                unflagged = len(ids) - len(flagged)
+                if flagged and unflagged:  # records deleted elsewhere count for neither
+                    unflagged -= len(save_file.missing(ids))
+                save_file.set_flagged(ids, unflagged > 0)
 
             self._change_flags(toggle)
 
     @Slot()
     def flag_selected(self) -> None:
-        ranges = self._selected_ranges()
-        if ranges:
-            self._change_flags(lambda: self.model.set_flagged_in_ranges(ranges, True))
+        ids = self._guarded(self.selected_ids)
+        if ids:
+            self._change_flags(lambda: self._save_file.set_flagged(ids, True))
 
     @Slot()
     def unflag_all(self) -> None:
@@ -648,7 +668,7 @@ class RecordsPage(QWidget):
 
     @Slot()
     def delete_selected(self) -> None:
-        ids = self.selected_ids()
+        ids = self._guarded(self.selected_ids)
         if not ids:
             return
         noun = "this record" if len(ids) == 1 else f"these {len(ids):,} records"
@@ -663,6 +683,74 @@ class RecordsPage(QWidget):
             self._guarded(lambda: self._save_file.delete(ids))
             self.table.clearSelection()
             self.refresh()
+
+    @Slot()
+    def mark_exported_selected(self) -> None:
+        """Mark as Exported: the cataloger found the selected flagged records in the local
+        system (an export that stayed unconfirmed had arrived). They are journalled as
+        exported by hand and unflagged; records not flagged are left as they are."""
+        ids = self._guarded(self.selected_ids)
+        if not ids:
+            return
+        flagged = self._guarded(lambda: self._save_file.flagged_among(ids))
+        if not flagged:
+            if flagged is not None:
+                QMessageBox.information(
+                    self,
+                    "Mark as Exported",
+                    "None of the selected records is flagged: none is waiting to be exported.",
+                )
+            return
+        local_id: str | None = None
+        why = (
+            "Do this only after finding {it} in your local system: {it_is} unflagged, no export "
+            "sends {it} again, and the export log notes that you marked {it}."
+        )
+        if len(flagged) == 1:
+            record = self._guarded(lambda: self._save_file.get(flagged[0]))
+            title = f" ({record.title})" if record and record.title else ""
+            text, ok = QInputDialog.getText(
+                self,
+                "Mark as Exported",
+                f"Mark record {flagged[0]}{title} as exported? "
+                + why.format(it="it", it_is="it is")
+                + "\n\nIts number in the local system, if you want it kept (MMS ID, "
+                "biblionumber):",
+            )
+            if not ok:
+                return
+            local_id = text.strip() or None
+        else:
+            answer = QMessageBox.question(
+                self,
+                "Mark as Exported",
+                f"Mark these {len(flagged):,} flagged records as exported? "
+                + why.format(it="them", it_is="they are"),
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        try:
+            # Not while an export of this save file runs: it may be sending one of them.
+            with filelock.FileLock(lock_path(self._save_file), timeout=0):
+                marked = self._guarded(
+                    lambda: self._save_file.mark_exported(flagged, local_id=local_id)
+                )
+        except filelock.Timeout:
+            QMessageBox.information(
+                self,
+                "Mark as Exported",
+                "An export is running; mark the records when it has finished.",
+            )
+            return
+        if marked is None:
+            return
+        self.refresh()
+        noun = "record" if marked == 1 else "records"
+        passed = len(ids) - len(flagged)
+        skipped = f"; {passed:,} not flagged left as they were" if passed else ""
+        self.notice.emit(f"Marked {marked:,} {noun} as exported{skipped}.")
 
     def _guarded(self, call: Any) -> Any:
         """Run a save-file call; a problem becomes a message box, not a traceback."""
@@ -1057,14 +1145,3 @@ class RecordsPage(QWidget):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
         super().closeEvent(event)
-
-
-def _runs(rows: Sequence[int]) -> list[tuple[int, int]]:
-    """Sorted row numbers as (first, last) runs of consecutive rows: few ranges to select."""
-    runs: list[tuple[int, int]] = []
-    for row in rows:
-        if runs and row == runs[-1][1] + 1:
-            runs[-1] = (runs[-1][0], row)
-        else:
-            runs.append((row, row))
-    return runs

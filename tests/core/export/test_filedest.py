@@ -55,11 +55,22 @@ def ids(numbers: range) -> list[str]:
 
 
 def visible_files(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+    return sorted(p.name for p in files_but_locks(folder) if not p.name.startswith("."))
 
 
 def all_files(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir())
+    """Every file but the empty NAME.lock a cumulative export leaves beside NAME."""
+    return sorted(p.name for p in files_but_locks(folder))
+
+
+def files_but_locks(folder: Path) -> list[Path]:
+    names = {p.name for p in folder.iterdir()}
+    return [
+        p
+        for p in folder.iterdir()
+        if not (p.name.endswith(".lock") and p.name.removesuffix(".lock") in names)
+        or p.stat().st_size
+    ]
 
 
 @pytest.fixture

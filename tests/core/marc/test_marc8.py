@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from pymarc import MARCReader, Record
 from pymarc.marc8 import marc8_to_unicode
 
+from app.core.marc.charset import decode_marc8, join_double_diacritics
 from app.core.marc.marc8 import encode_marc8, is_combining, mappable_characters, record_to_marc8
 from tests.fixtures.marc_records import data_field, make_record
 
@@ -128,7 +129,12 @@ _PRECOMPOSED = [
 _clusters = st.tuples(
     st.one_of(st.sampled_from(_BASES), st.sampled_from(_PRECOMPOSED)),
     st.lists(st.sampled_from(_MARKS), max_size=3),
-).map(lambda cluster: cluster[0] + "".join(cluster[1]))
+).map(
+    # A few MARC-8 base characters are combining marks to Unicode (Arabic superscript alef,
+    # U+0670): marks after one of those are reordered by NFC ahead of it, with no base left
+    # to carry them, so such a base gets none here.
+    lambda cluster: cluster[0] + ("" if unicodedata.combining(cluster[0]) else "".join(cluster[1]))
+)
 _mappable_text = st.lists(_clusters, max_size=24).map("".join)
 
 
@@ -150,9 +156,13 @@ def test_pymarc_decodes_what_was_encoded(text: str) -> None:
 @given(st.text(max_size=40))
 def test_any_text_round_trips_apart_from_what_is_listed(text: str) -> None:
     data, unmappable = encode_marc8(text)
-    decoded = decode(data)
+    # Read back as ExportDesk reads MARC-8: pymarc's decoding, each ligature and double
+    # tilde joined into one mark (see the tests of double marks below); the text's own
+    # half marks are joined the same way, so either spelling compares equal.
+    decoded = decode_marc8(data)
     if not unmappable:
-        assert decoded == "".join(c for c in nfc(text) if c not in _DROPPED_BY_PYMARC)
+        expected = join_double_diacritics(nfc(text))
+        assert decoded == "".join(c for c in expected if c not in _DROPPED_BY_PYMARC)
     for char in unmappable:
         assert f"&#x{ord(char):04X};" in decoded
 

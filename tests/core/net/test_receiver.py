@@ -11,7 +11,7 @@ import pytest
 
 from app.core.errors import UsageError
 from app.core.net.protocol import build_request
-from app.core.net.receiver import Fault, FaultMode, Receiver, ReplyStyle
+from app.core.net.receiver import DEFAULT_LOG_SIZE, Fault, FaultMode, Receiver, ReplyStyle
 from tests.fixtures.network import LOOPBACK, ReceiverFactory, TlsFiles, marc_record
 
 RECORD = marc_record("Receiver test")
@@ -147,10 +147,10 @@ def test_a_bare_nul_is_a_bad_request(
     ("style", "reply"),
     [
         (ReplyStyle.FOLIO, b"Error: bad request: a record announces 500 bytes\n\x00"),
-        (ReplyStyle.KOHA, b"Request too large.  Please contact administrator.\x00"),
+        (ReplyStyle.KOHA, b"Bad request\x00"),
     ],
 )
-def test_requests_over_the_size_limit_are_refused(
+def test_a_length_announcing_more_than_the_limit_is_a_bad_request(
     start_receiver: ReceiverFactory, style: ReplyStyle, reply: bytes
 ) -> None:
     receiver = start_receiver(style=style, max_request_bytes=200)
@@ -356,3 +356,198 @@ def test_a_plain_client_on_a_tls_port_is_logged_and_dropped(
     assert receiver.wait_until(lambda r: r.closed_connections == 1)
     assert "TLS handshake failed" in lines[0]
     assert receiver.record_files() == []
+
+
+# --- Hostile bytes and limits ---------------------------------------------------------------------
+
+
+def record_of(length: int) -> bytes:
+    """An ISO 2709-shaped record of exactly ``length`` bytes (its first five are the length)."""
+    return f"{length:05d}".encode() + b"x" * (length - 6) + b"\x1d"
+
+
+def user_field_of(size: int) -> bytes:
+    """A U field in the decimal length form, ``size`` bytes on the wire in all."""
+    for digits in range(1, 7):
+        value = size - 1 - digits
+        if len(str(value)) == digits:
+            return b"U" + str(value).encode() + b"u" * value
+    raise AssertionError(size)
+
+
+def receiver_threads(receiver: Receiver) -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith(f"receiver:{receiver.port}/")]
+
+
+def send_and_read_until_closed(receiver: Receiver, data: bytes) -> bytes:
+    """Send ``data`` (the receiver may close before taking it all) and read what comes back
+    until the connection ends."""
+    with connect(receiver) as sock:
+        with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+            sock.sendall(data)
+        reply = b""
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := sock.recv(4096):
+                reply += chunk
+        return reply
+
+
+HOSTILE_REQUESTS = {
+    "5000-digit field length": b"A" + b"9" * 5000 + b"lib" + RECORD + b"\x00",
+    "10-digit field length": b"P1000000000pw" + RECORD + b"\x00",
+    "length digits then garbage": b"U" + b"1" * 4400 + b"\xff" * 10 + b"\x00",
+    "field length not a number": b"A\x01lib" + RECORD + b"\x00",
+    "record length not a number": b"0x500" + RECORD[5:] + b"\x00",
+    "record length zero": b"00000" + RECORD[5:] + b"\x00",
+    "record length too small": b"00003" + b"\x00",
+    "an unknown byte first": b"Z" + RECORD + b"\x00",
+    "a control byte after a field": b"AClib\x07" + RECORD + b"\x00",
+}
+
+
+@pytest.mark.parametrize("style", list(ReplyStyle))
+@pytest.mark.parametrize("data", list(HOSTILE_REQUESTS.values()), ids=list(HOSTILE_REQUESTS))
+def test_lengths_and_fields_that_are_not_numbers_in_bounds_are_bad_requests(
+    start_receiver: ReceiverFactory, style: ReplyStyle, data: bytes
+) -> None:
+    lines: list[str] = []
+    receiver = start_receiver(style=style, idle_timeout=30, log=lines.append)
+    reply = exchange(receiver, data)
+    if style is ReplyStyle.KOHA:
+        assert reply == b"Bad request\x00"
+    else:
+        assert reply.startswith(b"Error: bad request: ") and reply.endswith(b"\n\x00")
+    assert receiver.record_files() == []
+    assert receiver.wait_until(lambda r: r.closed_connections == 1)
+    assert not any("internal error" in line for line in lines), lines
+    # The connection's thread survived to serve the next client.
+    assert exchange(receiver, RECORD + b"\x00").startswith((b"Import ok", b"Success."))
+    assert len(receiver.record_files()) == 1
+
+
+def test_a_decimal_length_growing_past_nine_digits_is_refused_unread(
+    start_receiver: ReceiverFactory,
+) -> None:
+    receiver = start_receiver(idle_timeout=30)
+    with connect(receiver) as sock:
+        sock.sendall(b"A99999")  # a length still growing: the receiver waits for more
+        sock.sendall(b"9" * 5000)
+        with contextlib.suppress(ConnectionResetError):
+            reply = read_reply(sock)
+    assert reply == b"Error: bad request: the A field's length has more than 9 digits\n\x00"
+
+
+def test_folio_style_closes_without_a_reply_past_100000_bytes(receiver: Receiver) -> None:
+    assert receiver.max_request_bytes == 100_000  # FOLIO's own limit, the default
+    # A whole field of 100,005 bytes and no record yet: too much held without a request.
+    data = user_field_of(100_005) + b"00100" + b"x" * 50
+    assert send_and_read_until_closed(receiver, data) == b""
+    assert receiver.wait_until(lambda r: r.closed_connections == 1)
+    (request,) = receiver.requests
+    assert request.ended_by == "size limit" and request.reply == b"" and not request.accepted
+    assert receiver.record_files() == []
+
+
+def test_folio_style_holds_a_request_up_to_the_limit(receiver: Receiver) -> None:
+    # 99,000 bytes of field, held while the record arrives: under the limit, it is accepted.
+    assert exchange(receiver, user_field_of(99_000) + RECORD + b"\x00") == b"Import ok\n\x00"
+
+
+def test_koha_style_answers_bad_request_past_the_limit(start_receiver: ReceiverFactory) -> None:
+    receiver = koha(start_receiver, idle_timeout=30)
+    record = record_of(99_000)
+    exact = user_field_of(100_000 - len(record) - 1) + record + b"\x00"
+    assert len(exact) == 100_000
+    assert exchange(receiver, exact).startswith(b"Success.")
+    over = user_field_of(100_001 - len(record) - 1) + record + b"\x00"
+    assert len(over) == 100_001
+    assert send_and_read_until_closed(receiver, over) == b"Bad request\x00"
+    assert receiver.requests[-1].ended_by == "size limit"
+    # Without NUL, half-close or silence: refused as soon as the bytes pass the limit.
+    assert send_and_read_until_closed(receiver, b"x" * 150_000) == b"Bad request\x00"
+    assert len(receiver.record_files()) == 1
+
+
+def test_connections_beyond_the_limit_wait_and_threads_stay_bounded(
+    start_receiver: ReceiverFactory,
+) -> None:
+    receiver = start_receiver(max_connections=3, idle_timeout=30)
+    socks = [connect(receiver) for _ in range(20)]
+    try:
+        for sock in socks:
+            sock.sendall(RECORD[:30])
+        assert receiver.wait_until(lambda r: r.connections == 3)
+        # The other 17 wait in the listen queue, not accepted, with no thread of their own.
+        assert not receiver.wait_until(lambda r: r.connections > 3, timeout=0.3)
+        assert receiver.serving == 3
+        assert len(receiver_threads(receiver)) == 3
+        most = 0
+        for sock in socks:  # each in turn: the waiting ones are taken as places free up
+            sock.sendall(RECORD[30:] + b"\x00")
+            assert read_reply(sock) == b"Import ok\n\x00"
+            sock.close()
+            most = max(most, len(receiver_threads(receiver)), receiver.serving)
+    finally:
+        for sock in socks:
+            sock.close()
+    assert most <= 3
+    assert receiver.wait_until(lambda r: r.closed_connections == 20)
+    assert receiver.connections == 20
+    assert len(receiver_threads(receiver)) <= 3  # the pool's workers, reused
+    assert [p.read_bytes() for p in receiver.record_files()] == [RECORD] * 20
+
+
+def test_a_flood_of_connections_that_send_nothing(start_receiver: ReceiverFactory) -> None:
+    receiver = start_receiver(max_connections=4, idle_timeout=0.2)
+    socks = [connect(receiver) for _ in range(40)]
+    for sock in socks:
+        sock.close()
+    assert receiver.wait_until(lambda r: r.closed_connections == 40, timeout=20)
+    assert len(receiver_threads(receiver)) <= 4
+    assert exchange(receiver, RECORD + b"\x00") == b"Import ok\n\x00"
+
+
+def test_the_request_log_keeps_the_latest_requests(start_receiver: ReceiverFactory) -> None:
+    receiver = start_receiver(log_size=5, idle_timeout=30)
+    with connect(receiver) as sock:
+        for _ in range(12):
+            sock.sendall(RECORD + b"\x00")
+            assert read_reply(sock) == b"Import ok\n\x00"
+    assert receiver.requests_total == 12
+    assert [r.number for r in receiver.requests] == [8, 9, 10, 11, 12]
+
+
+def test_the_request_log_is_bounded_by_default(start_receiver: ReceiverFactory) -> None:
+    receiver = start_receiver(durable=False, idle_timeout=30)
+    with connect(receiver) as sock:
+        sock.sendall((RECORD + b"\x00") * 1100)  # one write; FOLIO answers each in turn
+        replies = b""
+        while replies.count(b"\x00") < 1100:
+            replies += sock.recv(65536)
+    assert receiver.requests_total == 1100
+    assert len(receiver.requests) == DEFAULT_LOG_SIZE < 1100
+
+
+def test_a_failure_inside_a_connection_closes_only_that_connection(
+    start_receiver: ReceiverFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines: list[str] = []
+    receiver = start_receiver(log=lines.append)
+
+    def fail(*args: object) -> bool:
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(receiver, "_respond", fail)
+    assert exchange(receiver, RECORD + b"\x00") == b""
+    assert receiver.wait_until(lambda r: r.closed_connections == 1)
+    assert "closed after an internal error (ValueError)" in lines[-1]
+    monkeypatch.undo()
+    assert exchange(receiver, RECORD + b"\x00") == b"Import ok\n\x00"
+
+
+@pytest.mark.parametrize(
+    "options", [{"max_connections": 0}, {"log_size": 0}, {"max_request_bytes": 0}]
+)
+def test_limits_must_be_at_least_one(tmp_path: Path, options: dict[str, int]) -> None:
+    with pytest.raises(UsageError, match="at least 1"):
+        Receiver(tmp_path / "out", **options)

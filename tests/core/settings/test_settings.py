@@ -273,4 +273,119 @@ def test_settings_files_are_readable_json_with_a_format_version() -> None:
     account.save_default(working)
     data = json.loads(account_file(ACCOUNT).read_text(encoding="utf-8"))
     assert data["format_version"] == 1
-    assert data["options"] == {"fields_to_delete": ["029", "9XX"]}
+    assert data["options"]["fields_to_delete"] == ["029", "9XX"]
+    assert data["options"]["format"] == "none"  # every value on the screen is kept
+
+
+# Save My Default keeps what the screen showed; the command line writes what it is given.
+
+
+def test_save_my_default_keeps_every_value_over_a_later_institution_file() -> None:
+    account = AccountSettings(ACCOUNT)
+    working = account.effective().copy()
+    assert working.active.values["timeout"] == 90  # the factory's, as the screen shows it
+    working.add_connection("Sandbox")
+    account.save_default(working)
+    write_institution({"options": {"timeout": 30, "format": "marc", "charset": "marc8"}})
+
+    again = AccountSettings(ACCOUNT).effective()
+    assert again.active.values["timeout"] == 90
+    assert again.source_of("timeout") is Source.ACCOUNT
+    assert again.connection_named("Sandbox").values["timeout"] == 90  # every connection
+    assert again.options["format"] == "none"
+    assert again.source_of("charset") is Source.ACCOUNT
+
+
+def test_save_my_default_leaves_the_machines_export_file_the_default() -> None:
+    account = AccountSettings(ACCOUNT)
+    account.save_default(account.effective().copy())
+    assert "file_name" not in json.loads(account_file(ACCOUNT).read_text())["options"]
+    working = account.effective().copy()
+    working.set_value("format", "marcxml")
+    account.save_default(working)
+    assert account.effective().options["file_name"].endswith("export.xml")
+    assert account.effective().source_of("file_name") is Source.FACTORY
+
+
+def test_locked_values_are_never_written() -> None:
+    account = AccountSettings(ACCOUNT)
+    account.locked = frozenset({"timeout", "format"})
+    working = account.effective().copy()
+    working.set_value("format", "marc")
+    account.save_default(working)
+    saved = json.loads(account_file(ACCOUNT).read_text())
+    assert "format" not in saved["options"] and "charset" in saved["options"]
+    assert all("timeout" not in c["options"] for c in saved["connections"])
+    assert "retries" in saved["connections"][0]["options"]
+
+
+def test_a_command_writes_what_it_is_given_and_keeps_what_the_file_held() -> None:
+    account = AccountSettings(ACCOUNT)
+    working = account.effective().copy()
+    account.save_default(working, every_value=False, also=[(working.active_id, "timeout")])
+    assert account.effective().source_of("timeout") is Source.ACCOUNT
+    assert account.effective().source_of("retries") is Source.FACTORY
+
+    working = account.effective().copy()
+    working.set_value("format", "marc")
+    account.save_default(working, every_value=False)
+    write_institution({"options": {"timeout": 30}})
+    again = AccountSettings(ACCOUNT).effective()
+    assert again.active.values["timeout"] == 90  # still held: another save did not drop it
+    assert again.options["format"] == "marc"
+
+
+def test_unset_removes_keys_so_a_lower_layer_applies_again() -> None:
+    write_institution({"options": {"timeout": 30}})
+    account = AccountSettings(ACCOUNT)
+    working = account.effective().copy()
+    working.set_value("timeout", 90)
+    working.set_value("charset", "marc8")
+    working.set_value("validate_auth", "full")
+    account.save_default(working, every_value=False)
+
+    result = account.unset_default(["timeout", "charset", "delay"], working.active_id)
+    assert result.removed == ["timeout", "charset"] and not result.errors  # delay was not set
+    again = AccountSettings(ACCOUNT).effective()
+    assert again.active.values["timeout"] == 30
+    assert again.source_of("timeout") is Source.INSTITUTION
+    assert again.options["charset"] == "utf8"
+    assert again.source_of("validate_auth") is Source.ACCOUNT  # the rest stays
+
+
+def test_unset_that_would_leave_a_refused_setting_writes_nothing() -> None:
+    account = AccountSettings(ACCOUNT)
+    working = account.effective().copy()
+    working.set_value("destination", "tcpip")
+    working.set_value("host", "alma.example.org")
+    working.set_value("logon_id", "01CARLI")
+    account.save_default(working)
+    result = account.unset_default(["host"], working.active_id)
+    assert [p.key for p in result.errors] == ["host"]
+    assert AccountSettings(ACCOUNT).effective().active.values["host"] == "alma.example.org"
+
+
+def test_a_reset_can_be_undone_and_both_are_written_at_once() -> None:
+    account = AccountSettings(ACCOUNT)
+    working = account.effective().copy()
+    working.set_value("format", "marc")
+    working.set_value("timeout", 20)
+    account.save_default(working)
+    working = account.effective().copy()
+    working.set_value("charset", "marc8")
+    account.save_for_session(working)
+    cleared = account.reset_clears(working.active_id)
+    assert (Source.ACCOUNT, None, "format") in cleared
+    assert (Source.ACCOUNT, working.active_id, "timeout") in cleared
+    assert (Source.SESSION, None, "charset") in cleared
+
+    undo = account.reset()
+    assert AccountSettings(ACCOUNT).effective().options["format"] == "none"
+    assert account.effective().options["charset"] == "utf8"
+    assert account.reset_clears(working.active_id) == []
+
+    account.undo_reset(undo)
+    assert AccountSettings(ACCOUNT).effective().options["format"] == "marc"
+    assert AccountSettings(ACCOUNT).effective().active.values["timeout"] == 20
+    assert account.effective().options["charset"] == "marc8"
+    assert account.effective().source_of("charset") is Source.SESSION
