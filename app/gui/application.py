@@ -96,7 +96,8 @@ def run_window(args: argparse.Namespace) -> int:
 
 
 def run_demo(app: QApplication, controller: Controller) -> int:
-    """The window on the demo account, its records flagged, the receiver listening."""
+    """The window on the demo account, its records flagged, the receiver listening, and its
+    catalogue (an SRU server on this computer) ready to search with F2."""
     demo = set_up_demo()
     try:
         # For scripts (the real-window test) and for the curious: where the records go.
@@ -105,7 +106,8 @@ def run_demo(app: QApplication, controller: Controller) -> int:
         window.statusBar().showMessage(
             f"Demo: {len(demo.record_ids)} sample records are flagged. Choose Action > Export "
             f"Flagged (Ctrl+E) to send them to the receiver on this computer (port "
-            f"{demo.receiver.port}); it keeps them in {demo.received_dir}."
+            f"{demo.receiver.port}); it keeps them in {demo.received_dir}. Press F2 to search "
+            "the demo catalogue (try: science), then Flag for Export (Ctrl+Shift+F) a hit."
         )
         return app.exec()
     finally:

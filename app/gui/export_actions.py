@@ -193,6 +193,7 @@ class ExportActions(QObject):
             fmt,
             lambda: account.password(active),
             self.runner.clients,
+            account=account.account,
         )
         dialog = ExportDialog(worker, self.window, left_out=left_out)
         dialog.retryRequested.connect(lambda ids: self.start(ids))

@@ -142,6 +142,7 @@ class ExportDialog(QDialog):
         for outcome in outcomes[-SHOWN_REPLIES:]:
             reason = f": {outcome.reason}" if outcome.reason else ""
             lines.append(f"{_label(outcome)} — {OUTCOME_NAMES[outcome.outcome]}{reason}")
+            lines += [f"    note: {warning}" for warning in outcome.warnings]
         self.replies.appendPlainText("\n".join(lines))
 
     def cancel(self) -> None:
@@ -254,6 +255,10 @@ class ExportDialog(QDialog):
         if failed:
             lines.append("Not exported:")
             lines += [f"  {_label(o)}: {OUTCOME_NAMES[o.outcome]}: {o.reason}" for o in failed]
+        noted = [o for o in self.outcomes if o.warnings]
+        if noted:  # characters written as &#xXXXX;, sent despite validation errors...
+            lines.append("Notes:")
+            lines += [f"  {_label(o)}: {warning}" for o in noted for warning in o.warnings]
         exported = [o for o in self.outcomes if o.outcome == "exported" and (o.local_id or o.reply)]
         if exported:
             lines.append("Exported:")

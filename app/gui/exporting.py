@@ -13,14 +13,16 @@ itself in its daemon thread, and its outcomes still reach the save file.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from app.core.errors import ExportDeskError
+from app.core.export.holdings import HoldingsOnExport
 from app.core.export.run import RecordOutcome, RecordStarted, plan_export, run_export
 from app.core.net.transport import ConnexionClient, TransportSettings
 from app.core.settings.layers import ExportSettings
@@ -53,8 +55,12 @@ class ExportWorker(QObject):
         fmt: str | None,
         password: Callable[[], str | None],
         clients: ClientPool,
+        account: str | None = None,
     ) -> None:
+        """``account``: its option worldcat_holdings_on_export sets holdings on what is
+        exported (app/core/export/holdings.py)."""
         super().__init__()
+        self._account = account
         self._path = save_file_path
         self._settings = settings
         self._ids = list(record_ids)
@@ -80,12 +86,17 @@ class ExportWorker(QObject):
                 )
             plan = plan_export(self._settings, fmt=self._fmt, password=password)
             client = self._clients.client_for(plan.transport) if plan.transport else None
-            with SaveFile(self._path) as save_file:
+            with SaveFile(self._path) as save_file, _holdings(self, save_file) as holdings:
                 self.started.emit(plan.destination_label, len(self._ids))
                 current: RecordStarted | None = None
                 due = time.monotonic() + BATCH_SECONDS
                 for event in run_export(
-                    save_file, plan, self._ids, cancel=self.cancel_event, client=client
+                    save_file,
+                    plan,
+                    self._ids,
+                    cancel=self.cancel_event,
+                    client=client,
+                    after_outcome=holdings,
                 ):
                     if isinstance(event, RecordStarted):
                         current = event
@@ -111,6 +122,23 @@ class ExportWorker(QObject):
         if batch:
             self.progressed.emit(None, batch)
         self.failed.emit(message)
+
+
+@contextlib.contextmanager
+def _holdings(worker: ExportWorker, save_file: SaveFile) -> Iterator[HoldingsOnExport | None]:
+    """Holdings on export when the account's option says so (an OptionError, before anything
+    is sent, when its target can't be used)."""
+    account = worker._account
+    holdings = (
+        HoldingsOnExport.for_account(account, worker._settings.options, save_file)
+        if account
+        else None
+    )
+    try:
+        yield holdings
+    finally:
+        if holdings is not None:
+            holdings.close()
 
 
 class ClientPool:

@@ -31,10 +31,12 @@ from app.core import paths
 from app.core.settings.account_settings import AccountSettings
 from app.core.settings.files import take_notices
 from app.core.settings.secrets import keyring_description
+from app.core.store.savefile import take_notices as take_save_file_notices
 from app.core.validation.run import AccountLevels, ValidationSummary
 from app.gui.export_actions import ExportActions
 from app.gui.options_page import ExportOptionsPage
 from app.gui.records import RecordsPage
+from app.gui.search import SearchPanel
 from app.gui.shortcuts_dialog import ShortcutsDialog
 from app.gui.window_state import restore_layout, save_layout
 
@@ -72,6 +74,7 @@ class MainWindow(QMainWindow):
         self.exports = ExportActions(self, self.records_page, account)
         self.exports.optionsRequested.connect(self.show_export_options)
         self._build_validation_dock()
+        self._build_search_dock()
         self._build_menus()
         self._update_title()
         if not restore_layout(
@@ -79,8 +82,11 @@ class MainWindow(QMainWindow):
         ):
             self._first_size()
         self.setAcceptDrops(True)
-        for notice in take_notices():
-            self.statusBar().showMessage(notice)
+        # Settings files set aside, values ignored, a save file without WAL: all of them.
+        notices = take_notices() + take_save_file_notices()
+        if notices:
+            self.statusBar().showMessage(" ".join(notices))
+            self.statusBar().setToolTip("\n".join(notices))
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -110,6 +116,10 @@ class MainWindow(QMainWindow):
         edit.addAction(self.options_page.undo_reset_action)
 
         action_menu = bar.addMenu("&Action")
+        action_menu.addAction(self.search_action)
+        results_menu = action_menu.addMenu("Search Resul&ts")
+        results_menu.addActions(self.search_panel.actions_for_menu)
+        action_menu.addSeparator()
         action_menu.addActions(self.exports.actions)
         action_menu.addSeparator()
         for action in (
@@ -150,6 +160,30 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
         dock.hide()
         self.validation_dock = dock
+
+    def _build_search_dock(self) -> None:
+        # F2, as Connexion Client's WorldCat search (Ctrl+F stays the list's Find): a dock
+        # beside the list, so hits and saved records are seen together.
+        panel = SearchPanel(self.account, self.records_page.save_file)
+        panel.recordsStored.connect(lambda _result: self.records_page.refresh())
+        panel.notice.connect(self.statusBar().showMessage)
+        dock = QDockWidget("Search", self)
+        dock.setObjectName("searchDock")
+        dock.setWidget(panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        dock.hide()
+        self.search_panel, self.search_dock = panel, dock
+        self.search_action = self._action(
+            "&Search WorldCat and Catalogues…", self.show_search, "F2"
+        )
+        self.search_action.setToolTip("Search the account's targets for records (F2)")
+
+    def show_search(self) -> SearchPanel:
+        self.search_dock.show()
+        self.search_dock.raise_()
+        self.search_panel.reload_targets()
+        self.search_panel.focus_terms()
+        return self.search_panel
 
     def _validating_changed(self, validating: bool) -> None:
         if validating:
@@ -227,6 +261,7 @@ class MainWindow(QMainWindow):
         self._shut_down = True
         self._save_geometry()
         self.exports.shutdown()
+        self.search_panel.shutdown()
         self.records_page.shutdown()
         self.account.end_session()
 

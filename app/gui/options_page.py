@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QTabBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -35,6 +36,7 @@ from app.core.settings.account_settings import AccountSettings, ResetUndo
 from app.core.settings.layers import ExportSettings, Source
 from app.core.settings.options import (
     BY_KEY,
+    G_VALIDATE,
     OPTIONS,
     PASSWORD_HELP,
     PASSWORD_LABEL,
@@ -42,7 +44,12 @@ from app.core.settings.options import (
     Problem,
     Scope,
 )
-from app.core.settings.secrets import Stored, keyring_available, keyring_description
+from app.core.settings.secrets import (
+    Stored,
+    keyring_available,
+    keyring_description,
+    no_keyring_reason,
+)
 from app.gui.background import BackgroundCall
 from app.gui.option_editors import OptionEditor, TextLine, editor_for, wheel_needs_focus
 
@@ -77,6 +84,7 @@ class ExportOptionsPage(QWidget):
         self.account = account
         self.editors: dict[str, OptionEditor] = {}
         self.messages: dict[str, QLabel] = {}
+        self.advanced_toggles: list[QToolButton] = []  # folded parts of the screen
         self.top_buttons: dict[str, QPushButton] = {}
         self.bottom_buttons: dict[str, QPushButton] = {}
         self.pending_passwords: dict[str, str | None] = {}
@@ -128,6 +136,8 @@ class ExportOptionsPage(QWidget):
                     body_layout.addWidget(self._connections_box())
                 box = QGroupBox(opt.group)
                 forms[opt.group] = QFormLayout(box)
+                if opt.advanced:
+                    body_layout.addWidget(self._advanced_toggle(opt.group, box))
                 body_layout.addWidget(box)
             self._add_row(forms[opt.group], opt.key, editor_for(opt))
             if opt.key == "logon_id_secret":
@@ -165,6 +175,26 @@ class ExportOptionsPage(QWidget):
             row.addWidget(button)
         row.addStretch(1)
         return row
+
+    def _advanced_toggle(self, group: str, box: QGroupBox) -> QToolButton:
+        """A connection's advanced part (the reply patterns) folds away until asked for, or
+        until it holds a value (see _show_working)."""
+        toggle = QToolButton()
+        toggle.setText(f"Advanced: {group}")
+        toggle.setCheckable(True)
+        toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        toggle.setArrowType(Qt.ArrowType.RightArrow)
+        toggle.setAutoRaise(True)
+        toggle.setAccessibleName(f"Show {group}")
+
+        def show(shown: bool) -> None:
+            box.setVisible(shown)
+            toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+
+        toggle.toggled.connect(show)
+        box.setVisible(False)
+        self.advanced_toggles.append(toggle)
+        return toggle
 
     def _add_row(self, form: QFormLayout, key: str, editor: OptionEditor) -> None:
         self.editors[key] = editor
@@ -323,14 +353,16 @@ class ExportOptionsPage(QWidget):
     def _show_working(self, keep: str | None = None) -> None:
         values = self.working.values_for()
         for key, editor in self.editors.items():
-            typed = self._input_errors.get((self._owner(key), key))
-            if key == keep:
-                pass
-            elif typed is not None:
-                editor.show_text(typed[0])
-            else:
-                editor.show_value(values[key])
+            if key != keep:
+                typed = self._input_errors.get((self._owner(key), key))
+                if typed is not None:
+                    editor.show_text(typed[0])
+                else:
+                    editor.show_value(values[key])
             editor.widget.setToolTip(f"{editor.option.help}\n\n{self._source_text(key)}")
+        if any(values[o.key] != o.default_for(values) for o in OPTIONS if o.advanced):
+            for toggle in self.advanced_toggles:  # a value set there is never out of sight
+                toggle.setChecked(True)
         self._show_connections()
 
     def _owner(self, key: str) -> str | None:
@@ -382,8 +414,8 @@ class ExportOptionsPage(QWidget):
             self.password_place.setStyleSheet("")
         else:
             where = (
-                "No keyring on this computer: a password is kept in memory only, until you "
-                "log off, even with Save My Default."
+                f"Passwords can't be saved here: {no_keyring_reason()}. A password is kept in "
+                "memory only, until you log off, even with Save My Default."
             )
             self.password_place.setStyleSheet(WARNING_STYLE)
         self.password_place.setText(where)
@@ -460,16 +492,23 @@ class ExportOptionsPage(QWidget):
         created = self.working.duplicate_connection(
             original.id, self.account.taken_connection_ids()
         )
+        problem = ""
         try:
             password = self.pending_passwords.get(original.id) or self.account.password(original.id)
         except ExportDeskError as error:
             password = None
-            self._say(f"The password was not copied: {error.message}", error=True)
+            problem = f"The password was not copied: {error.message}"
         if password:
             self.pending_passwords[created.id] = password
+        # Text typed and not accepted is copied as typed, with its message.
+        for (owner, key), typed in list(self._input_errors.items()):
+            if owner == original.id:
+                self._input_errors[(created.id, key)] = typed
         self.working.active_id = created.id
         self._show_working()
         self._refresh()
+        if problem:
+            self._say(problem, error=True)
 
     def delete_connection(self) -> None:
         active = self.working.active
@@ -526,11 +565,11 @@ class ExportOptionsPage(QWidget):
             (p, WARNING_STYLE) for p in warnings
         ]:
             shown_here = problem.connection_id in (None, self.working.active_id)
-            label = self.messages.get(problem.key)
-            if shown_here and label is not None and not label.text():
-                label.setText(problem.message)
-                label.setStyleSheet(style)
-                label.setVisible(True)
+            beside = self.messages.get(problem.key)
+            if shown_here and beside is not None and not beside.text():
+                beside.setText(problem.message)
+                beside.setStyleSheet(style)
+                beside.setVisible(True)
             else:
                 connection = self.working.connection(problem.connection_id or "")
                 name = connection.name if connection else ""
@@ -609,8 +648,7 @@ class ExportOptionsPage(QWidget):
         message = "Saved as your default." if default else "Saved for this session."
         if outcome.kept_in_memory_for_lack_of_keyring:
             message += (
-                " There is no keyring on this computer, so the password is kept in memory "
-                "only until you log off."
+                f" The password is kept in memory only until you log off: {no_keyring_reason()}."
             )
         elif any(place is Stored.KEYRING for place in outcome.stored.values()):
             message += f" The password is in {keyring_description()}."
@@ -668,8 +706,8 @@ class ExportOptionsPage(QWidget):
             "Reset clears these values, so your institution's defaults (and under them the "
             "factory defaults) apply again:\n\n"
             + "\n".join(lines)
-            + "\n\nOther connections, stored passwords and locked settings are kept. Until "
-            "you leave Export Options, Edit > Undo Reset or Cancel puts the values back." + unsaved,
+            + "\n\nOther connections and stored passwords are kept. Until you leave Export "
+            "Options, Edit > Undo Reset or Cancel puts the values back." + unsaved,
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             self,
         )
@@ -772,7 +810,13 @@ class ExportOptionsPage(QWidget):
 
 
 def _labels(keys: list[str]) -> str:
-    return ", ".join(BY_KEY[key].label for key in keys)
+    """The settings' labels; a label that says little alone ("Authority Record") with its group."""
+    return ", ".join(
+        f"{BY_KEY[key].group}: {BY_KEY[key].label}"
+        if BY_KEY[key].group == G_VALIDATE
+        else BY_KEY[key].label
+        for key in keys
+    )
 
 
 def _snapshot(settings: ExportSettings) -> tuple[object, ...]:

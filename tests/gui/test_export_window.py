@@ -343,3 +343,22 @@ def test_unconfirmed_records_go_again_only_by_choice(
         (ids[1], "exported"),
     ]
     assert "left out" not in dialog.heading.text()
+
+
+def test_the_report_names_the_record_and_field_of_a_character_sent_as_a_reference(
+    qtbot, open_window, save_file, receiver
+):
+    from pymarc import Field, Subfield
+
+    from tests.fixtures.exporting import add_records, valid_bib
+
+    snowman = Field(tag="500", indicators=[" ", " "], subfields=[Subfield("a", "Cold \u2603.")])
+    (record_id,) = add_records(save_file, [valid_bib(1, snowman)])
+    tcpip_settings(receiver, charset="marc8")
+    window = open_window()
+    dialog = run_to_the_end(qtbot, window)
+    assert [o.outcome for o in dialog.outcomes] == ["exported"]
+    shown = dialog.replies.toPlainText()
+    assert "note:" in shown and "500" in shown and "U+2603" in shown
+    report = dialog.report_text()
+    assert f"Record {record_id}" in report and "U+2603" in report

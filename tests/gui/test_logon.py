@@ -129,3 +129,21 @@ def test_a_damaged_settings_file_is_reported_in_the_window(qtbot) -> None:
     qtbot.addWidget(window)
     assert "damaged" in window.statusBar().currentMessage()
     assert window.account.effective().options["format"] == "none"
+
+
+def test_every_notice_reaches_the_window_not_only_the_last(qtbot, tmp_path) -> None:
+    path = account_file("100-123-456")
+    path.parent.mkdir(parents=True)
+    path.write_text('{"connections": 5}', encoding="utf-8")
+    institution = tmp_path / "institution.json"
+    institution.write_text('{"options": {"timeout": "soon"}}', encoding="utf-8")
+    known("100-123-456", last="100-123-456")
+    controller = Controller(QApplication.instance())
+    controller.show_logon()
+    qtbot.addWidget(controller.logon)
+    controller.logon.log_on_button.click()
+    window = controller.window
+    qtbot.addWidget(window)
+    shown = window.statusBar().currentMessage()
+    assert "'connections' should hold a list, not the number 5" in shown
+    assert f"In {institution}: timeout" in shown

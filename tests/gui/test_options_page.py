@@ -16,6 +16,7 @@ from app.core.settings.layers import Source
 from app.core.settings.options import OPTIONS
 from app.gui.option_editors import BoolCheck, ChoiceCombo, ChoiceRadios, IntSpin, TextLine
 from app.gui.options_page import ExportOptionsPage
+from app.main import main
 from tests.fixtures.keyrings import use_keyring
 
 ACCOUNT = "100-123-456"
@@ -346,7 +347,8 @@ def test_without_a_keyring_the_screen_says_where_the_password_is(qtbot, account)
     with use_keyring(keyring.backends.fail.Keyring()):
         page = ExportOptionsPage(account)
         qtbot.addWidget(page)
-        assert "No keyring on this computer" in page.password_place.text()
+        shown = page.password_place.text()
+        assert shown.startswith("Passwords can't be saved here: no keyring was found")
         set_up_tcpip(page)
         type_password(page, "pw")
         page.top_buttons["default"].click()
@@ -570,13 +572,14 @@ def test_correcting_the_number_clears_the_message_and_saves(page, account) -> No
 
 
 def test_the_arrows_stay_within_the_declared_range(page) -> None:
+    from PySide6.QtTest import QTest
+
     set_up_tcpip(page)
     type_number(page, "retries", "99")
-    qtbot_key = __import__("PySide6.QtTest", fromlist=["QTest"]).QTest
-    qtbot_key.keyClick(page.editors["retries"].spin, Qt.Key.Key_Up)
+    QTest.keyClick(page.editors["retries"].spin, Qt.Key.Key_Up)
     assert page.editors["retries"].value() == 99
     type_number(page, "retries", "150")
-    qtbot_key.keyClick(page.editors["retries"].spin, Qt.Key.Key_Down)
+    QTest.keyClick(page.editors["retries"].spin, Qt.Key.Key_Down)
     assert page.editors["retries"].value() == 99
     assert not page.messages["retries"].isVisible()
 
@@ -632,8 +635,11 @@ def answer_with_enter(qtbot, seen: list) -> None:
         if box is None:
             QTimer.singleShot(10, press)
             return
-        seen.append((box.defaultButton().text().replace("&", ""), box.text()))
+        default = box.defaultButton()
+        seen.append((default.text().replace("&", "") if default else None, box.text()))
         QTest.keyClick(box, Qt.Key.Key_Return)
+        if box.isVisible():  # Enter did nothing: close it, so that the test can fail
+            box.reject()
 
     QTimer.singleShot(0, press)
 
@@ -762,3 +768,43 @@ def test_a_test_connection_result_goes_when_the_connection_changes(page, qtbot) 
     assert "host" in page.test_result.text()
     choose(page, "host", "127.0.0.1")
     assert page.test_result.text() == ""
+
+
+def test_reply_patterns_sit_in_the_connections_advanced_part(page, account) -> None:
+    (toggle,) = page.advanced_toggles
+    pattern = page.editors["reply_success_pattern"]
+    assert not pattern.widget.isVisible()  # folded away until asked for
+    toggle.click()
+    assert pattern.widget.isVisible()
+    set_up_tcpip(page)
+    choose(page, "reply_failure_pattern", "(unclosed")
+    message = page.messages["reply_failure_pattern"]
+    assert message.isVisible() and "not a valid regular expression" in message.text()
+    page.save_my_default()
+    assert AccountSettings(ACCOUNT).saved_default().active.values["reply_failure_pattern"] == ""
+    choose(page, "reply_failure_pattern", "^rejected")
+    assert not message.isVisible()
+    page.save_my_default()
+    assert AccountSettings(ACCOUNT).saved_default().active.values["reply_failure_pattern"] == (
+        "^rejected"
+    )
+
+
+def test_a_reply_pattern_in_effect_is_never_folded_away(qtbot, account) -> None:
+    assert main(["account", "add", ACCOUNT]) == 0
+    assert main(["options", "set", "--account", ACCOUNT, "reply_success_pattern=^thank you"]) == 0
+    widget = ExportOptionsPage(AccountSettings(ACCOUNT))
+    qtbot.addWidget(widget)
+    widget.show()
+    assert widget.editors["reply_success_pattern"].widget.isVisible()
+
+
+def test_a_refused_keyring_is_named_on_the_screen(qtbot, account) -> None:
+    from keyrings.alt.file import PlaintextKeyring
+
+    with use_keyring(PlaintextKeyring(), secure=False):
+        page = ExportOptionsPage(account)
+        qtbot.addWidget(page)
+        shown = page.password_place.text()
+    assert "keyrings.alt.file.PlaintextKeyring" in shown
+    assert "kept in memory only" in shown

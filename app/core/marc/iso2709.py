@@ -88,6 +88,8 @@ def parse_record(raw: bytes) -> ParsedRecord:
     if not _DIRECTORY.fullmatch(directory):
         _explain_directory(directory)
     fields = []
+    expected = base  # where the next field starts when they are stored end to end
+    in_order = True
     for start in range(0, len(directory), ENTRY_LENGTH):
         field_start = base + int(directory[start + 7 : start + 12])
         field_end = field_start + int(directory[start + 3 : start + 7])
@@ -98,8 +100,19 @@ def parse_record(raw: bytes) -> ParsedRecord:
         data = raw[field_start:field_end]
         if data[-1:] == b"\x1e":
             data = data[:-1]
+        else:
+            in_order = False
+        if field_start != expected:
+            in_order = False
+        expected = field_end
         fields.append(Field(directory[start : start + 3], data))
-    return ParsedRecord(leader, tuple(fields))
+    well_formed = (
+        in_order
+        and expected == end
+        and raw.count(b"\x1e", base, end) == len(fields)
+        and raw.find(b"\x1d", base, end) < 0
+    )
+    return ParsedRecord(leader, tuple(fields), well_formed)
 
 
 def _explain_directory(directory: str) -> None:

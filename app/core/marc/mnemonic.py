@@ -5,8 +5,9 @@
     =245  10$aA title /$cby someone.
 
 Records start at ``=LDR`` and are separated by blank lines. ``\\`` is a blank indicator (and
-a blank in the leader and control fields), ``$`` starts a subfield and ``{dollar}`` is a
-literal dollar sign. Other mnemonics in braces are kept as text and noted on the record.
+a blank in the leader and control fields), ``$`` starts a subfield; ``{dollar}`` is a literal
+dollar sign, ``{lcub}`` and ``{rcub}`` braces (the editor's text form, app.core.marc.mrk).
+Other mnemonics in braces are kept as text and noted on the record.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from typing import BinaryIO
 
 from app.core.marc.iso2709 import LEADER_LENGTH, build_record
 from app.core.marc.iso2709 import parse_record as parse_iso2709
+from app.core.marc.mrk import MNEMONICS, unescape
 from app.core.marc.readresults import ReadError, ReadResult, RecordRead
 from app.core.marc.record import Field, StructureError
 
 _MNEMONIC = re.compile(r"\{[^{}\s]{1,30}\}")
-_DOLLAR = "{dollar}"
 
 
 @dataclass
@@ -89,7 +90,7 @@ def _finish(record: _Lines, file: str) -> ReadResult:
             rest = rest[2:]
         elif rest:
             return error(f"line {line_number}: two spaces should follow the tag {tag}")
-        for mnemonic in sorted(set(_MNEMONIC.findall(rest)) - {_DOLLAR}):
+        for mnemonic in sorted(set(_MNEMONIC.findall(rest)) - MNEMONICS):
             notes.append(f"line {line_number}: the mnemonic {mnemonic} was kept as text")
         if tag == "LDR":
             if leader is not None:
@@ -99,12 +100,12 @@ def _finish(record: _Lines, file: str) -> ReadResult:
         if not (tag.isascii() and tag.isalnum()):
             return error(f"line {line_number}: '{tag}' is not a tag")
         if tag.startswith("00") and tag.isdigit():
-            fields.append(Field(tag, rest.replace("\\", " ").replace(_DOLLAR, "$").encode()))
+            fields.append(Field(tag, unescape(rest.replace("\\", " ")).encode()))
             continue
         if len(rest) < 2:
             return error(f"line {line_number}: field {tag} has no indicators")
         indicators = rest[:2].replace("\\", " ")
-        body = "\x1f".join(part.replace(_DOLLAR, "$") for part in rest[2:].split("$"))
+        body = "\x1f".join(unescape(part) for part in rest[2:].split("$"))
         fields.append(Field(tag, (indicators + body).encode("utf-8")))
     if leader is None:
         return error("the record has no leader (=LDR line)")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 
@@ -27,8 +27,13 @@ class Field(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class ParsedRecord:
+    """A record's leader and fields. ``well_formed`` says the parser found the fields end to
+    end in directory order, each ending with its terminator and none inside: the validator
+    then takes the fields as they are instead of reading the record a second time."""
+
     leader: str
     fields: tuple[Field, ...]
+    well_formed: bool = field(default=False, compare=False)
 
     def first(self, tag: str) -> Field | None:
         for field in self.fields:

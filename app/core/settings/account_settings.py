@@ -231,7 +231,8 @@ class AccountSettings:
         passwords and the connections' names stay. ``undo_reset`` puts the values back."""
         undo = ResetUndo(copy.deepcopy(self.saved), copy.deepcopy(self.session))
         target = connection_id or resolve((self.institution, self.saved, self.session)).active_id
-        for layer in (self.saved, self.session):
+        saved, session = copy.deepcopy(self.saved), copy.deepcopy(self.session)
+        for layer in (saved, session):
             layer.options.clear()
             patch = layer.connections.get(target)
             if patch is not None:
@@ -239,7 +240,8 @@ class AccountSettings:
                     del layer.connections[target]
                 else:
                     layer.connections[target] = ConnectionPatch(patch.name, {})
-        save_account_layer(self.account, self.saved)
+        save_account_layer(self.account, saved)  # if the file can't be written, nothing changes
+        self.saved, self.session = saved, session
         return undo
 
     def undo_reset(self, undo: ResetUndo) -> None:

@@ -290,6 +290,12 @@ def _matcher(index: str, relation: str, term: str) -> Matcher:
     if index in ("id", "isbn", "issn", "lccn"):
         values = term.split() if relation in ("any", "all") else [term]
         wanted = {_number(value) for value in values if value.strip()}
+        if index == "id":  # an OCLC number as people write it: ocm00012345, (OCoLC)12345
+            wanted |= {
+                number
+                for value in values
+                if (number := oclc_number(value.strip().removeprefix("(OCoLC)")))
+            }
         if relation == "all":
             return lambda entry: wanted <= entry.keys[index]
         return lambda entry: bool(wanted & entry.keys[index])
@@ -323,8 +329,8 @@ def parse_cql(query: str) -> Matcher:
 class SruServer:
     """The records, searched over SRU on 127.0.0.1 (a free port unless one is given).
 
-    ``delay`` makes every answer wait that many seconds (a slow catalogue, for tests);
-    ``requests`` keeps the query strings received."""
+    ``hold``, when set to an unset Event, makes every answer wait until it is set (a slow
+    catalogue, for tests); ``requests`` keeps the query strings received."""
 
     def __init__(
         self,
@@ -333,12 +339,11 @@ class SruServer:
         port: int = 0,
         path: str = DEFAULT_PATH,
         name: str = "ExportDesk demo catalogue",
-        delay: float = 0.0,
     ) -> None:
         self.entries = [make_entry(raw) for raw in records]
         self.path = path
         self.name = name
-        self.delay = delay
+        self.hold: threading.Event | None = None
         self.requests: list[str] = []
         self._stopping = threading.Event()
         self._lock = threading.Lock()
@@ -389,8 +394,9 @@ class SruServer:
         """The HTTP status and body for one request's query string."""
         with self._lock:
             self.requests.append(query_string)
-        if self.delay:
-            self._stopping.wait(self.delay)
+        hold = self.hold
+        while hold is not None and not hold.is_set() and not self._stopping.is_set():
+            hold.wait(0.1)
         params = {k: v[-1] for k, v in parse_qs(query_string, keep_blank_values=True).items()}
         version = params.get("version") or "1.2"
         if version not in VERSIONS:

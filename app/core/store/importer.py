@@ -27,6 +27,7 @@ from typing import Literal, get_args
 from app.core.marc.reading import read_records
 from app.core.marc.readresults import ReadError, RecordRead
 from app.core.marc.summary import RecordSummary, summarize
+from app.core.store.history import RevisionSource, save_record
 from app.core.store.savefile import RecordRow, SaveFile
 
 DuplicateAction = Literal["replace", "keep", "skip"]
@@ -125,6 +126,7 @@ class ImportJob:
         self.result = ImportResult()
         self._policy = on_duplicate
         self._answer_for_all: DuplicateAction | None = None
+        self._source: RevisionSource = "import"  # what a replaced record's history says
 
     def run(self) -> Iterator[ImportProgress]:
         """Import every file; yields progress after each batch, and once more at the end."""
@@ -212,8 +214,15 @@ class ImportJob:
             self.result.skipped += 1
             return
         if action == "replace" and existing is not None:
-            self.save_file.replace(
-                existing, item.raw, item.source_format, summary, source_file=item.file
+            # The replaced version stays in the record's history (store/history.py).
+            save_record(
+                self.save_file,
+                existing,
+                item.raw,
+                self._source,
+                wait=None,
+                source_format=item.source_format,
+                source_file=item.file,
             )
             self.result.replaced += 1
             record_id = existing
@@ -248,11 +257,14 @@ class ImportJob:
         """One record read elsewhere (retrieved from a target), in a transaction of its own,
         with the same duplicate handling; its id, or None when it was skipped."""
         count = len(self.result.record_ids)
+        self._source = "retrieve"
         try:
             with self.save_file.transaction():
                 self._import_record(item)
         except sqlite3.Error as error:
             raise self.save_file.error_for(error) from error
+        finally:
+            self._source = "import"
         return self.result.record_ids[-1] if len(self.result.record_ids) > count else None
 
 

@@ -34,7 +34,7 @@ from app.core.marc.summary import RecordSummary
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 Outcome = Literal["exported", "rejected", "invalid", "not_sent", "unconfirmed", "cancelled"]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 OUTCOME_NAMES: dict[str, str] = {
@@ -339,8 +339,36 @@ def _schema_3(conn: sqlite3.Connection) -> None:
     )
 
 
+def _schema_4(conn: sqlite3.Connection) -> None:
+    # Earlier versions of edited records (store/history.py) and the account's constant data
+    # templates (store/templates.py). A record never changed has no revision rows.
+    conn.execute(
+        """CREATE TABLE revisions (
+            record_id INTEGER NOT NULL REFERENCES records(id) ON DELETE CASCADE,
+            revision INTEGER NOT NULL,
+            time TEXT NOT NULL,
+            source TEXT NOT NULL,
+            after_journal INTEGER,  -- the journal's last id when saved: changed since export?
+            raw BLOB,  -- NULL for the record's current version, which is in record_data
+            PRIMARY KEY (record_id, revision)
+        )"""
+    )
+    conn.execute(
+        """CREATE TABLE templates (
+            name TEXT PRIMARY KEY COLLATE NOCASE,
+            fields TEXT NOT NULL,
+            added_at TEXT NOT NULL
+        )"""
+    )
+
+
 # MIGRATIONS[n] takes a save file from schema version n to n + 1.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_schema_1, _schema_2, _schema_3)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _schema_1,
+    _schema_2,
+    _schema_3,
+    _schema_4,
+)
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 

@@ -4,6 +4,7 @@ and beside it what its last validation found (picking a message selects its fiel
 from __future__ import annotations
 
 import html
+from pathlib import PurePath
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -170,7 +171,12 @@ class RecordView(QWidget):
             self._show_validation(None)
             return
         source = SOURCE_FORMAT_NAMES.get(row.source_format, row.source_format)
-        self.heading.setText(f"Record {record_id} · {row.encoding} · imported from {source}")
+        origin = origin_text(row.source_file)
+        self.heading.setText(
+            f"Record {record_id} · {row.encoding} · imported from {source}"
+            + (f" · {origin}" if origin else "")
+        )
+        self.heading.setToolTip(row.source_file or "")
         try:
             self.text.setPlainText(display_text(parse_record(raw)))
         except StructureError as problem:  # stored before a stricter reader: show why
@@ -264,6 +270,16 @@ class RecordView(QWidget):
         if self._record_id is not None:
             QGuiApplication.clipboard().setText(self.text.toPlainText())
             self.copied.emit()
+
+
+def origin_text(source_file: str | None) -> str:
+    """Where a record came from, short: a file's name, or the target and id it was retrieved
+    from (``target 'LoC' (SRU), record 123``, as app/core/sources writes it)."""
+    if not source_file:
+        return ""
+    if source_file.startswith("target '"):
+        return source_file
+    return PurePath(source_file).name or source_file
 
 
 def export_summary(row: RecordRow) -> str:

@@ -11,6 +11,7 @@ closes its client when it ends instead of giving it back.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
 from collections.abc import Callable, Sequence
@@ -49,7 +50,9 @@ def failure_message(target: Target, error: BaseException) -> str:
         return error.message
     if isinstance(error, ExportDeskError):
         text = error.message
-        return text if target.name in text else f"{_named(target)}: {text}"
+        if target.name not in text:
+            return f"{_named(target)}: {text}"
+        return text[:1].upper() + text[1:]
     return f"{_named(target)}: the request stopped unexpectedly ({type(error).__name__}: {error})"
 
 
@@ -211,10 +214,8 @@ class Jobs(QObject):
 
     @staticmethod
     def _emit(signal: Any, *args: Any) -> None:
-        try:
+        with contextlib.suppress(RuntimeError):  # the panel is gone (the window closed)
             signal.emit(*args)
-        except RuntimeError:  # the panel is gone (the window closed meanwhile)
-            pass
 
     def _forget(self, number: int) -> None:
         with self._lock:

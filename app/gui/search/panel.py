@@ -1,0 +1,727 @@
+"""The search panel (F2, as Connexion Client's WorldCat search): search one of the account's
+targets, page through the hits (the next page comes when the list nears its end), read the
+selected hit, and Save to Local File or Flag for Export the selected hits: their records are
+retrieved and stored through the import's path, the duplicate policy deciding (the OCLC number,
+or else 003 and 001). WorldCat targets also set and unset the institution's holdings.
+
+Every request runs off the GUI thread (``worker.Jobs``) and can be cancelled; a failure of the
+target is a message naming it, in the panel.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QAction, QFontDatabase, QKeySequence, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.errors import ExportDeskError
+from app.core.marc.display import display_text
+from app.core.marc.summary import oclc_number, summarize
+from app.core.settings.account_settings import AccountSettings
+from app.core.settings.files import take_notices
+from app.core.settings.targets import Target, TargetKind, Targets
+from app.core.sources.hits import Hit, SearchPage, SearchQuery
+from app.core.sources.worldcat import HoldingResult
+from app.core.store.importer import DuplicateAction, DuplicateDecision, DuplicateQuestion
+from app.core.store.savefile import SaveFile
+from app.gui.search.results_model import AUTHOR, DATE, ID, POSITION, TITLE, HitsModel
+from app.gui.search.worker import (
+    DuplicateAsker,
+    Jobs,
+    StoreResult,
+    holdings_work,
+    search_work,
+    store_work,
+)
+
+PAGE_SIZE = 20  # hits asked for at a time
+RAW = "raw"
+INDEX_CHOICES = (
+    ("Keyword", "keyword"),
+    ("OCLC number", "oclc"),
+    ("ISBN", "isbn"),
+    ("ISSN", "issn"),
+    ("LCCN", "lccn"),
+    ("Title", "title"),
+    ("Author", "author"),
+    ("Raw query (the target's own syntax)", RAW),
+)
+DUPLICATE_CHOICES: tuple[tuple[str, str], ...] = (
+    ("Ask", "ask"),
+    ("Skip the new copy", "skip"),
+    ("Replace the saved copy", "replace"),
+    ("Keep both", "keep"),
+)
+# A failure stands out from the running commentary above the hits.
+ERROR_STYLE = "QLabel { color: white; background-color: #b3261e; padding: 4px; }"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+class SearchPanel(QWidget):
+    """The panel; the main window docks it and listens to ``recordsStored`` and ``notice``."""
+
+    recordsStored = Signal(object)  # StoreResult: the save file changed
+    notice = Signal(str)  # for the window's status bar
+    busyChanged = Signal(bool)
+
+    def __init__(
+        self,
+        account: AccountSettings,
+        save_file: SaveFile,
+        parent: QWidget | None = None,
+        *,
+        page_size: int = PAGE_SIZE,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("searchPanel")
+        self.account = account
+        self.save_file = save_file
+        self.page_size = page_size
+        self.targets: list[Target] = []
+        self.target: Target | None = None  # the target of the hits shown
+        self.query: SearchQuery | None = None
+        self.jobs = Jobs(account.vault, self)
+        self.jobs.finished.connect(self._job_finished)
+        self.jobs.failed.connect(self._job_failed)
+        self.jobs.ended.connect(self._job_ended)
+        self._job: int | None = None  # the job the panel waits for
+        self._job_kind = ""
+        self._store_jobs: set[int] = set()  # store jobs not yet ended, cancelled ones too
+        self._asker: DuplicateAsker | None = None  # the duplicate question of the job
+        self._askers: dict[int, DuplicateAsker] = {}  # by job, until the job ends
+        self._more_pending = False
+        self._closed = False
+        self.last_error = ""
+
+        self._build_form()
+        self._build_results()
+        self._build_actions()
+        self._lay_out()
+        self.reload_targets(report=False)  # the window reports the notices of its opening
+        self._update_actions()
+
+    # -- building -------------------------------------------------------------------------
+
+    def _build_form(self) -> None:
+        self.target_box = QComboBox()
+        self.target_box.setAccessibleName("Target")
+        self.target_box.setToolTip("The catalogue or WorldCat to search (the account's targets)")
+        self.target_box.currentIndexChanged.connect(self._update_actions)
+        self.target_label = QLabel("Search &within:")
+        self.target_label.setBuddy(self.target_box)
+        self.index_box = QComboBox()
+        self.index_box.setAccessibleName("Index")
+        for text, key in INDEX_CHOICES:
+            self.index_box.addItem(text, key)
+        self.index_label = QLabel("Inde&x:")
+        self.index_label.setBuddy(self.index_box)
+        self.terms = QLineEdit()
+        self.terms.setAccessibleName("Search terms")
+        self.terms.setPlaceholderText("Words, or a number (OCLC, ISBN, ISSN, LCCN)")
+        self.terms.setClearButtonEnabled(True)
+        self.terms.returnPressed.connect(self.search)
+        self.terms_label = QLabel("Ter&ms:")
+        self.terms_label.setBuddy(self.terms)
+        self.search_button = QPushButton("Search")
+        self.search_button.setToolTip("Search the target (Enter in the terms)")
+        self.search_button.clicked.connect(self.search)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the request under way (Esc)")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setAccessibleName("Search message")
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+    def _build_results(self) -> None:
+        self.model = HitsModel(self)
+        self.model.moreWanted.connect(self._more_wanted)
+        view = QTableView()
+        view.setModel(self.model)
+        view.setAccessibleName("Search results")
+        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        view.setAlternatingRowColors(True)
+        view.setWordWrap(False)
+        view.setTabKeyNavigation(False)
+        rows = view.verticalHeader()
+        rows.hide()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(view.fontMetrics().height() + 8)
+        header = view.horizontalHeader()
+        header.setHighlightSections(False)
+        metrics = view.fontMetrics()
+        header.resizeSection(POSITION, metrics.horizontalAdvance("0000") + 16)
+        header.resizeSection(AUTHOR, metrics.horizontalAdvance("Author, An Ex") + 16)
+        header.resizeSection(DATE, metrics.horizontalAdvance("0000") + 24)
+        header.resizeSection(ID, metrics.horizontalAdvance("000000000000") + 16)
+        header.setSectionResizeMode(TITLE, QHeaderView.ResizeMode.Stretch)
+        view.selectionModel().currentRowChanged.connect(self._current_changed)
+        view.selectionModel().selectionChanged.connect(self._update_actions)
+        self.results = view
+
+        self.brief_heading = QLabel("No hit selected")
+        self.brief_heading.setWordWrap(True)
+        self.brief_heading.setTextFormat(Qt.TextFormat.RichText)
+        self.brief_heading.setAccessibleName("Selected hit")
+        self.brief_heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.brief_fields = QPlainTextEdit()
+        self.brief_fields.setReadOnly(True)
+        self.brief_fields.setAccessibleName("Selected hit's record")
+        self.brief_fields.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.brief_fields.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.brief_fields.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
+
+    def _action(self, text: str, slot: Any, shortcut: str | None, tip: str) -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+            tip = f"{tip} ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        # The keys act on the selected hits: they work in the results list (as Space and
+        # Delete work in the records list), so they take no key from anywhere else.
+        self.save_action = self._action(
+            "&Save to Local File", self.save_selected, "Ctrl+S",
+            "Retrieve the selected hits' records into the save file",
+        )  # fmt: skip
+        self.flag_action = self._action(
+            "&Flag for Export", self.flag_selected, "Ctrl+Shift+F",
+            "Retrieve the selected hits' records into the save file and flag them for export",
+        )  # fmt: skip
+        for action in (self.save_action, self.flag_action):
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            self.results.addAction(action)
+        self.set_holdings_action = self._action(
+            "Set &Holdings", lambda: self.update_holdings("set"), None,
+            "Set the institution's WorldCat holdings on the selected hits",
+        )  # fmt: skip
+        self.unset_holdings_action = self._action(
+            "&Unset Holdings", lambda: self.update_holdings("unset"), None,
+            "Remove the institution's WorldCat holdings from the selected hits",
+        )  # fmt: skip
+        self.cancel_action = self._action(
+            "&Cancel Search", self.cancel, "Esc", "Stop the search or retrieval under way"
+        )
+        self.cancel_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.addAction(self.cancel_action)
+        self.results.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        for action in (self.set_holdings_action, self.unset_holdings_action):
+            self.results.addAction(action)
+        self.save_button = QPushButton("Save to Local File")
+        self.flag_button = QPushButton("Flag for Export")
+        self.set_holdings_button = QPushButton("Set Holdings")
+        self.unset_holdings_button = QPushButton("Unset Holdings")
+        for button, action in (
+            (self.save_button, self.save_action),
+            (self.flag_button, self.flag_action),
+            (self.set_holdings_button, self.set_holdings_action),
+            (self.unset_holdings_button, self.unset_holdings_action),
+        ):
+            button.setToolTip(action.toolTip())
+            button.clicked.connect(action.trigger)
+        self.duplicate_box = QComboBox()
+        self.duplicate_box.setAccessibleName("When a record is already saved")
+        self.duplicate_box.setToolTip(
+            "A record is already in the save file when it has the same OCLC number (or else "
+            "the same 003 and 001)"
+        )
+        for text, value in DUPLICATE_CHOICES:
+            self.duplicate_box.addItem(text, value)
+        self.duplicate_label = QLabel("When alread&y saved:")
+        self.duplicate_label.setBuddy(self.duplicate_box)
+
+    @property
+    def actions_for_menu(self) -> list[QAction]:
+        return [
+            self.save_action,
+            self.flag_action,
+            self.set_holdings_action,
+            self.unset_holdings_action,
+            self.cancel_action,
+        ]
+
+    def _lay_out(self) -> None:
+        form = QGridLayout()
+        form.addWidget(self.target_label, 0, 0)
+        form.addWidget(self.target_box, 0, 1, 1, 3)
+        form.addWidget(self.index_label, 1, 0)
+        form.addWidget(self.index_box, 1, 1, 1, 3)
+        form.addWidget(self.terms_label, 2, 0)
+        form.addWidget(self.terms, 2, 1)
+        form.addWidget(self.search_button, 2, 2)
+        form.addWidget(self.cancel_button, 2, 3)
+        form.setColumnStretch(1, 1)
+
+        brief = QWidget()
+        brief_layout = QVBoxLayout(brief)
+        brief_layout.setContentsMargins(0, 0, 0, 0)
+        brief_layout.addWidget(self.brief_heading)
+        brief_layout.addWidget(self.brief_fields, 1)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.results)
+        self.splitter.addWidget(brief)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
+
+        buttons = QHBoxLayout()
+        for button in (self.save_button, self.flag_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        for button in (self.set_holdings_button, self.unset_holdings_button):
+            buttons.addWidget(button)
+        duplicates = QHBoxLayout()
+        duplicates.addWidget(self.duplicate_label)
+        duplicates.addWidget(self.duplicate_box)
+        duplicates.addStretch(1)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(self.splitter, 1)
+        layout.addLayout(buttons)
+        layout.addLayout(duplicates)
+        for first, second in (
+            (self.target_box, self.index_box),
+            (self.index_box, self.terms),
+            (self.terms, self.search_button),
+            (self.search_button, self.cancel_button),
+            (self.cancel_button, self.results),
+            (self.results, self.brief_fields),
+            (self.brief_fields, self.save_button),
+        ):
+            QWidget.setTabOrder(first, second)
+
+    # -- targets --------------------------------------------------------------------------
+
+    def reload_targets(self, report: bool = True) -> None:
+        """Read the account's targets again (added from the command line meanwhile...),
+        keeping the one chosen; what was wrong with their files goes to ``notice``."""
+        chosen = self.target_box.currentText()
+        self.targets = Targets(self.account.account).all
+        if report:
+            for notice in take_notices():
+                self.notice.emit(notice)
+        self.target_box.blockSignals(True)
+        self.target_box.clear()
+        for target in self.targets:
+            self.target_box.addItem(target.name, target.name)
+            self.target_box.setItemData(
+                self.target_box.count() - 1, target.describe(), Qt.ItemDataRole.ToolTipRole
+            )
+        found = self.target_box.findText(chosen)
+        self.target_box.setCurrentIndex(max(found, 0))
+        self.target_box.blockSignals(False)
+        if not self.targets and not self.busy:
+            self._show_message(
+                f"Account {self.account.account} has no targets to search yet. Add one with: "
+                f"exportdesk target add --account {self.account.account} --name NAME --kind "
+                "sru --url URL (or --kind worldcat --key CLIENT_ID)"
+            )
+        self._update_actions()
+
+    def chosen_target(self) -> Target | None:
+        row = self.target_box.currentIndex()
+        return self.targets[row] if 0 <= row < len(self.targets) else None
+
+    def choose_target(self, name: str) -> None:
+        row = self.target_box.findText(name)
+        if row >= 0:
+            self.target_box.setCurrentIndex(row)
+
+    def choose_index(self, key: str) -> None:
+        row = self.index_box.findData(key)
+        if row >= 0:
+            self.index_box.setCurrentIndex(row)
+
+    def focus_terms(self) -> None:
+        self.terms.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.terms.selectAll()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self.busy:
+            self.reload_targets()
+
+    # -- state ----------------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        return self._job is not None
+
+    def selected_hits(self) -> list[Hit]:
+        rows = sorted({index.row() for index in self.results.selectionModel().selectedRows()})
+        return [hit for row in rows if (hit := self.model.hit(row)) is not None]
+
+    def _update_actions(self, *_args: Any) -> None:
+        busy = self.busy
+        target = self.chosen_target()
+        self.search_button.setEnabled(not busy and target is not None)
+        self.terms.setEnabled(not busy)
+        self.target_box.setEnabled(not busy)
+        self.index_box.setEnabled(not busy)
+        self.cancel_button.setEnabled(busy)
+        self.cancel_action.setEnabled(busy)
+        selected = bool(self.selected_hits()) and not busy
+        for action, button in (
+            (self.save_action, self.save_button),
+            (self.flag_action, self.flag_button),
+        ):
+            action.setEnabled(selected)
+            button.setEnabled(selected)
+        worldcat = self.target is not None and self.target.kind is TargetKind.WORLDCAT
+        for action, button in (
+            (self.set_holdings_action, self.set_holdings_button),
+            (self.unset_holdings_action, self.unset_holdings_button),
+        ):
+            action.setEnabled(selected and worldcat)
+            action.setVisible(worldcat)
+            button.setEnabled(selected and worldcat)
+            button.setVisible(worldcat)
+
+    def _show_message(self, text: str, error: bool = False) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet(ERROR_STYLE if error else "")
+        self.message.setAccessibleDescription("Error" if error else "")
+        if error:
+            self.last_error = text
+
+    def _start(self, kind: str, target: Target, work: Any) -> None:
+        self._job = self.jobs.start(target, work)
+        self._job_kind = kind
+        self._update_actions()
+        self.busyChanged.emit(True)
+
+    # -- searching ------------------------------------------------------------------------
+
+    def search(self) -> None:
+        """Search the chosen target for the terms, from the first hit."""
+        if self.busy:
+            return
+        target = self.chosen_target()
+        if target is None:
+            self._show_message("Choose a target to search first.", error=True)
+            return
+        index = str(self.index_box.currentData())
+        try:
+            query = SearchQuery(
+                self.terms.text(), index="keyword" if index == RAW else index, raw=index == RAW
+            )
+        except ExportDeskError as problem:
+            self._show_message(f"{problem.message[0].upper()}{problem.message[1:]}.", error=True)
+            self.focus_terms()
+            return
+        self.model.clear()
+        self._show_brief(None)
+        self.target, self.query = target, query
+        self._more_pending = False
+        self._show_message(f"Searching {target.describe()} for {query.describe()}…")
+        self._start("search", target, search_work(query, 1, self.page_size))
+
+    def _more_wanted(self, start: int) -> None:
+        """The list nears its end: the next page, once nothing else is under way."""
+        if self.target is None or self.query is None:
+            self.model.page_failed()
+            return
+        if self.busy:
+            self.model.loading = False
+            self._more_pending = True
+            return
+        self._show_message(f"Getting more hits from {self.target.describe()}…")
+        self._start("more", self.target, search_work(self.query, start, self.page_size))
+
+    def _page_arrived(self, page: SearchPage, first: bool) -> None:
+        self.model.add_page(page)
+        assert self.target is not None
+        shown, total = self.model.rowCount(), page.total
+        if total == 0:
+            self._show_message(f"No hits in {self.target.describe()}.")
+        else:
+            more = " Scroll down for more." if self.model.next_start is not None else ""
+            self._show_message(
+                f"{shown:,} of {_plural(total, 'hit')} in {self.target.describe()}.{more}"
+            )
+        if first and shown:
+            self.results.selectRow(0)
+            self.results.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    # -- the job's news -------------------------------------------------------------------
+
+    def _job_finished(self, number: int, result: Any) -> None:
+        if number in self._store_jobs and isinstance(result, StoreResult):
+            self.recordsStored.emit(result)  # even cancelled: what was stored is there
+        if number != self._job or self._closed:
+            return
+        kind = self._job_kind
+        if kind in ("search", "more") and isinstance(result, SearchPage):
+            self._page_arrived(result, first=kind == "search")
+        elif kind == "store" and isinstance(result, StoreResult):
+            self._stored(result)
+        elif kind == "holdings" and isinstance(result, list):
+            self._holdings_done(result)
+
+    def _job_failed(self, number: int, message: str) -> None:
+        if number != self._job or self._closed:
+            return
+        if self._job_kind == "more":
+            self.model.page_failed()
+        self._show_message(message, error=True)
+
+    def _job_ended(self, number: int) -> None:
+        self._store_jobs.discard(number)
+        asker = self._askers.pop(number, None)
+        if asker is not None:  # its job's thread is done with it
+            asker.deleteLater()
+        if number != self._job or self._closed:
+            return
+        self._job = None
+        self._job_kind = ""
+        self._asker = None
+        self._update_actions()
+        self.busyChanged.emit(False)
+        if self._more_pending:
+            self._more_pending = False
+            self.model.fetchMore(QModelIndex())
+
+    def cancel(self) -> None:
+        """Stop what is under way. A search is given up at once (an answer that comes later
+        is dropped); a retrieval stops before the next record, keeping those stored."""
+        if self._job is None:
+            return
+        number, kind = self._job, self._job_kind
+        self.jobs.cancel(number)
+        if self._asker is not None:
+            self._asker.cancel()
+        self._job = None
+        self._job_kind = ""
+        self._asker = None
+        if kind == "more":
+            self.model.loading = False
+        target = self.target.describe() if self.target is not None else "the target"
+        if kind == "store":
+            text = f"Retrieval from {target} cancelled; the records saved before it stay."
+        elif kind == "holdings":
+            text = f"Holdings in {target} cancelled; those changed before it stay changed."
+        else:
+            text = f"Search of {target} cancelled."
+        self._show_message(text)
+        self._update_actions()
+        self.busyChanged.emit(False)
+
+    # -- the brief view -------------------------------------------------------------------
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self._show_brief(self.model.hit(current.row()) if current.isValid() else None)
+
+    def current_hit(self) -> Hit | None:
+        index = self.results.currentIndex()
+        return self.model.hit(index.row()) if index.isValid() else None
+
+    def saved_copy(self, hit: Hit) -> int | None:
+        """The save file's record that is this hit's record (same OCLC number, or else the
+        same 003 and 001), or None."""
+        if hit.record is not None:
+            key = summarize(hit.record.parsed).duplicate_key
+        elif self.target is not None and self.target.kind is TargetKind.WORLDCAT:
+            number = oclc_number(hit.id)
+            key = f"ocolc:{number}" if number else None
+        else:
+            key = None
+        try:
+            return self.save_file.newest_duplicate(key)
+        except ExportDeskError:
+            return None
+
+    def _show_brief(self, hit: Hit | None) -> None:
+        if hit is None:
+            self.brief_heading.setText("No hit selected")
+            self.brief_fields.clear()
+            return
+        lines = [f"<b>{html.escape(hit.title or '(no title)')}</b>"]
+        if hit.author:
+            lines.append(html.escape(hit.author))
+        facts = [("Date", hit.date), ("ID", hit.id), *hit.details]
+        lines.append(
+            " · ".join(
+                f"{html.escape(label)}: {html.escape(value)}" for label, value in facts if value
+            )
+        )
+        saved = self.saved_copy(hit)
+        lines.append(
+            f"In the save file as record {saved}." if saved is not None else "Not in the save file."
+        )
+        self.brief_heading.setText("<br>".join(lines))
+        if hit.record is not None:
+            try:
+                self.brief_fields.setPlainText(display_text(hit.record.parsed))
+            except Exception as problem:  # a record the display can't show: say so
+                self.brief_fields.setPlainText(f"This record can't be shown: {problem}.")
+        else:
+            self.brief_fields.setPlainText(
+                "The search gave a brief description only; Save to Local File or Flag for "
+                "Export retrieves the whole record."
+            )
+
+    # -- storing --------------------------------------------------------------------------
+
+    def save_selected(self) -> None:
+        self._store(flag=False)
+
+    def flag_selected(self) -> None:
+        self._store(flag=True)
+
+    def _store(self, flag: bool) -> None:
+        hits = self.selected_hits()
+        if self.busy or not hits or self.target is None:
+            return
+        policy = str(self.duplicate_box.currentData())
+        on_duplicate: Any
+        if policy == "ask":
+            asker = DuplicateAsker(self)
+            asker.asked.connect(self._ask_about_duplicate)
+            self._asker = asker
+            on_duplicate = asker
+        else:
+            on_duplicate = policy
+        self._show_message(
+            f"Retrieving {_plural(len(hits), 'record')} from {self.target.describe()}…"
+        )
+        self._start(
+            "store",
+            self.target,
+            store_work(self.target, hits, self.save_file.path, on_duplicate, flag),
+        )
+        assert self._job is not None
+        self._store_jobs.add(self._job)
+        if self._asker is not None:
+            self._askers[self._job] = self._asker
+
+    def _ask_about_duplicate(self, question: DuplicateQuestion) -> None:
+        asker = self.sender()
+        if not isinstance(asker, DuplicateAsker) or asker is not self._asker or self._closed:
+            if isinstance(asker, DuplicateAsker):
+                asker.cancel()
+            return
+        existing = question.existing
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Record Already Saved",
+            f"{html.escape(question.new.title or '(no title)')} is already in the save file.",
+            QMessageBox.StandardButton.NoButton,
+            self,
+        )
+        box.setInformativeText(
+            f"The saved copy, record {existing.id} ({existing.number or 'no number'}): "
+            f"{existing.title}\n\nThe new copy comes from {question.file}."
+        )
+        replace = box.addButton("Replace", QMessageBox.ButtonRole.AcceptRole)
+        keep = box.addButton("Keep Both", QMessageBox.ButtonRole.AcceptRole)
+        skip = box.addButton("Skip", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(skip)
+        box.setEscapeButton(skip)
+        replace.setToolTip("Put the new copy in place of the saved one (keeps its flag)")
+        skip.setToolTip("Leave the saved record as it is")
+        all_box = QCheckBox("Do the same for the rest of these records")
+        box.setCheckBox(all_box)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+
+        def answered(_result: int) -> None:
+            clicked = box.clickedButton()
+            action: DuplicateAction = (
+                "replace" if clicked is replace else "keep" if clicked is keep else "skip"
+            )
+            asker.answer(DuplicateDecision(action, all_box.isChecked()))
+            box.deleteLater()
+
+        box.finished.connect(answered)
+        box.open()
+
+    def _stored(self, result: StoreResult) -> None:
+        assert self.target is not None
+        stored = len(result.stored)
+        parts = [f"Saved {_plural(stored, 'record')} from {self.target.describe()}"]
+        if result.replaced:
+            parts.append(f"{result.replaced:,} replacing saved copies")
+        if result.skipped:
+            parts.append(f"{_plural(len(result.skipped), 'record')} already in the save file kept")
+        text = ", ".join(parts)
+        if result.flag:
+            text += f"; {_plural(result.flagged, 'record')} flagged for export"
+        text += "."
+        failed = [f"{f.hit.id}: {f.reason}" for f in result.failures]
+        if failed:
+            text += f" Could not retrieve {'; '.join(failed)}."
+        if result.stopped:
+            text += f" The rest was not retrieved: {result.stopped}"
+        self._show_message(text, error=bool(failed or (result.stopped and not result.cancelled)))
+        self.notice.emit(text)
+        self._show_brief(self.current_hit())
+
+    # -- holdings -------------------------------------------------------------------------
+
+    def update_holdings(self, action: str) -> None:
+        hits = self.selected_hits()
+        target = self.target
+        if self.busy or not hits or target is None or target.kind is not TargetKind.WORLDCAT:
+            return
+        verb = "Setting" if action == "set" else "Unsetting"
+        self._show_message(
+            f"{verb} holdings on {_plural(len(hits), 'record')} in {target.describe()}…"
+        )
+        self._start("holdings", target, holdings_work(action, [hit.id for hit in hits]))
+
+    def _holdings_done(self, results: list[HoldingResult]) -> None:
+        assert self.target is not None
+        failed = [r for r in results if r.outcome == "failed"]
+        done = [r for r in results if r.outcome != "failed"]
+        parts = []
+        if done:
+            verb = "set" if done[0].outcome == "set" else "unset"
+            numbers = ", ".join(r.oclc for r in done)
+            parts.append(f"Holdings {verb} in {self.target.describe()} on {numbers}.")
+        for result in failed:
+            parts.append(f"Not changed on {result.oclc}: {result.message}.")
+        text = " ".join(parts)
+        self._show_message(text, error=bool(failed))
+        self.notice.emit(text)
+
+    # -- closing --------------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._asker is not None:
+            self._asker.cancel()
+        self.jobs.shutdown()
