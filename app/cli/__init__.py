@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "app.cli.options",
     "app.cli.validate",
     "app.cli.records",
+    "app.cli.editing",
     "app.cli.network",
     "app.cli.export",
     "app.cli.targets",

@@ -3,7 +3,8 @@
     exportdesk import --account ACC [--json] [--on-duplicate replace|keep|skip] FILE...
     exportdesk records list --account ACC [--flagged] [--status S] [--validation V]
                             [--search TEXT] [--json]
-    exportdesk records show --account ACC ID
+    exportdesk records show --account ACC [--format text|mrk] ID
+    exportdesk records edit|history|revert|apply-template ...   (app/cli/editing.py)
     exportdesk records flag|unflag|delete --account ACC (ID... | --all)
     exportdesk records validate --account ACC [--level L] [--json] (ID... | --all | --flagged)
     exportdesk records mark-exported --account ACC [--local-id ID] ID...
@@ -22,6 +23,7 @@ from typing import Any
 
 import filelock
 
+from app.cli import editing
 from app.core.errors import UsageError
 from app.core.export.run import ExportBusy, lock_path
 from app.core.marc.display import display_text
@@ -101,6 +103,13 @@ def register(subparsers: Any) -> None:
 
     show = actions.add_parser("show", help="show a record as MARC text")
     _account_option(show)
+    show.add_argument(
+        "--format",
+        choices=("text", "mrk"),
+        default="text",
+        help="text (default): as the window showed records, with ‡ delimiters; mrk: MARC "
+        "mnemonic text, as the editor shows it, for 'records edit --from'",
+    )
     show.add_argument("id", type=_record_id, help="the record's id (from records list)")
     show.set_defaults(func=run_show)
 
@@ -157,6 +166,7 @@ def register(subparsers: Any) -> None:
         "ids", nargs="+", type=_record_id, metavar="ID", help="record ids (from records list)"
     )
     marking.set_defaults(func=run_mark_exported)
+    editing.add_record_actions(actions)
 
 
 def _account_option(parser: argparse.ArgumentParser) -> None:
@@ -241,6 +251,10 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    if args.format == "mrk":
+        with _open(args.account) as save_file:
+            sys.stdout.write(editing.show_mrk(save_file, args.id))
+        return 0
     with _open(args.account) as save_file:
         raw = save_file.get_raw(args.id)
     try:

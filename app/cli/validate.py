@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.errors import UsageError
-from app.core.marc import ReadError, read_records
+from app.core.marc import ReadError, RecordRead, read_records
 from app.core.validation import ValidationMessage, ValidationResult, validate_record
 
 CLI_LEVELS = ("structure", "basic", "full")
@@ -111,12 +111,15 @@ def _check_readable(path: Path) -> None:
         raise UsageError(f"The file {path} cannot be read (permission denied).")
 
 
-def _validate_item(item: bytes | Unreadable, level: str, record_type: str) -> ValidationResult:
+def _validate_item(
+    item: RecordRead | Unreadable, level: str, record_type: str
+) -> ValidationResult:
     if isinstance(item, Unreadable):
         kind = "auth" if record_type == "auth" else "bib"
         message = ValidationMessage("LDR", None, None, "error", item.reason)
         return ValidationResult(kind, None, [message])
-    return validate_record(item, level, record_type)
+    # The reader has taken the record apart already: the validator uses its fields.
+    return validate_record(item.raw, level, record_type, parsed=item.parsed)
 
 
 def _print_json(path: Path, number: int, result: ValidationResult) -> None:
@@ -154,11 +157,11 @@ def _print_text(path: Path, number: int, result: ValidationResult) -> None:
 # that their structure errors get reported.
 
 
-def _read_records(path: Path) -> Iterator[tuple[int, bytes | Unreadable]]:
+def _read_records(path: Path) -> Iterator[tuple[int, RecordRead | Unreadable]]:
     """Each record of the file with its position, or why it could not be read."""
     for item in read_records(path):
         if isinstance(item, ReadError):
             where = "the rest of the file" if item.record == 0 else "this record"
             yield item.record, Unreadable(f"{where} could not be read: {item.reason}")
         else:
-            yield item.number, item.raw
+            yield item.number, item

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from app.core.atomicfile import write_atomic
 from app.core.export.run import RecordOutcome, RecordStarted, summarize
 from app.core.store.savefile import OUTCOME_NAMES
+from app.core.wording import count_of
 from app.gui.exporting import ExportWorker
 
 RETRYABLE = ("rejected", "invalid", "not_sent")
@@ -71,7 +72,7 @@ class ExportDialog(QDialog):
         layout.addWidget(self.heading)
         self.progress = QProgressBar()
         self.progress.setAccessibleName("Export progress")
-        self.progress.setFormat("%v of %m records")
+        self.progress.setFormat("%v of %m")
         layout.addWidget(self.progress)
         self.current = QLabel()
         self.current.setWordWrap(True)
@@ -90,6 +91,7 @@ class ExportDialog(QDialog):
         self.failures.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.failures.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.failures.setAccessibleName("Records not exported")
+        self.failures.verticalHeader().setVisible(False)  # the Record column says which
         self.failures.setVisible(False)
         layout.addWidget(self.failures, 2)
 
@@ -121,7 +123,9 @@ class ExportDialog(QDialog):
     def _run_started(self, destination: str, total: int) -> None:
         self.destination, self.total = destination, total
         self._started = time.monotonic()
-        self.heading.setText(f"Exporting {total} records to {destination}.{self._left_out_text()}")
+        self.heading.setText(
+            f"Exporting {count_of(total, 'record')} to {destination}.{self._left_out_text()}"
+        )
         self.progress.setRange(0, total)
         self.progress.setValue(0)
 
@@ -132,7 +136,8 @@ class ExportDialog(QDialog):
             return
         self.outcomes.extend(outcomes)
         done = len(self.outcomes)
-        self.progress.setValue(done)
+        # The bar shows the records dealt with: those cancelled were not.
+        self.progress.setValue(sum(o.outcome != "cancelled" for o in self.outcomes))
         elapsed = time.monotonic() - self._started
         if elapsed > 0 and done < self.total:
             rate = done / elapsed
@@ -157,7 +162,7 @@ class ExportDialog(QDialog):
     def _run_finished(self, outcomes: list[RecordOutcome]) -> None:
         self.outcomes = list(outcomes)
         self.heading.setText(
-            f"Export to {self.destination} finished: {len(self.outcomes)} records"
+            f"Export to {self.destination} finished: {count_of(len(self.outcomes), 'record')}"
             f" ({self._counts_text()}).{self._left_out_text()}"
         )
         self._show_report()
@@ -223,8 +228,10 @@ class ExportDialog(QDialog):
         left = max(self.total - len(self.outcomes), 0)
         said = message if message.endswith((".", "!", "?")) else f"{message}."
         self.heading.setText(
-            f"The export stopped: {said} {len(self.outcomes)} of {self.total} records have "
-            f"an outcome ({self._counts_text()}); {left} were not sent and stay flagged."
+            f"The export stopped: {said} {len(self.outcomes)} of "
+            f"{count_of(self.total, 'record')} {'has' if len(self.outcomes) == 1 else 'have'} "
+            f"an outcome ({self._counts_text()}); {left} {'was' if left == 1 else 'were'} not "
+            "sent and stay flagged."
             f"{self._left_out_text()}"
         )
         self._show_report()
@@ -292,7 +299,8 @@ class ExportDialog(QDialog):
         answer = QMessageBox.warning(
             self,
             "Resend Unconfirmed Records",
-            f"The host may already hold these {len(ids)} records: they were sent but no "
+            f"The host may already hold {'this' if len(ids) == 1 else 'these'} "
+            f"{count_of(len(ids), 'record')}: sent but no "
             "confirmation came back. Sending them again can make duplicates in your local "
             "system. Check there first.\n\nResend them anyway?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,

@@ -38,6 +38,7 @@ class ExportLogDialog(QDialog):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setAccessibleName("Export log entries")
+        self.table.verticalHeader().setVisible(False)  # the Record column says which
         layout.addWidget(self.table, 1)
         buttons = QHBoxLayout()
         for text, slot in (("&Refresh", self.load), ("&Copy", self.copy)):
@@ -69,6 +70,9 @@ class ExportLogDialog(QDialog):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)
                 self.table.setItem(row, column, item)
+        # Each column as wide as what it holds; the reply takes the rest.
+        for column in range(len(HEADERS) - 1):
+            self.table.resizeColumnToContents(column)
         more = " (the newest)" if len(entries) == SHOWN_ENTRIES else ""
         self.summary.setText(f"{len(entries)} export attempts{more}, newest first.")
 

@@ -74,6 +74,32 @@ def test_cancel_stops_before_the_next_record(qtbot, open_window, flagged, start_
     flagged_left = window.records_page.save_file.flagged_ids()
     assert set(flagged_left) == {o.record_id for o in dialog.outcomes if o.outcome != "exported"}
     assert len(ids) == 8
+    done = sum(kind != "cancelled" for kind in kinds)
+    assert dialog.progress.value() == done < 8  # the bar shows what was done, not the total
+
+
+def test_each_reply_shows_as_it_arrives_from_a_slow_host(
+    qtbot, open_window, flagged, start_receiver
+):
+    slow = start_receiver(fault=Fault(FaultMode.SLOW, seconds=0.6))
+    flagged(2)
+    tcpip_settings(slow)
+    window = open_window()
+    with qtbot.waitSignal(window.exports.exportStarted) as started:
+        window.exports.export_flagged_action.trigger()
+    dialog = started.args[0]
+    qtbot.waitUntil(lambda: len(dialog.outcomes) >= 1, timeout=10_000)
+    # The first reply is on screen while the host still works on the second record.
+    assert len(dialog.outcomes) == 1 and not dialog.finished_running
+    assert "Exported" in dialog.replies.toPlainText()
+    qtbot.waitUntil(lambda: dialog.finished_running, timeout=10_000)
+
+
+def test_one_record_is_one_record(qtbot, open_window, flagged, receiver):
+    flagged(1)
+    tcpip_settings(receiver)
+    dialog = run_to_the_end(qtbot, open_window())
+    assert "finished: 1 record (" in dialog.heading.text()
 
 
 def test_retry_failed_sends_the_rejected_again(qtbot, open_window, flagged, start_receiver):

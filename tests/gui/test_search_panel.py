@@ -92,6 +92,7 @@ def press_in_results(
 ) -> None:
     """A key in the results list, where Save to Local File and Flag for Export take theirs;
     then wait for what it started."""
+    panel.window().activateWindow()  # a dialog may have had it
     panel.results.setFocus()
     qtbot.waitUntil(panel.results.hasFocus)
     qtbot.keyClick(panel.results, key, modifiers)

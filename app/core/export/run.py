@@ -15,6 +15,7 @@ runs over the same flagged records would send them twice.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
@@ -25,12 +26,14 @@ import filelock
 from pymarc import Record
 
 from app.core.errors import ExportDeskError, OptionError
+from app.core.export.constant_data import export_template
 from app.core.export.filedest import FileExport, FileExportError, export_path
 from app.core.marc.charset import decode_record
 from app.core.marc.encode import FORMATS, EncodedRecord, check_format, encode_record
 from app.core.marc.encoding_report import ReplacedCharacter
 from app.core.marc.fields import delete_fields, pattern_matches
 from app.core.marc.iso2709 import build_record, parse_record
+from app.core.marc.mrk import with_constant_data
 from app.core.marc.recode import marc8_record_to_utf8
 from app.core.marc.record import StructureError
 from app.core.net.transport import (
@@ -50,6 +53,7 @@ from app.core.store.savefile import (
     SaveFile,
     SaveFileError,
 )
+from app.core.store.templates import Template
 from app.core.validation import ValidationResult, validate_record
 
 # Levels at which a record with errors is held back (EXPORT-OPTIONS.md): with none or
@@ -92,6 +96,8 @@ class ExportPlan:
     file_type: str = "individual"
     transport: TransportSettings | None = None
     connection_name: str = ""
+    constant_data: str = ""  # a template's name (the connection's setting), or empty
+    template: Template | None = None  # that template, once run_export has found it
 
     @property
     def destination_label(self) -> str:
@@ -118,6 +124,7 @@ def plan_export(
         "fields_to_delete": tuple(options["fields_to_delete"]),
         "validate_bib": options["validate_bib"],
         "validate_auth": options["validate_auth"],
+        "constant_data": str(settings.values_for().get("constant_data") or ""),
     }
     if options["destination"] == "tcpip":
         if chosen not in TCPIP_FORMATS:
@@ -240,6 +247,8 @@ def run_export(
     a connection of the calling thread. Raises :class:`ExportBusy` when another run of the
     account is active.
     """
+    if plan.constant_data and plan.template is None:  # no template: nothing is sent
+        plan = dataclasses.replace(plan, template=export_template(save_file, plan.constant_data))
     lock = filelock.FileLock(lock_path(save_file), timeout=0)
     try:
         lock.acquire()
@@ -310,6 +319,14 @@ def prepare(raw: bytes, plan: ExportPlan) -> _Ready | str:
         parsed = parse_record(raw)
     except StructureError as error:
         return f"the record can't be read: {error}"
+    if plan.template is not None:  # constant data: after Fields to Delete, before validation
+        added = with_constant_data(parsed, plan.fields_to_delete, plan.template.text_fields)
+        if added is not parsed:
+            try:
+                parsed, raw = added, build_record(added.leader, added.fields)
+            except StructureError as error:
+                return f"with the constant data '{plan.template.name}': {error}"
+        plan = dataclasses.replace(plan, fields_to_delete=())
     authority = parsed.leader[6:7] == "z"
     declared = "utf8" if parsed.leader[9:10] == "a" else "marc8"
     try:
@@ -476,6 +493,8 @@ class _Run:
                     return
                 answered.append((item, sent))
                 per_record = 0.8 * per_record + 0.2 * max(time.monotonic() - began, 1e-6)
+                if per_record >= WRITE_EVERY:  # a slow host: its reply shows now, not with
+                    yield from commit()  # the next record's (which may take as long)
             yield from commit()
         except BaseException:
             unwinding = True

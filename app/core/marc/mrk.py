@@ -33,6 +33,7 @@ from typing import Literal
 
 from app.core.errors import ExportDeskError
 from app.core.marc.charset import Encoding, declared_encoding, decode_text
+from app.core.marc.fields import pattern_matches
 from app.core.marc.iso2709 import (
     LEADER_LENGTH,
     MAX_FIELD_LENGTH,
@@ -429,3 +430,17 @@ def add_fields(record: ParsedRecord, fields: Iterable[TextField]) -> tuple[Parse
     if not added:
         return record, 0
     return ParsedRecord(record.leader, tuple(result)), added
+
+
+def with_constant_data(
+    record: ParsedRecord, fields_to_delete: Sequence[str], fields: Sequence[TextField]
+) -> ParsedRecord:
+    """The copy an export sends with constant data: the fields to delete removed first (a
+    9XX deletion must not remove the template's 949), then the template's fields added,
+    never twice. The same object when nothing changed."""
+    kept = tuple(
+        f for f in record.fields if not any(pattern_matches(p, f.tag) for p in fields_to_delete)
+    )
+    if len(kept) != len(record.fields):
+        record = ParsedRecord(record.leader, kept)
+    return add_fields(record, fields)[0]

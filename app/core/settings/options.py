@@ -400,6 +400,13 @@ OPTIONS: tuple[Option, ...] = (
         "the holdings.",
         applies=_is("worldcat_holdings_on_export", True),
     ),
+    Option(
+        "constant_data", "Add constant data on export", "Constant Data (beyond Connexion)",
+        Kind.TEXT, Scope.CONNECTION, "",
+        "The name of a constant data template (exportdesk template list) whose fields are "
+        "added to the copy sent, after Fields to Delete and before validation; a field the "
+        "record has already is not added again. Empty: none. The saved record is unchanged.",
+    ),
 )
 # fmt: on
 

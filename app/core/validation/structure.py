@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from itertools import pairwise
 
+from app.core.marc.record import ParsedRecord as ReadRecord
 from app.core.validation.messages import ValidationMessage
 from app.core.validation.tables import quoted
 
@@ -265,6 +266,38 @@ def parse_record(raw: bytes, messages: list[ValidationMessage]) -> ParsedRecord 
     if not sound and len(all_messages) > first_messages:
         _report_oversized_fields(raw, base, all_messages)
     return ParsedRecord(leader, fields, sound)
+
+
+def parse_read_record(
+    raw: bytes, read: ReadRecord, messages: list[ValidationMessage]
+) -> ParsedRecord | None:
+    """Like :func:`parse_record`, taking the fields from the reader's parse of ``raw``
+    (``read``) instead of reading the directory again, when that parse found them well
+    formed: then the careful reader would have found the same fields, in one pass. The
+    leader's own checks are made either way; anything else reads ``raw`` afresh."""
+    size = len(raw)
+    if not read.well_formed or size < 25 or read.leader != raw[:24].decode("latin-1"):
+        return parse_record(raw, messages)
+    base_text = raw[12:17]
+    if not _DIRECTORY.fullmatch(raw, 24, int(base_text) - 1 if base_text.isdigit() else 24):
+        return parse_record(raw, messages)
+    leader = read.leader
+    if raw[-1] != RECORD_END:
+        _error(
+            messages,
+            "LDR",
+            None,
+            "The record does not end with a record terminator (hex 1D); it may be cut short.",
+        )
+    if _check_leader(raw, leader, messages) is None:  # cannot happen for a well-formed parse
+        raise AssertionError("a well-formed record has a usable base address")
+    fields: list[RawField] = []
+    counts: dict[str, int] = {}
+    for tag, data in read.fields:
+        occurrence = counts.get(tag, 0) + 1
+        counts[tag] = occurrence
+        fields.append(RawField(tag, data, occurrence))
+    return ParsedRecord(leader, fields, True)
 
 
 def _read_fields_fast(

@@ -10,6 +10,7 @@ linked fields) is kept from that pass.
 from __future__ import annotations
 
 from app.core.errors import UsageError
+from app.core.marc.record import ParsedRecord as ReadRecord
 from app.core.validation.encoding import check_encoding
 from app.core.validation.fields import (
     BAD_CODE,
@@ -32,7 +33,12 @@ from app.core.validation.fixed import (
 )
 from app.core.validation.messages import ValidationMessage, ValidationResult
 from app.core.validation.relations import Scan, check_relationships
-from app.core.validation.structure import ParsedRecord, RawField, parse_record
+from app.core.validation.structure import (
+    ParsedRecord,
+    RawField,
+    parse_read_record,
+    parse_record,
+)
 from app.core.validation.tables import FieldRule, FormatRules, format_rules, quoted
 
 LEVELS = ("none", "structure", "basic", "full")
@@ -43,12 +49,16 @@ LINKAGE = b"\x1f6"
 MAX_MESSAGES = 200  # per record; beyond that one message says how many more there are
 
 
-def validate_record(raw: bytes, level: str, record_type: str = "auto") -> ValidationResult:
+def validate_record(
+    raw: bytes, level: str, record_type: str = "auto", parsed: ReadRecord | None = None
+) -> ValidationResult:
     """Check one record given as ISO 2709 bytes at ``level`` (one of LEVELS).
 
     ``record_type`` is "auto" (leader/06 ``z`` means authority, anything else
     bibliographic), "bib" or "auth". Holdings records (leader/06 u, v, x, y) are read for
-    structure only and reported as not validated.
+    structure only and reported as not validated. ``parsed`` is the reader's parse of
+    ``raw`` (app.core.marc.parse_record), when the caller has one: a well-formed record is
+    then not read a second time. The result is the same with it or without.
     """
     if level not in LEVELS:
         raise UsageError(f"Unknown validation level '{level}'; use one of {', '.join(LEVELS)}.")
@@ -61,18 +71,18 @@ def validate_record(raw: bytes, level: str, record_type: str = "auto") -> Valida
     messages: list[ValidationMessage] = []
     result = ValidationResult(kind, None, messages)
     if level == "none":
-        parsed = parse_record(raw, [])
-        if parsed is not None:
-            result.control_number = _control_number(parsed.fields)
+        record = _read(raw, parsed, [])
+        if record is not None:
+            result.control_number = _control_number(record.fields)
         return result
 
     findings = Findings(messages)
-    parsed = parse_record(raw, messages)
-    if parsed is None:
+    record = _read(raw, parsed, messages)
+    if record is None:
         return result
-    result.control_number = _control_number(parsed.fields)
+    result.control_number = _control_number(record.fields)
     rules = format_rules(kind)
-    leader = parsed.leader
+    leader = record.leader
 
     if record_type == "auto" and leader06 and leader06 in HOLDINGS_TYPES:
         findings.warning(
@@ -85,7 +95,7 @@ def validate_record(raw: bytes, level: str, record_type: str = "auto") -> Valida
         return result
 
     _check_type(leader, kind, record_type, rules, findings)
-    if not parsed.sound:
+    if not record.sound:
         # Fields located through a damaged directory are fragments: checking them would
         # bury the one real problem under noise.
         findings.warning(
@@ -96,20 +106,29 @@ def validate_record(raw: bytes, level: str, record_type: str = "auto") -> Valida
             " directory is damaged (see above). Repair the record and validate it again.",
         )
         return result
-    check_encoding(raw, parsed, findings)
+    check_encoding(raw, record, findings)
     deep = level in ("basic", "full")
-    scan = _check_fields(parsed, rules, findings, deep)
+    scan = _check_fields(record, rules, findings, deep)
     _check_required(scan, kind, findings)
     if not deep:
         return result
     material = material_of(leader, rules)
     check_leader_codes(leader, rules, findings)
-    check_control_fields(parsed, rules, material, findings)
+    check_control_fields(record, rules, material, findings)
     if level == "full":
-        check_relationships(parsed, scan, rules, material, findings)
+        check_relationships(record, scan, rules, material, findings)
     if len(messages) > MAX_MESSAGES:
         _summarize(messages)
     return result
+
+
+def _read(
+    raw: bytes, parsed: ReadRecord | None, messages: list[ValidationMessage]
+) -> ParsedRecord | None:
+    """The record's leader and fields for the checks, from the reader's parse if given."""
+    if parsed is None:
+        return parse_record(raw, messages)
+    return parse_read_record(raw, parsed, messages)
 
 
 def _summarize(messages: list[ValidationMessage]) -> None:

@@ -17,16 +17,14 @@ from array import array
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
-    QDateTime,
-    QLocale,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
-    QTimeZone,
     Signal,
 )
 
@@ -291,10 +289,7 @@ class RecordsModel(QAbstractTableModel):
         if column == VALIDATION:
             return VALIDATION_STATE_NAMES.get(record.validation_state or "", "")
         if column == LAST_EXPORTED and record.last_exported is not None:
-            moment = QDateTime.fromSecsSinceEpoch(
-                int(record.last_exported.timestamp()), QTimeZone.systemTimeZone()
-            )
-            return QLocale().toString(moment, QLocale.FormatType.ShortFormat)
+            return iso_minutes(record.last_exported)
         return ""
 
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
@@ -358,10 +353,7 @@ def _validation_tip(record: RecordRow) -> str:
     level = LEVEL_NAMES.get(record.validation_level or "", "")
     text = f"{found[0].upper()}{found[1:]}" + (f" at {level}" if level else "")
     if record.validated_at is not None:
-        moment = QDateTime.fromSecsSinceEpoch(
-            int(record.validated_at.timestamp()), QTimeZone.systemTimeZone()
-        )
-        text += f", validated {QLocale().toString(moment, QLocale.FormatType.ShortFormat)}"
+        text += f", validated {iso_minutes(record.validated_at)}"
     return text
 
 
@@ -374,3 +366,9 @@ def consecutive_runs(numbers: Sequence[int]) -> list[tuple[int, int]]:
         else:
             runs.append((number, number))
     return runs
+
+
+def iso_minutes(moment: datetime) -> str:
+    """A time as the whole window shows times: ISO 8601 in local time, to the minute (the
+    locale's short form reads "6 12 2026 10:29" in some locales)."""
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
