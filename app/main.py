@@ -24,8 +24,9 @@ def display_missing() -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     from app.cli import build_parser, run_command
 
-    parser = build_parser()
-    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(arguments)  # only the modules of the command given
+    args = parser.parse_args(arguments)
     if getattr(args, "func", None) is not None:
         return run_command(args)
     # Qt is imported only when a window is wanted, so the command line works without a display.

@@ -12,7 +12,9 @@ fsyncs each record it stores) and without fsync (a receiver that answers as fast
 which leaves nothing of the client's own work hidden). Goal: a ratio of at least 0.8.
 
 Then the same export runs from the window (offscreen), started with Action > Export Flagged,
-while a 10 ms timer measures the longest stall of the event loop. Goal: under 50 ms.
+while a 10 ms timer measures the longest stall of the event loop. Goal: under 50 ms. The
+window runs in a fresh process, as a cataloger's first export does: nothing (the MARC 21 rule
+tables, the MARC-8 tables) is loaded by an earlier phase.
 
     python bench/export.py [--records N] [--chunk N] [--permanent] [--no-window]
 """
@@ -24,6 +26,7 @@ import multiprocessing
 import os
 import random
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -191,6 +194,7 @@ def main() -> int:
     parser.add_argument("--chunk", type=int, default=500)
     parser.add_argument("--permanent", action="store_true", help="one permanent connection")
     parser.add_argument("--no-window", action="store_true", help="skip the window's part")
+    parser.add_argument("--window-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     home = tempfile.mkdtemp(prefix="exportdesk-bench-home-")
@@ -198,12 +202,18 @@ def main() -> int:
     os.environ["EXPORTDESK_INSTITUTION_FILE"] = str(Path(home) / "none.json")
     rng = random.Random(7)
     raws = [make_record(n, rng) for n in range(args.records)]
+    if args.window_only:
+        window(raws, args.permanent)
+        return 0
     mode = "one permanent connection" if args.permanent else "a connection per record"
     print(f"{len(raws)} records (one in five MARC-8), {mode}, turns of {args.chunk}")
     for durable in (True, False):
         compare(raws, durable, args.permanent, args.chunk)
     if not args.no_window:
-        window(raws, args.permanent)
+        # A fresh process: the phases above loaded the rule tables, a cataloger's first
+        # export of the day finds them not loaded.
+        command = [sys.executable, __file__, "--window-only", "--records", str(args.records)]
+        subprocess.run([*command, *(["--permanent"] if args.permanent else [])], check=True)
     return 0
 
 

@@ -28,6 +28,7 @@ pytest_plugins = [
     "tests.fixtures.real_window",
     "tests.fixtures.worldcat",
     "tests.fixtures.zebra",
+    "tests.fixtures.institution_server",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent

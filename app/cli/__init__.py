@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from importlib import import_module
 
 from app import __version__
-from app.cli.common import print_notices
 from app.core.errors import ExportDeskError
 
 # One module per group of subcommands, in the order ``--help`` lists them.
 COMMAND_MODULES = (
     "app.cli.accounts",
     "app.cli.options",
+    "app.cli.institution",
+    "app.cli.profile",
     "app.cli.validate",
     "app.cli.records",
     "app.cli.editing",
@@ -28,7 +30,45 @@ COMMAND_MODULES = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+# The module that adds each command: running a command imports its module alone, so that
+# ``exportdesk validate`` does not load the keyring, the network clients... (issue 16). A
+# command missing here still works: every module is imported then, as for ``--help``;
+# tests/test_main.py checks that the list is complete.
+COMMANDS = {
+    "account": "app.cli.accounts",
+    "connection": "app.cli.accounts",
+    "password": "app.cli.accounts",
+    "options": "app.cli.options",
+    "institution": "app.cli.institution",
+    "profile": "app.cli.profile",
+    "validate": "app.cli.validate",
+    "import": "app.cli.records",
+    "records": "app.cli.records",
+    "template": "app.cli.editing",
+    "send": "app.cli.network",
+    "receive": "app.cli.network",
+    "export": "app.cli.export",
+    "target": "app.cli.targets",
+    "holdings": "app.cli.targets",
+    "search": "app.cli.search",
+    "retrieve": "app.cli.search",
+}
+
+
+def command_modules(argv: Sequence[str] | None) -> tuple[str, ...]:
+    """The modules a command line needs: the command's own; none without a command (the
+    window, --version, --self-test); every one for --help or a word that is no command."""
+    if argv is None:
+        return COMMAND_MODULES
+    words = [arg for arg in argv if not arg.startswith("-")]
+    if not words:
+        return COMMAND_MODULES if any(arg in ("-h", "--help") for arg in argv) else ()
+    module = COMMANDS.get(words[0])
+    return (module,) if module in COMMAND_MODULES else COMMAND_MODULES
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; given the arguments, with only the commands they need."""
     parser = argparse.ArgumentParser(
         prog="exportdesk",
         description="ExportDesk: export library records to your local system. "
@@ -53,13 +93,16 @@ def build_parser() -> argparse.ArgumentParser:
         "offscreen (checks the display works too)",
     )
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in command_modules(argv):
         import_module(name).register(subparsers)
     return parser
 
 
 def run_command(args: argparse.Namespace) -> int:
     try:
+        from app.core.settings.institution_url import put_fetched_in_force
+
+        put_fetched_in_force()  # an institution file fetched at the last start applies now
         status: int = args.func(args)
     except ExportDeskError as error:
         print(f"exportdesk: error: {error.message}", file=sys.stderr)
@@ -68,5 +111,18 @@ def run_command(args: argparse.Namespace) -> int:
         print("exportdesk: interrupted", file=sys.stderr)
         return 130
     finally:
-        print_notices()  # any a command did not show itself: a file set aside, a value ignored
+        _print_notices()  # any a command did not show itself: a file set aside, a value ignored
     return status
+
+
+def _print_notices() -> None:
+    """As app.cli.common.print_notices, without loading the account settings (and the
+    keyring) for a command that never used them: notices come from the settings files and
+    the save file, and a command that loaded neither has none."""
+    notices: list[str] = []
+    for name in ("app.core.settings.files", "app.core.store.savefile"):
+        module = sys.modules.get(name)
+        if module is not None:
+            notices.extend(module.take_notices())
+    for notice in notices:
+        print(f"exportdesk: warning: {notice}", file=sys.stderr)

@@ -7,10 +7,16 @@ import argparse
 import getpass
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
-from app.cli.common import find_connection, open_account, save_checked
+from app.cli.common import find_connection, open_account, print_notices, save_checked
 from app.core.errors import ExportDeskError, UsageError
+from app.core.export.last_export import last_export
+from app.core.export.report import account_report
+from app.core.settings.account_import import OUTCOMES as IMPORT_OUTCOMES
+from app.core.settings.account_import import import_accounts
+from app.core.settings.account_settings import AccountSettings
 from app.core.settings.accounts import (
     AccountRegistry,
     check_authorization,
@@ -54,6 +60,35 @@ def _register_account(subparsers: Any) -> None:
     )
     remove.add_argument("account")
     remove.set_defaults(func=remove_account)
+    bulk = commands.add_parser(
+        "import",
+        help="add or update many accounts from a CSV file",
+        description="Add or update accounts from a CSV file (UTF-8, with or without a "
+        "byte-order mark) whose header names the columns: 'account' (required); "
+        "'connection', the named connection the row's TCP/IP settings go to (created when "
+        "missing; empty: the active one); 'active_connection', the connection exports go "
+        "to; 'password_env', the name of an environment variable holding that connection's "
+        "password (never the password itself); then settings by their keys, written as "
+        "'options set' takes them. An empty cell keeps the account's value. Each row is all "
+        "or nothing. Exit status: 0 when every row was imported, 1 when some failed, 2 when "
+        "the file can't be imported (an unknown column...: nothing is written).",
+    )
+    bulk.add_argument("file", type=Path, metavar="FILE.csv")
+    bulk.add_argument(
+        "--json",
+        action="store_true",
+        help='one JSON object per row and line: {"row", "account", "outcome", "message"}',
+    )
+    bulk.set_defaults(func=import_accounts_command)
+    report = commands.add_parser(
+        "report",
+        help="what each account of this user uses: connection, host, port, logon ID, password",
+        description="Every account of this user on this machine: its active connection, "
+        "host, port and logon ID (not a secret one), where each value comes from, whether a "
+        "password is stored, and its last export's time and outcome counts.",
+    )
+    report.add_argument("--json", action="store_true", help="one JSON object per account and line")
+    report.set_defaults(func=report_accounts)
 
 
 def _register_connection(subparsers: Any) -> None:
@@ -159,8 +194,53 @@ def remove_account(args: argparse.Namespace) -> int:
     return 0
 
 
+def import_accounts_command(args: argparse.Namespace) -> int:
+    outcomes = []
+    for outcome in import_accounts(args.file):
+        outcomes.append(outcome)
+        if args.json:
+            print(json.dumps(outcome.to_json(), ensure_ascii=False), flush=True)
+        else:
+            account = outcome.account or "(no account)"
+            print(f"row {outcome.row}: {account}: {outcome.outcome}: {outcome.message}", flush=True)
+        print_notices()
+    counts = {name: sum(o.outcome == name for o in outcomes) for name in IMPORT_OUTCOMES}
+    summary = ", ".join(f"{n} {name}" for name, n in counts.items())
+    print(f"{len(outcomes)} rows: {summary}", file=sys.stderr)
+    return 1 if counts["failed"] else 0
+
+
+def report_accounts(args: argparse.Namespace) -> int:
+    registry = AccountRegistry.load()
+    for account in registry.accounts:
+        line = account_report(AccountSettings(account))
+        print_notices()
+        if args.json:
+            print(json.dumps(line, ensure_ascii=False))
+            continue
+        print(f"Account {account}")
+        sources = line["sources"]
+        logon_id = line["logon_id"]
+        shown_logon = "(secret, in the keyring)" if logon_id is None else logon_id or "(empty)"
+        for label, value, source in (
+            ("connection", line["connection"], sources["connection"]),
+            ("host", line["host"] or "(empty)", sources["host"]),
+            ("port", line["port"], sources["port"]),
+            ("logon ID", shown_logon, sources["logon_id"]),
+        ):
+            print(f"  {label:<12} {value!s:<44} {source}")
+        stored = {True: "stored", False: "not set", None: "(the keyring could not be asked)"}
+        print(f"  {'password':<12} {stored[line['password_stored']]}")
+        last = last_export(account)
+        print(f"  {'last export':<12} {last.describe() if last else 'none'}")
+    if not registry.accounts and not args.json:
+        print("No accounts on this machine yet; add one with: exportdesk account add 100-123-456")
+    return 0
+
+
 def list_connections(args: argparse.Namespace) -> int:
-    settings = open_account(args.account).saved_default()
+    account = open_account(args.account)
+    settings = account.saved_default()
     rows = [
         {
             "name": c.name,
@@ -168,6 +248,7 @@ def list_connections(args: argparse.Namespace) -> int:
             "active": c.id == settings.active_id,
             "host": c.values["host"],
             "port": c.values["port"],
+            "locked": account.locks.name_locked(c.id) or bool(account.locks.keys_locked(c.id)),
         }
         for c in settings.connections
     ]
@@ -176,7 +257,8 @@ def list_connections(args: argparse.Namespace) -> int:
         return 0
     for row in rows:
         where = f"{row['host']}:{row['port']}" if row["host"] else "(no host)"
-        print(f"{'*' if row['active'] else ' '} {row['name']:<30} {where}")
+        locked = "  (set by your institution)" if row["locked"] else ""
+        print(f"{'*' if row['active'] else ' '} {row['name']:<30} {where}{locked}")
     return 0
 
 

@@ -55,6 +55,7 @@ def save_checked(
     The account's file keeps what it held and gains what changed, and ``written`` even where
     it equals a default (``options set KEY=VALUE``); a command never pins the other values.
     """
+    account.check_locks(working)  # a value the institution locks: refused, whatever else
     errors, warnings = account.check(working, passwords)
     if errors:
         lines = "\n  ".join(describe(problem, working) for problem in errors)

@@ -223,7 +223,9 @@ def run_edit(args: argparse.Namespace) -> int:
         for message in messages:
             print(f"  {message.severity:<8} {message.tag:<4} {message.message}")
         if messages:
-            print(f"It has validation errors at level {level}: an export at that level holds it back.")
+            print(
+                f"It has validation errors at level {level}: an export at that level holds it back."
+            )
     return 1 if messages else 0
 
 

@@ -77,7 +77,9 @@ def run(args: argparse.Namespace) -> int:
     account = open_account(args.account)
     settings = account.saved_default()
     if args.connection:
-        settings.active_id = find_connection(settings, args.connection).id
+        chosen = find_connection(settings, args.connection).id
+        account.check_connection_choice(chosen)  # the institution may lock where exports go
+        settings.active_id = chosen
     password = None
     if settings.options["destination"] == "tcpip" and settings.active.values["send_logon_id"]:
         password = _password(args, account.password, settings.active_id)

@@ -8,7 +8,8 @@ from typing import Any
 
 from app.cli.common import describe, find_connection, open_account, save_checked
 from app.core.errors import ExportDeskError, OptionError, UsageError
-from app.core.settings.account_settings import ValueKey
+from app.core.settings.account_settings import AccountSettings, ValueKey
+from app.core.settings.locks import LockedError
 from app.core.settings.options import BY_KEY, OPTIONS, Scope, option
 from app.core.settings.secrets import SecretKind
 
@@ -33,7 +34,8 @@ def register(subparsers: Any) -> None:
         "settings go to the named connection, or the active one. Each value given is written "
         "even when it equals the institution's or the factory's default, so a later change of "
         "the institution file does not alter it ('options unset' removes it again). Nothing "
-        "is saved when any value is wrong. Passwords are set with 'exportdesk password set'.",
+        "is saved when any value is wrong, or locked by the institution (exit status 2). "
+        "Passwords are set with 'exportdesk password set'.",
     )
     _account_and_connection(change)
     change.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
@@ -55,7 +57,8 @@ def register(subparsers: Any) -> None:
         "reset",
         help="drop the account's saved settings so institution and factory defaults apply",
         description="Drop the account's saved values of the account settings and of one "
-        "connection (the active one unless named). Other connections and passwords are kept.",
+        "connection (the active one unless named). Other connections, passwords and what the "
+        "account saved for settings the institution locks are kept.",
     )
     _account_and_connection(reset)
     reset.set_defaults(func=reset_options)
@@ -100,7 +103,15 @@ def show_options(args: argparse.Namespace) -> int:
         source = settings.source_of(opt.key, connection)
         print(f"  {opt.key:<26} {shown or '(empty)':<40} {source}")
     print(f"  {'password':<26} {'stored in the keyring' if password_stored else '(not set)'}")
+    _say_who_locks(account)
     return 0
+
+
+def _say_who_locks(account: AccountSettings) -> None:
+    if account.locks.any:
+        print(
+            f"Values from 'institution (locked)' are set by your institution{account.locks.ask()}."
+        )
 
 
 def set_options(args: argparse.Namespace) -> int:
@@ -116,10 +127,14 @@ def set_options(args: argparse.Namespace) -> int:
             if not sep:
                 raise OptionError(key, "write it as KEY=VALUE")
             opt = option(key)
-            value = opt.parse(text)
             is_connection = opt.scope is Scope.CONNECTION
+            if account.locks.locked(connection.id if is_connection else None, key):
+                raise account.locks.error(key, connection.name if is_connection else None)
+            value = opt.parse(text)
             working.set_value(key, value, connection if is_connection else None)
             written.append((connection.id if is_connection else None, key))
+        except LockedError as error:
+            problems.append(error.message)
         except OptionError as error:
             accepted = f" (accepts {BY_KEY[key].accepted()})" if key in BY_KEY else ""
             problems.append(f"{error.message}{accepted}")
@@ -149,6 +164,10 @@ def unset_options(args: argparse.Namespace) -> int:
             option(key)
         except OptionError as error:
             problems.append(error.message)
+            continue
+        if account.locks.locked(connection.id, key):
+            scoped = connection.name if BY_KEY[key].scope is Scope.CONNECTION else None
+            problems.append(account.locks.error(key, scoped).message)
             continue
         if key == "logon_id" and connection.values.get("logon_id_secret"):
             problems.append(
@@ -183,4 +202,5 @@ def reset_options(args: argparse.Namespace) -> int:
         f"Account {account.account}: account settings and connection '{connection.name}' "
         "reset to the institution and factory defaults."
     )
+    _say_who_locks(account)
     return 0

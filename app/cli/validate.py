@@ -111,9 +111,7 @@ def _check_readable(path: Path) -> None:
         raise UsageError(f"The file {path} cannot be read (permission denied).")
 
 
-def _validate_item(
-    item: RecordRead | Unreadable, level: str, record_type: str
-) -> ValidationResult:
+def _validate_item(item: RecordRead | Unreadable, level: str, record_type: str) -> ValidationResult:
     if isinstance(item, Unreadable):
         kind = "auth" if record_type == "auth" else "bib"
         message = ValidationMessage("LDR", None, None, "error", item.reason)

@@ -6,7 +6,7 @@ import argparse
 import signal
 import sys
 
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -15,6 +15,8 @@ from app.core.export.demo import set_up_demo
 from app.core.resources import resource_path
 from app.core.settings.account_settings import AccountSettings
 from app.core.settings.accounts import AccountRegistry
+from app.core.settings.files import add_notice, take_notices
+from app.core.settings.institution_url import fetch_in_background
 from app.gui.logon import LogonDialog
 from app.gui.main_window import MainWindow
 
@@ -22,11 +24,14 @@ from app.gui.main_window import MainWindow
 class Controller(QObject):
     """Log on, open the main window, and come back to log on when the user logs off."""
 
+    institutionFetched = Signal()  # from the fetching thread; handled in the GUI thread
+
     def __init__(self, app: QApplication) -> None:
         super().__init__()
         self.app = app
         self.window: MainWindow | None = None
         self.logon: LogonDialog | None = None
+        self.institutionFetched.connect(self.show_fetch_notices)
 
     def show_logon(self) -> None:
         self.logon = LogonDialog(AccountRegistry.load())
@@ -48,6 +53,17 @@ class Controller(QObject):
         self.window.loggedOff.connect(self._logged_off)
         self.window.show()
         return self.window
+
+    def show_fetch_notices(self) -> None:
+        """A fetch of the institution file that ended once the window is open: what went
+        wrong (the window shows what came before it opened by itself)."""
+        notices = take_notices()
+        if notices and self.window is not None:
+            self.window.statusBar().showMessage(" ".join(notices))
+            self.window.statusBar().setToolTip("\n".join(notices))
+        elif notices:
+            for notice in notices:
+                add_notice(notice)  # still for the window about to open
 
     def stop(self) -> None:
         """End without asking: the window's work is stopped cleanly first. Queued, because a
@@ -91,6 +107,9 @@ def run_window(args: argparse.Namespace) -> int:
     _stop_on_signals(app, controller)
     if args.demo:
         return run_demo(app, controller)
+    # The institution file fetched last time applies now; a new one is fetched for the next
+    # start, in the background (docs/institution-file.md).
+    fetch_in_background(controller.institutionFetched.emit)
     controller.show_logon()
     return app.exec()
 

@@ -198,6 +198,7 @@ class ExportActions(QObject):
         dialog = ExportDialog(worker, self.window, left_out=left_out)
         dialog.retryRequested.connect(lambda ids: self.start(ids))
         dialog.resendRequested.connect(lambda ids: self.start(ids))
+        dialog.recordRequested.connect(self.records_page.open_record_at_problem)
         # The list follows the save file by itself (it notices other connections' commits
         # within a second); once more at the end, so the last statuses show at once. (A
         # slot, not a lambda: a run that outlives the window must find no page to refresh.)

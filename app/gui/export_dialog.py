@@ -38,6 +38,7 @@ SHOWN_REPLIES = 200  # the live list keeps the newest replies
 class ExportDialog(QDialog):
     retryRequested = Signal(list)  # record ids
     resendRequested = Signal(list)  # record ids, unconfirmed: the host may hold them
+    recordRequested = Signal(int)  # an invalid record double-clicked: open it at its problem
 
     def __init__(
         self,
@@ -93,6 +94,8 @@ class ExportDialog(QDialog):
         self.failures.setAccessibleName("Records not exported")
         self.failures.verticalHeader().setVisible(False)  # the Record column says which
         self.failures.setVisible(False)
+        self.failures.cellDoubleClicked.connect(self._failure_opened)
+        self._failed: list[RecordOutcome] = []
         layout.addWidget(self.failures, 2)
 
         buttons = QHBoxLayout()
@@ -189,6 +192,7 @@ class ExportDialog(QDialog):
         self.current.clear()
         self.timing.clear()
         failed = [o for o in self.outcomes if o.outcome != "exported"]
+        self._failed = failed
         self.failures.setRowCount(len(failed))
         for row, outcome in enumerate(failed):
             for column, text in enumerate(
@@ -200,7 +204,11 @@ class ExportDialog(QDialog):
                 )
             ):
                 item = QTableWidgetItem(text)
-                item.setToolTip(text)
+                item.setToolTip(
+                    f"{text}\nDouble-click to open the record at its problem"
+                    if outcome.outcome == "invalid"
+                    else text
+                )
                 self.failures.setItem(row, column, item)
         self.failures.setVisible(bool(failed))
         self.cancel_button.setVisible(False)
@@ -212,6 +220,11 @@ class ExportDialog(QDialog):
             button.setVisible(True)
         self.close_button.setDefault(True)
         self.close_button.setFocus()
+
+    def _failure_opened(self, row: int, _column: int) -> None:
+        """An invalid record double-clicked: the editor opens it at its first problem."""
+        if 0 <= row < len(self._failed) and self._failed[row].outcome == "invalid":
+            self.recordRequested.emit(self._failed[row].record_id)
 
     def _run_failed(self, message: str) -> None:
         self.stopped_because = message

@@ -33,6 +33,7 @@ from app.core.settings.files import take_notices
 from app.core.settings.secrets import keyring_description
 from app.core.store.savefile import take_notices as take_save_file_notices
 from app.core.validation.run import AccountLevels, ValidationSummary
+from app.gui.account_report import AccountReportDialog
 from app.gui.export_actions import ExportActions
 from app.gui.options_page import ExportOptionsPage
 from app.gui.records import RecordsPage
@@ -112,6 +113,18 @@ class MainWindow(QMainWindow):
         ):
             edit.addAction(action)
         edit.addSeparator()
+        detail = page.detail  # the record editor: its keys work in the record's text
+        for action in (
+            detail.save_action,
+            detail.revert_action,
+            detail.undo_action,
+            detail.redo_action,
+            detail.insert_field_action,
+            detail.delete_field_action,
+            detail.characters_action,
+        ):
+            edit.addAction(action)
+        edit.addSeparator()
         # Enabled after a Reset on Export Options, until the cataloger leaves that screen.
         edit.addAction(self.options_page.undo_reset_action)
 
@@ -132,6 +145,9 @@ class MainWindow(QMainWindow):
         action_menu.addSeparator()
         action_menu.addAction(page.cancel_validation_action)
         action_menu.addAction(self.validation_dock.toggleViewAction())
+        action_menu.addSeparator()
+        action_menu.addAction(page.detail.history_action)
+        action_menu.addAction(page.apply_template_action)
 
         general = bar.addMenu("&General")
         admin = general.addMenu("&Admin")
@@ -139,6 +155,11 @@ class MainWindow(QMainWindow):
             "&Export Options…", self.show_export_options, "Ctrl+Shift+O"
         )
         admin.addAction(self.export_options_action)
+        self.account_report_action = self._action("Account &Report…", self.show_account_report)
+        self.account_report_action.setToolTip(
+            "What this account's exports use now (connection, host, logon ID) and why"
+        )
+        admin.addAction(self.account_report_action)
 
         help_menu = bar.addMenu("&Help")
         self.shortcuts_action = self._action(
@@ -211,6 +232,12 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentWidget(self.options_page)
         self.options_page.editors["format"].focus()
 
+    def show_account_report(self) -> AccountReportDialog:
+        dialog = AccountReportDialog(self.account, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
     def show_records(self) -> None:
         self.pages.setCurrentWidget(self.records_page)
         self.records_page.table.setFocus()
@@ -241,13 +268,20 @@ class MainWindow(QMainWindow):
         return True
 
     def log_off(self) -> None:
-        if not self._leave_options() or not self.exports.confirm_stop():
+        if not self._leave_options() or not self._leave_record():
+            return
+        if not self.exports.confirm_stop():
             return
         self.shut_down()
         self.loggedOff.emit()
 
+    def _leave_record(self) -> bool:
+        """Before logging off or quitting: a record with unsaved changes is saved or its
+        changes discarded, as the cataloger answers (or they stay)."""
+        return self._shut_down or self.records_page.detail.confirm_leave()
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self._leave_options() or not self.exports.confirm_stop():
+        if not self._leave_options() or not self._leave_record() or not self.exports.confirm_stop():
             event.ignore()
             return
         self.shut_down()

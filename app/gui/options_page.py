@@ -4,11 +4,13 @@ Save for Session and Save My Default commit the copy to a layer (see EXPORT-OPTI
 Cancel reloads it; Reset clears the account's and session's values after asking, at once,
 and Edit > Undo Reset (or Cancel) puts them back until the cataloger leaves the screen; Go
 Back leaves, first asking what to do with unsaved changes. A message stays only while what
-it says is true: a failure while its cause stands, "Saved" until the next change.
+it says is true: a failure while its cause stands, "Saved" until the next change. A value the
+institution locks shows greyed, "Set by your institution", with who to ask at the top.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +36,7 @@ from app.core.errors import ExportDeskError, OptionError
 from app.core.net.transport import ConnectionCheck, TransportSettings, check_connection
 from app.core.settings.account_settings import AccountSettings, ResetUndo
 from app.core.settings.layers import ExportSettings, Source
+from app.core.settings.locks import LOCKED_TEXT
 from app.core.settings.options import (
     BY_KEY,
     G_VALIDATE,
@@ -65,9 +68,11 @@ _SOURCE_TEXTS = {
     "institution": "Value: your institution's default.",
     "account": "Value: your saved default.",
     "session": "Value: saved for this session.",
+    "institution (locked)": "Value: set by your institution, which locks it.",
 }
 ERROR_STYLE = "color: #b00020;"
 WARNING_STYLE = "color: #8a5a00;"
+LOCKED_STYLE = "color: palette(mid); font-style: italic;"
 CONNECTION_GROUPS_START = "TCP/IP Connection Options"
 NOTHING_SAVED = "Nothing was saved: correct the settings marked in red first."
 
@@ -84,6 +89,7 @@ class ExportOptionsPage(QWidget):
         self.account = account
         self.editors: dict[str, OptionEditor] = {}
         self.messages: dict[str, QLabel] = {}
+        self.lock_labels: dict[str, QLabel] = {}  # "Set by your institution", per setting
         self.advanced_toggles: list[QToolButton] = []  # folded parts of the screen
         self.top_buttons: dict[str, QPushButton] = {}
         self.bottom_buttons: dict[str, QPushButton] = {}
@@ -126,6 +132,13 @@ class ExportOptionsPage(QWidget):
         self.notice.setStyleSheet(WARNING_STYLE)
         self.notice.setVisible(False)
         outer.addWidget(self.notice)
+
+        self.locked_notice = QLabel()
+        self.locked_notice.setWordWrap(True)
+        self.locked_notice.setAccessibleName("Settings set by your institution")
+        self.locked_notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.locked_notice.setVisible(False)
+        outer.addWidget(self.locked_notice)
 
         body = QWidget()
         body_layout = QVBoxLayout(body)
@@ -203,10 +216,16 @@ class ExportOptionsPage(QWidget):
         message.setVisible(False)
         message.setAccessibleName(f"{editor.option.label} message")
         self.messages[key] = message
+        locked = QLabel(LOCKED_TEXT)
+        locked.setStyleSheet(LOCKED_STYLE)
+        locked.setAccessibleName(f"{editor.option.label}: {LOCKED_TEXT}")
+        locked.setVisible(False)
+        self.lock_labels[key] = locked
         cell = QWidget()
         cell_layout = QVBoxLayout(cell)
         cell_layout.setContentsMargins(0, 0, 0, 0)
         cell_layout.addWidget(editor.widget)
+        cell_layout.addWidget(locked)
         cell_layout.addWidget(message)
         if editor.option.kind is Kind.BOOL:
             form.addRow("", cell)
@@ -284,12 +303,21 @@ class ExportOptionsPage(QWidget):
         self._test_call.start()
 
     def _show_test_result(self, check: ConnectionCheck) -> None:
-        self.test_connection_button.setEnabled(self.editors["host"].widget.isEnabled())
+        self.test_connection_button.setEnabled(self._tcpip_on_screen())
         if self._tested is None or self._tested == self._connection_tested():
             self._tested = self._connection_tested()
             self.test_result.setStyleSheet("" if check.ok else ERROR_STYLE)
             self.test_result.setText(("Connected: " if check.ok else "Failed: ") + check.message)
         self.testConnectionFinished.emit(check.ok)
+
+    def _tcpip_on_screen(self) -> bool:
+        """Whether the screen's values send over TCP/IP (a locked host is greyed, but it can
+        still be tested)."""
+        return self.editors["host"].option.applies_to(self.working.values_for())
+
+    def _locked(self, key: str) -> bool:
+        """Whether the institution locks the value the editor of ``key`` shows."""
+        return self.account.locks.locked(self._owner(key), key)
 
     def _connection_tested(self) -> tuple[str, dict[str, Any]]:
         return self.working.active_id, self.working.values_for()
@@ -388,9 +416,19 @@ class ExportOptionsPage(QWidget):
             if connection.id == self.working.active_id:
                 tabs.setCurrentIndex(index)
         tabs.blockSignals(False)
-        self.connection_buttons["delete"].setEnabled(len(self.working.connections) > 1)
+        locks = self.account.locks
+        active = self.working.active_id
+        active_locked = locks.active_id is not None
+        tabs.setEnabled(not active_locked)
+        for name in ("add", "duplicate"):  # a new connection becomes the active one
+            self.connection_buttons[name].setEnabled(not active_locked)
+        self.connection_buttons["rename"].setEnabled(not locks.name_locked(active))
+        self.connection_buttons["delete"].setEnabled(
+            len(self.working.connections) > 1 and not locks.kept(active)
+        )
+        chosen_by = f" ({LOCKED_TEXT.lower()})" if active_locked else ""
         self.connection_hint.setText(
-            f"Exports go to <b>{self.working.active.name}</b>. "
+            f"Exports go to <b>{html.escape(self.working.active.name)}</b>{chosen_by}. "
             "The TCP/IP settings below are this connection's."
         )
         self._show_password()
@@ -434,6 +472,9 @@ class ExportOptionsPage(QWidget):
     def _edited(self, key: str) -> None:
         editor = self.editors[key]
         owner = self._owner(key)
+        if self._locked(key):  # greyed, so only a program gets here: the value stays
+            editor.show_value(self.working.values_for()[key])
+            return
         try:
             value = editor.value()
         except OptionError as error:
@@ -459,6 +500,9 @@ class ExportOptionsPage(QWidget):
     def _tab_chosen(self, index: int) -> None:
         if index < 0:
             return
+        if self.account.locks.active_id is not None:  # where exports go is not the screen's
+            self._show_connections()
+            return
         self.working.active_id = self.connection_tabs.tabData(index)
         self._show_working()
         self._refresh()
@@ -472,8 +516,20 @@ class ExportOptionsPage(QWidget):
         self._show_working()
         self._refresh()
 
+    def _refuse_locked_connection(self, title: str, refused: bool) -> bool:
+        if refused:
+            QMessageBox.information(
+                self,
+                title,
+                f"{LOCKED_TEXT}: this connection can't be changed here{self.account.locks.ask()}.",
+            )
+        return refused
+
     def rename_connection(self) -> None:
         active = self.working.active
+        locks = self.account.locks
+        if self._refuse_locked_connection("Rename Connection", locks.name_locked(active.id)):
+            return
         name, ok = QInputDialog.getText(
             self, "Rename Connection", "New name:", QLineEdit.EchoMode.Normal, active.name
         )
@@ -512,6 +568,8 @@ class ExportOptionsPage(QWidget):
 
     def delete_connection(self) -> None:
         active = self.working.active
+        if self._refuse_locked_connection("Delete Connection", self.account.locks.kept(active.id)):
+            return
         answer = QMessageBox.question(
             self,
             "Delete Connection",
@@ -543,15 +601,23 @@ class ExportOptionsPage(QWidget):
 
     def _refresh(self) -> None:
         values = self.working.values_for()
-        for editor in self.editors.values():
-            editor.widget.setEnabled(editor.option.applies_to(values))
+        locks = self.account.locks
+        any_locked = False
+        for key, editor in self.editors.items():
+            locked = self._locked(key)
+            any_locked = any_locked or locked
+            editor.widget.setEnabled(editor.option.applies_to(values) and not locked)
+            self.lock_labels[key].setVisible(locked)
+        self.locked_notice.setText(
+            f"Settings marked “{LOCKED_TEXT}” can't be changed here: your institution sets "
+            f"them. {_who_to_ask(locks.contact)}"
+        )
+        self.locked_notice.setVisible(any_locked or locks.active_id is not None)
         logon_editor = self.editors["logon_id"]
         if isinstance(logon_editor, TextLine):
             logon_editor.set_masked(bool(values.get("logon_id_secret")))
         running = self._test_call is not None and self._test_call.running
-        self.test_connection_button.setEnabled(
-            self.editors["host"].widget.isEnabled() and not running
-        )
+        self.test_connection_button.setEnabled(self._tcpip_on_screen() and not running)
         password_applies = self.editors["logon_id"].option.applies_to(values)
         self.password.setEnabled(password_applies)
         self.forget_password.setEnabled(password_applies and self.forget_password.isEnabled())
@@ -807,6 +873,12 @@ class ExportOptionsPage(QWidget):
             self.go_back()
             return
         super().keyPressEvent(event)
+
+
+def _who_to_ask(contact: str) -> str:
+    if contact:
+        return f"Ask: {contact}"
+    return "Ask your institution's ExportDesk administrator."
 
 
 def _labels(keys: list[str]) -> str:

@@ -69,7 +69,7 @@ def test_f7_validates_the_open_record_and_shows_its_messages(qtbot, page, saved_
     ]
     assert "first indicator '9' is not valid" in pane.topLevelItem(0).text(2)
     pane.setCurrentItem(pane.topLevelItem(0))  # picking a message selects its field
-    assert page.detail.selected_text().startswith("245 90")
+    assert page.detail.selected_text().startswith("=245  90")
     assert page.detail.message_text.text().startswith("Field 245: first indicator '9'")
     # The panel, opened by itself: a row per message.
     assert page.validation_panel.isVisible()
@@ -168,7 +168,7 @@ def test_double_clicking_a_message_shows_its_record_and_field(qtbot, page, saved
     qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=where)
     assert page.detail.record_id == 3
     assert page.table.currentIndex().row() == 2
-    assert page.detail.selected_text().startswith("249")
+    assert page.detail.selected_text().startswith("=249")
     assert page.detail.current_message().tag == "249"
     # A record the list's filter hides still opens in the pane.
     page.validation_filter.setCurrentIndex(page.validation_filter.findData("valid"))

@@ -18,6 +18,7 @@ import contextlib
 import dataclasses
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,14 +29,21 @@ from pymarc import Record
 from app.core.errors import ExportDeskError, OptionError
 from app.core.export.constant_data import export_template
 from app.core.export.filedest import FileExport, FileExportError, export_path
+from app.core.export.last_export import note_last_export
 from app.core.marc.charset import decode_record
-from app.core.marc.encode import FORMATS, EncodedRecord, check_format, encode_record
+from app.core.marc.encode import (
+    FORMATS,
+    EncodedRecord,
+    check_format,
+    encode_record,
+    encode_utf8_fields,
+)
 from app.core.marc.encoding_report import ReplacedCharacter
-from app.core.marc.fields import delete_fields, pattern_matches
-from app.core.marc.iso2709 import build_record, parse_record
+from app.core.marc.fields import delete_fields, deleted_tags
+from app.core.marc.iso2709 import build_parsed, build_record, parse_record
 from app.core.marc.mrk import with_constant_data
-from app.core.marc.recode import marc8_record_to_utf8
-from app.core.marc.record import StructureError
+from app.core.marc.recode import marc8_record_to_utf8_parsed, utf8_fields
+from app.core.marc.record import ParsedRecord, StructureError
 from app.core.net.transport import (
     Cancelled,
     ConnexionClient,
@@ -257,6 +265,7 @@ def run_export(
             "Another export of this account is running (in this or another ExportDesk); "
             "wait until it has finished."
         ) from None
+    counts: Counter[str] = Counter()  # outcomes of this run: its summary (last_export.py)
     try:
         # A record a killed run left in flight gets its outcome now; the caller chose the
         # records before (leaving unconfirmed ones out), so such a record is not sent: its
@@ -275,6 +284,8 @@ def run_export(
             # run did written down (and its in-flight marks settled) before the lock goes.
             with contextlib.closing(events):
                 for event in events:
+                    if isinstance(event, RecordOutcome):
+                        counts[event.outcome] += 1
                     yield event
                     if after_outcome is not None and isinstance(event, RecordOutcome):
                         after_outcome(event)  # holdings on export (export/holdings.py)
@@ -286,6 +297,9 @@ def run_export(
                 "before sending it again."
             ) from error
     finally:
+        if counts:
+            where = plan.connection_name if plan.destination == "tcpip" else str(plan.file_path)
+            note_last_export(save_file.path, counts, plan.destination, where)
         lock.release()
 
 
@@ -311,9 +325,12 @@ class _Prepared:
 def prepare(raw: bytes, plan: ExportPlan) -> _Ready | str:
     """The copy of a record that will be sent, encoded and validated; or why it can't go.
 
-    For MARC out in UTF-8 (or MARC-8 kept as MARC-8), fields are deleted straight from the
-    ISO 2709 bytes, a MARC-8 record re-encoded field by field first; otherwise (XML formats,
-    UTF-8 to MARC-8) the record is decoded, copied without the fields and encoded.
+    The record is parsed once. For MARC out in UTF-8 (or MARC-8 kept as MARC-8), fields are
+    deleted straight from the ISO 2709 bytes, a MARC-8 record re-encoded field by field
+    first. For the XML formats the parsed fields are turned into UTF-8 (recode.utf8_fields)
+    and written from there; only a record out of the ordinary (and UTF-8 to MARC-8) is
+    decoded with pymarc, copied without the fields and encoded. What is validated is what a
+    MARC export of the same copy would send, handed to the validator already parsed.
     """
     try:
         parsed = parse_record(raw)
@@ -330,19 +347,26 @@ def prepare(raw: bytes, plan: ExportPlan) -> _Ready | str:
     authority = parsed.leader[6:7] == "z"
     declared = "utf8" if parsed.leader[9:10] == "a" else "marc8"
     try:
-        if (plan.fmt == "marc" or authority) and (declared, plan.charset) == ("marc8", "utf8"):
-            raw = marc8_record_to_utf8(parsed)
-            parsed = parse_record(raw)
+        checked_parse: ParsedRecord | None = None
+        as_marc = plan.fmt == "marc" or authority
+        if as_marc and (declared, plan.charset) == ("marc8", "utf8"):
+            raw, parsed = marc8_record_to_utf8_parsed(parsed)
             declared = "utf8"
-        if (plan.fmt == "marc" or authority) and declared == plan.charset:
-            kept = [
-                field
-                for field in parsed.fields
-                if not any(pattern_matches(p, field.tag) for p in plan.fields_to_delete)
-            ]
-            data = raw if len(kept) == len(parsed.fields) else build_record(parsed.leader, kept)
+        fields = None if as_marc else utf8_fields(raw, parsed, plan.fields_to_delete)
+        if as_marc and declared == plan.charset:
+            deleted = deleted_tags(plan.fields_to_delete)
+            kept = [field for field in parsed.fields if not deleted[field.tag]]
+            if len(kept) == len(parsed.fields):
+                data, checked_parse = raw, parsed
+            else:
+                data, checked_parse = build_parsed(parsed.leader, kept)
             encoded = EncodedRecord(data, "marc", plan.charset)
             checked = data
+        elif fields is not None:
+            # The leader as the bytes have it (constant data may have rebuilt them).
+            leader = raw[:24].decode("latin-1")
+            encoded = encode_utf8_fields(leader, fields, plan.fmt)
+            checked, checked_parse = build_parsed(leader[:9] + "a" + leader[10:], fields)
         else:
             copy = delete_fields(_parse(raw), plan.fields_to_delete)
             encoded = encode_record(copy, plan.fmt, plan.charset)
@@ -358,7 +382,8 @@ def prepare(raw: bytes, plan: ExportPlan) -> _Ready | str:
     level = plan.validate_auth if authority else plan.validate_bib
     warnings = list(encoded.warnings)
     if level != "none":
-        result = validate_record(checked, level, "auth" if authority else "bib")
+        kind = "auth" if authority else "bib"
+        result = validate_record(checked, level, kind, parsed=checked_parse)
         if result.has_errors and level in HOLDING_LEVELS:
             return _validation_detail(result, level)
         if result.has_errors:

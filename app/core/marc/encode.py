@@ -9,9 +9,11 @@ the records one after another, the footer (:func:`document_header`, :func:`docum
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pymarc import Record
+from pymarc import Field as PymarcField
+from pymarc import Indicators, Record, Subfield
 
 from app.core.marc.encoding_report import (
     RecordEncodingError,
@@ -20,6 +22,7 @@ from app.core.marc.encoding_report import (
 )
 from app.core.marc.formats import CHARSETS, FILE_EXTENSIONS, FORMATS, check_charset, check_format
 from app.core.marc.marc8 import record_to_marc8
+from app.core.marc.record import Field
 from app.core.marc.to_dublincore import (
     HTML_FOOTER,
     HTML_HEADER,
@@ -29,7 +32,12 @@ from app.core.marc.to_dublincore import (
     record_to_rdf,
 )
 from app.core.marc.to_iso2709 import record_to_utf8
-from app.core.marc.to_marcxml import COLLECTION_FOOTER, COLLECTION_HEADER, record_to_marcxml
+from app.core.marc.to_marcxml import (
+    COLLECTION_FOOTER,
+    COLLECTION_HEADER,
+    fields_to_marcxml,
+    record_to_marcxml,
+)
 
 __all__ = [
     "CHARSETS",
@@ -42,6 +50,7 @@ __all__ = [
     "document_footer",
     "document_header",
     "encode_record",
+    "encode_utf8_fields",
     "is_authority",
 ]
 
@@ -95,6 +104,37 @@ def encode_record(record: Record, fmt: str, charset: str) -> EncodedRecord:
     else:
         text, replaced = record_to_html_meta(record)
     return _result(text.encode("utf-8"), fmt, "utf8", replaced, "not allowed in XML")
+
+
+def encode_utf8_fields(leader: str, fields: Sequence[Field], fmt: str) -> EncodedRecord:
+    """A bibliographic record as ``fmt`` (marcxml, dc-rdf or dc-html) from the fields
+    recode.utf8_fields gave: the same bytes as :func:`encode_record` of the record pymarc
+    decodes, without decoding it (MARCXML) or straight from the UTF-8 (Dublin Core)."""
+    check_format(fmt)
+    if fmt == "marcxml":
+        return EncodedRecord(fields_to_marcxml(leader, fields), fmt, "utf8")
+    record = _pymarc_record(leader, fields)
+    if fmt == "dc-rdf":
+        text, replaced = record_to_rdf(record)
+    elif fmt == "dc-html":
+        text, replaced = record_to_html_meta(record)
+    else:
+        raise ValueError(f"encode_utf8_fields writes XML formats, not {fmt}")
+    return _result(text.encode("utf-8"), fmt, "utf8", replaced, "not allowed in XML")
+
+
+def _pymarc_record(leader: str, fields: Sequence[Field]) -> Record:
+    """The pymarc Record that decoding the record would give (for the Dublin Core writer)."""
+    record = Record(leader=leader)
+    for tag, data in fields:
+        if tag[:2] == "00" and tag.isdigit():
+            record.fields.append(PymarcField(tag, data=data.decode("utf-8")))
+            continue
+        text = data.decode("utf-8")
+        subfields = [Subfield(part[:1], part[1:]) for part in text[3:].split("\x1f")]
+        indicators = Indicators(text[0], text[1])
+        record.fields.append(PymarcField(tag, indicators=indicators, subfields=subfields))
+    return record
 
 
 def document_header(fmt: str) -> bytes:

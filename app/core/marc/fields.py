@@ -7,6 +7,7 @@ record: the saved record keeps every field.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -56,6 +57,25 @@ def pattern_matches(pattern: str, tag: str) -> bool:
     if len(tag) != 3:
         return False
     return all(p == t or (p == "X" and t.isdigit()) for p, t in zip(pattern, tag, strict=True))
+
+
+class DeletedTags(dict[str, bool]):
+    """Which tags the patterns delete, each tag worked out once: ``deleted[tag]``."""
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        super().__init__()
+        self.patterns = tuple(patterns)
+
+    def __missing__(self, tag: str) -> bool:
+        deleted = any(pattern_matches(pattern, tag) for pattern in self.patterns)
+        self[tag] = deleted
+        return deleted
+
+
+@functools.lru_cache(maxsize=32)
+def deleted_tags(patterns: tuple[str, ...]) -> DeletedTags:
+    """A :class:`DeletedTags` for these patterns, shared (the same patterns, the same answers)."""
+    return DeletedTags(patterns)
 
 
 def deletes_control_number(patterns: Iterable[str]) -> bool:

@@ -165,6 +165,15 @@ def build_record(leader: str, fields: Sequence[Field]) -> bytes:
     )
 
 
+def build_parsed(leader: str, fields: Sequence[Field]) -> tuple[bytes, ParsedRecord]:
+    """:func:`build_record`, and what :func:`parse_record` would give for the bytes built,
+    without reading them again."""
+    raw = build_record(leader, fields)
+    base, end = int(raw[12:17]), len(raw) - 1
+    well_formed = raw.count(b"\x1e", base, end) == len(fields) and raw.find(b"\x1d", base, end) < 0
+    return raw, ParsedRecord(raw[:LEADER_LENGTH].decode("latin-1"), tuple(fields), well_formed)
+
+
 class _Window:
     """A sliding window over a binary stream: only the bytes around the current record."""
 

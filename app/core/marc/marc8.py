@@ -26,7 +26,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from pymarc import Record, marc8_mapping
+from pymarc import Record
 
 from app.core.marc.encoding_report import ReplacedCharacter
 from app.core.marc.to_iso2709 import (
@@ -76,6 +76,8 @@ def _build_tables() -> tuple[dict[str, tuple[Code, ...]], frozenset[int]]:
     lowest code is kept. C0 control codes (ESC and the record delimiters are in pymarc's
     ASCII table) are left out: inside data they would break the record.
     """
+    from pymarc import marc8_mapping
+
     g1_sets = frozenset(
         charset
         for charset, table in marc8_mapping.CODESETS.items()
@@ -102,7 +104,18 @@ def _build_tables() -> tuple[dict[str, tuple[Code, ...]], frozenset[int]]:
     return reverse, g1_sets
 
 
-_REVERSE, _G1_SETS = _build_tables()
+# Filled on first use (_ensure_tables), not when the module is imported: building them takes
+# a noticeable fraction of the command line's start-up, and most commands never write MARC-8.
+_REVERSE: dict[str, tuple[Code, ...]] = {}
+_G1_SETS: set[int] = set()
+
+
+def _ensure_tables() -> None:
+    if not _REVERSE:
+        reverse, g1_sets = _build_tables()
+        _G1_SETS.update(g1_sets)
+        _REVERSE.update(reverse)  # last: a filled _REVERSE means both are ready
+
 
 # Text made only of printable ASCII is already MARC-8: the common case, kept cheap.
 _NOT_PLAIN_ASCII = re.compile(r"[^\x20-\x7e]")
@@ -110,11 +123,13 @@ _NOT_PLAIN_ASCII = re.compile(r"[^\x20-\x7e]")
 
 def mappable_characters() -> frozenset[str]:
     """Every character that has a MARC-8 code of its own (before any decomposition)."""
+    _ensure_tables()
     return frozenset(_REVERSE)
 
 
 def is_combining(char: str) -> bool:
     """True for a character MARC-8 writes as a diacritic before its base letter."""
+    _ensure_tables()
     codes = _REVERSE.get(char)
     return codes is not None and codes[0][2]
 
@@ -154,6 +169,7 @@ def _tokens_for(cluster: str) -> tuple[_Token, ...]:
     with a hook, since ANSEL has o-horn but no combining horn); else each character, or its
     decomposition, on its own (None for what MARC-8 lacks).
     """
+    _ensure_tables()
     if all(char in _REVERSE for char in cluster):
         return tuple((char, _REVERSE[char]) for char in cluster)
     decomposed = unicodedata.normalize("NFD", cluster)
@@ -194,6 +210,7 @@ def encode_marc8_sets(text: str) -> tuple[bytes, list[str], frozenset[bytes]]:
     """Like :func:`encode_marc8`, plus the escape sequences used (for field 066)."""
     if not _NOT_PLAIN_ASCII.search(text):
         return text.encode("ascii"), [], frozenset()
+    _ensure_tables()
     tokens: list[_Token] = []
     for cluster in _split_double_marks(_clusters(unicodedata.normalize("NFC", text))):
         tokens.extend(_tokens_for(cluster))

@@ -53,8 +53,15 @@ _ESCAPE_TABLE = str.maketrans(_ESCAPES)
 _UNESCAPE = re.compile(r"\{(dollar|lcub|rcub)\}")
 _UNESCAPED = {"dollar": "$", "lcub": "{", "rcub": "}"}
 MNEMONICS = frozenset(_ESCAPES.values())
-# C0 controls and DEL as their control pictures: a line can't hold a line break.
-_PICTURES = str.maketrans({**{chr(i): chr(0x2400 + i) for i in range(0x20)}, "\x7f": "\u2421"})
+# C0 controls and DEL as their control pictures, and the other line breaks Unicode knows as
+# the newline symbol: a line can't hold a line break, nor can an editor's line.
+_PICTURES = str.maketrans(
+    {
+        **{chr(i): chr(0x2400 + i) for i in range(0x20)},
+        "\x7f": "\u2421",
+        **dict.fromkeys("\x85\u2028\u2029", "\u2424"),
+    }
+)
 
 
 def escape(text: str) -> str:
@@ -235,15 +242,17 @@ def parse_line(text: str, number: int = 0) -> TextField | LineError:
     for part in (unescape(p) for p in parts[1:]):
         code = part[:1]
         if code and not (code.isascii() and code.isprintable()):
-            return error(f"'{code}' can't be a subfield code in field {tag}: use a letter or digit")
+            return error(f"'{code}' can't be a subfield code in field {tag}: use a letter, digit")
         subfields.append((code, part[1:]))
-    return TextField(tag, indicators=indicators, lead=unescape(parts[0]), subfields=tuple(subfields))
+    return TextField(
+        tag, indicators=indicators, lead=unescape(parts[0]), subfields=tuple(subfields)
+    )
 
 
 def _content_lines(text: str) -> list[tuple[int, str]]:
     """The text's lines that are not blank, with their numbers (a BOM and CRs dropped)."""
-    text = text.removeprefix("\ufeff")
-    return [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+    lines = text.removeprefix("\ufeff").split("\n")
+    return [(n, line.removesuffix("\r")) for n, line in enumerate(lines, 1) if line.strip()]
 
 
 def parse_fields(text: str) -> tuple[list[TextField], list[LineError]]:

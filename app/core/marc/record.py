@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import NamedTuple
 
 
@@ -33,7 +34,7 @@ class ParsedRecord:
 
     leader: str
     fields: tuple[Field, ...]
-    well_formed: bool = field(default=False, compare=False)
+    well_formed: bool = dataclass_field(default=False, compare=False)
 
     def first(self, tag: str) -> Field | None:
         for field in self.fields:

@@ -9,9 +9,13 @@ are written in that order (each group in the record's order). XML is Unicode: le
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 from pymarc import Record
 
 from app.core.marc.encoding_report import RecordEncodingError, ReplacedCharacter
+from app.core.marc.record import Field
 from app.core.marc.to_iso2709 import CHARACTER_SETS_PRESENT
 from app.core.marc.xmltext import is_xml_safe, xml_attribute, xml_text
 
@@ -70,3 +74,50 @@ def _plain(value: str, what: str) -> str:
     if not isinstance(value, str) or not is_xml_safe(value):
         raise RecordEncodingError(f"{what} {value!r} holds a character XML can't hold")
     return xml_attribute(value)
+
+
+# --- from the parsed record's UTF-8 fields (recode.utf8_fields), without pymarc -----------------
+# The same text as record_to_marcxml gives for the same record, written a field at a time with
+# bytes operations rather than a call per subfield.
+
+_SUBFIELD_OPEN = '</subfield>\n    <subfield code="'
+_AFTER_CODE = re.compile("(?<=\x1f[0-9A-Za-z])")
+_TEXT_SPECIAL_TEXT = re.compile("[&<>\r]")
+_ATTRIBUTE_TEXT = {chr(byte): xml_attribute(chr(byte)) for byte in range(0x20, 0x7F)}
+_FIELD_END = "\x1e"
+
+
+def fields_to_marcxml(leader: str, fields: Sequence[Field]) -> bytes:
+    """A ``<record>`` element, UTF-8, for fields that recode.utf8_fields gave (plain tags,
+    indicators and codes; UTF-8 text XML can hold). The record's text is escaped and its
+    subfields tagged in a few operations over the whole record, not one per subfield."""
+    leader = leader[:9] + "a" + leader[10:]
+    control = [field for field in fields if field.tag[:2] == "00" and field.tag.isdigit()]
+    data_fields = [field for field in fields if not (field.tag[:2] == "00" and field.tag.isdigit())]
+    # All the text at once: control fields, then the data fields' subfields, one field
+    # terminator between fields (no field holds one).
+    text = b"\x1e".join(
+        [field.data for field in control] + [field.data[2:] for field in data_fields]
+    ).decode("utf-8")
+    if _TEXT_SPECIAL_TEXT.search(text):
+        text = (
+            text.replace("&", "&amp;")
+            .replace("<", "&lt;")
+            .replace(">", "&gt;")
+            .replace("\r", "&#13;")
+        )
+    text = _AFTER_CODE.sub('">', text).replace("\x1f", _SUBFIELD_OPEN)
+    pieces = text.split(_FIELD_END)
+    attribute = _ATTRIBUTE_TEXT
+    lines = [f'<record xmlns="{MARC_NAMESPACE}">\n  <leader>{xml_attribute(leader)}</leader>']
+    lines += [
+        f'  <controlfield tag="{field.tag}">{piece}</controlfield>'
+        for field, piece in zip(control, pieces, strict=False)
+    ]
+    lines += [
+        f'  <datafield tag="{field.tag}" ind1="{attribute[chr(field.data[0])]}"'
+        f' ind2="{attribute[chr(field.data[1])]}">\n{piece[12:]}</subfield>\n  </datafield>'
+        for field, piece in zip(data_fields, pieces[len(control) :], strict=True)
+    ]
+    lines.append("</record>\n")
+    return "\n".join(lines).encode("utf-8")

@@ -1,7 +1,9 @@
 """One account's export settings in use: its layers, its secrets, and the save buttons' meaning.
 
 The window holds one ``AccountSettings`` per logged-on account (with a session layer); the
-command line makes one per command (the session layer stays empty).
+command line makes one per command (the session layer stays empty). Values the institution
+locks (locks.py) win over the account's and the session's; no save writes them, and none
+erases what the account had saved for them before the lock.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 
 from app.core.errors import SecretStoreError
 from app.core.settings.files import add_notice
+from app.core.settings.institution import Institution, load_institution
 from app.core.settings.layers import (
     DEFAULT_CONNECTION_ID,
     ConnectionPatch,
@@ -19,11 +22,19 @@ from app.core.settings.layers import (
     Layer,
     Pinned,
     Source,
-    institution_layer,
     load_account_layer,
     patch_between,
     resolve,
     save_account_layer,
+)
+from app.core.settings.locks import (
+    ACTIVE_CONNECTION,
+    Locks,
+    apply_locks,
+    check_unlocked,
+    keep_locked,
+    strip_locked,
+    without_locked_removals,
 )
 from app.core.settings.options import BY_KEY, Problem, Scope, check_settings
 from app.core.settings.secrets import SecretKind, Stored, Vault
@@ -64,15 +75,23 @@ class Unset:
 
 
 class AccountSettings:
-    def __init__(self, account: str, vault: Vault | None = None) -> None:
+    def __init__(
+        self,
+        account: str,
+        vault: Vault | None = None,
+        institution: Institution | None = None,
+    ) -> None:
         self.account = account
         self.vault = vault or Vault(account)
-        self.institution = institution_layer()
+        self.institution_file = institution or load_institution()
+        self.institution = self.institution_file.layer
         self.saved = load_account_layer(account)
         self.session = Layer(Source.SESSION)
-        # Settings whose institution value wins over the account's and the session's. None
-        # can be locked yet (issue 15); saving already leaves locked values out.
-        self.locked: frozenset[str] = frozenset()
+
+    @property
+    def locks(self) -> Locks:
+        """What the institution locks: its values win over the account's and the session's."""
+        return self.institution_file.locks
 
     # What applies.
 
@@ -84,9 +103,30 @@ class AccountSettings:
         """Without the session: what the next session starts with."""
         return self._resolve(self.institution, self.saved)
 
+    def without_secrets(self, with_session: bool = True) -> ExportSettings:
+        """What applies (with or without the session), no secret read from the keyring: a
+        secret logon ID shows empty (the account report, the Admin view)."""
+        layers = (self.institution, self.saved) + ((self.session,) if with_session else ())
+        return self._stack(*layers)
+
+    def with_saved(self, saved: Layer) -> ExportSettings:
+        """What the saved default would be with ``saved`` as the account's layer (no secret
+        read): for checking a layer before it is written."""
+        return self._stack(self.institution, saved)
+
+    def _stack(self, *layers: Layer) -> ExportSettings:
+        """The layers resolved, locked values in place; no secret read from the keyring."""
+        if not self.locks.any:
+            return resolve(layers)
+        settings = resolve(without_locked_removals(layer, self.locks) for layer in layers)
+        apply_locks(settings, resolve((self.institution,)), self.locks)
+        return settings
+
     def _resolve(self, *layers: Layer) -> ExportSettings:
-        settings = resolve(layers)
+        settings = self._stack(*layers)
         for connection in settings.connections:
+            if self.locks.locked(connection.id, "logon_id"):
+                continue  # the institution's logon ID, not one kept in this user's keyring
             if connection.values.get("logon_id_secret"):
                 try:
                     secret = self.vault.get(connection.id, SecretKind.LOGON_ID)
@@ -95,6 +135,27 @@ class AccountSettings:
                     secret = None
                 connection.values["logon_id"] = secret or ""
         return settings
+
+    def active_source(self, with_session: bool = True) -> Source:
+        """Which layer chose the active connection (``institution (locked)`` when locked)."""
+        if self.locks.active_id is not None:
+            return Source.LOCKED
+        layers = (self.institution, self.saved) + ((self.session,) if with_session else ())
+        ids = {c.id for c in self._stack(*layers).connections}
+        for layer in reversed(layers):
+            if layer.active in ids:
+                return layer.source
+        return Source.INSTITUTION if self.institution.connections else Source.FACTORY
+
+    def check_connection_choice(self, connection_id: str) -> None:
+        """Refuse to send exports to another connection than the one the institution locks
+        (``export --connection``)."""
+        if self.locks.active_id is not None and connection_id != self.locks.active_id:
+            raise self.locks.error(ACTIVE_CONNECTION)
+
+    def check_locks(self, working: ExportSettings) -> None:
+        """Raise LockedError when ``working`` changes a value the institution locks."""
+        check_unlocked(working, self._stack(self.institution), self.locks)
 
     def taken_connection_ids(self) -> set[str]:
         """Ids no new connection may take: a keyring entry may still be named by one."""
@@ -128,6 +189,7 @@ class AccountSettings:
         self, working: ExportSettings, passwords: PendingPasswords | None = None
     ) -> SaveOutcome:
         """Save for Session: applies until log off; the saved default is untouched."""
+        self.check_locks(working)
         outcome = SaveOutcome()
         layer = self._patch(working, Source.SESSION, (self.institution, self.saved))
         kept = {c.id for c in working.connections}
@@ -168,15 +230,10 @@ class AccountSettings:
         layers below, and ``also`` (``options set KEY=VALUE``, even where equal). Locked
         values are never written.
         """
+        self.check_locks(working)
         outcome = SaveOutcome()
         before_ids = {c.id for c in resolve((self.institution, self.saved)).connections}
-        layer = self._patch(
-            working,
-            Source.ACCOUNT,
-            (self.institution,),
-            pinned=self._pins(working, every_value, also),
-            pin_active=every_value or self.saved.active is not None,
-        )
+        layer = self.default_layer(working, every_value=every_value, also=also)
         # Secrets first: if the keyring refuses, nothing has been written yet.
         for connection in working.connections:
             if connection.values.get("logon_id_secret"):
@@ -201,6 +258,25 @@ class AccountSettings:
         self.session = self._patch(working, Source.SESSION, (self.institution, self.saved))
         return outcome
 
+    def default_layer(
+        self,
+        working: ExportSettings,
+        *,
+        every_value: bool = True,
+        also: Collection[ValueKey] = (),
+    ) -> Layer:
+        """The account's layer Save My Default would write for ``working`` (see
+        ``save_default``): locked values out, and what the account held for them kept."""
+        layer = self._patch(
+            working,
+            Source.ACCOUNT,
+            (self.institution,),
+            pinned=self._pins(working, every_value, also),
+            pin_active=every_value or self.saved.active is not None,
+        )
+        keep_locked(layer, self.saved, self.locks, {c.id for c in working.connections})
+        return layer
+
     def _pins(
         self, working: ExportSettings, every_value: bool, also: Collection[ValueKey]
     ) -> Pinned:
@@ -217,18 +293,22 @@ class AccountSettings:
     def reset_clears(self, connection_id: str) -> list[tuple[Source, str | None, str]]:
         """What ``reset`` would clear: (layer, connection id or None, key) for each value."""
         cleared: list[tuple[Source, str | None, str]] = []
+        locked = self.locks.locked
         for layer in (self.saved, self.session):
-            cleared += [(layer.source, None, key) for key in layer.options]
+            cleared += [(layer.source, None, key) for key in layer.options if not locked(None, key)]
             patch = layer.connections.get(connection_id)
             cleared += [
-                (layer.source, connection_id, key) for key in (patch.values if patch else {})
+                (layer.source, connection_id, key)
+                for key in (patch.values if patch else {})
+                if not locked(connection_id, key)
             ]
         return cleared
 
     def reset(self, connection_id: str | None = None) -> ResetUndo:
         """Reset: drop the session's and the account's values of the account settings and of
         one connection (the active one by default), written at once. Other connections,
-        passwords and the connections' names stay. ``undo_reset`` puts the values back."""
+        passwords, the connections' names and what the account saved for locked values stay.
+        ``undo_reset`` puts the values back."""
         undo = ResetUndo(copy.deepcopy(self.saved), copy.deepcopy(self.session))
         target = connection_id or resolve((self.institution, self.saved, self.session)).active_id
         saved, session = copy.deepcopy(self.saved), copy.deepcopy(self.session)
@@ -240,6 +320,7 @@ class AccountSettings:
                     del layer.connections[target]
                 else:
                     layer.connections[target] = ConnectionPatch(patch.name, {})
+        keep_locked(saved, undo.saved, self.locks, set(undo.saved.connections))
         save_account_layer(self.account, saved)  # if the file can't be written, nothing changes
         self.saved, self.session = saved, session
         return undo
@@ -253,7 +334,13 @@ class AccountSettings:
     def unset_default(self, keys: Collection[str], connection_id: str) -> Unset:
         """``options unset``: remove keys from the account's layer (account settings, and one
         connection's settings), so a lower layer applies again. Nothing is written when the
-        settings left would not pass the screen's checks."""
+        settings left would not pass the screen's checks. A locked key is refused: what the
+        account saved for it applies again once the lock is lifted, and stays until then."""
+        for key in keys:
+            if self.locks.locked(connection_id, key):
+                connection = self._stack(self.institution, self.saved).connection(connection_id)
+                scoped = connection is not None and BY_KEY[key].scope is Scope.CONNECTION
+                raise self.locks.error(key, connection.name if scoped and connection else None)
         removed = [
             k for k in keys if self.saved.holds(None, k) or self.saved.holds(connection_id, k)
         ]
@@ -283,14 +370,11 @@ class AccountSettings:
         layers below are resolved without reading the keyring: a patch needs no secret to
         compare with."""
         layer = patch_between(working, resolve(below), source, pinned, pin_active)
-        for key in self.locked:
-            layer.options.pop(key, None)
+        strip_locked(layer, self.locks)
         for connection in working.connections:
             patch = layer.connections.get(connection.id)
             if patch is None:
                 continue
-            for key in self.locked:
-                patch.values.pop(key, None)
             if connection.values.get("logon_id_secret"):
                 patch.values.pop("logon_id", None)
             if not patch.values and patch.name is None:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
 
-# Messages about files set aside, for the window and the command line to show once.
+# Messages about files set aside, for the window and the command line to show once. A
+# background fetch of the institution file adds to them too, hence the lock.
 _notices: list[str] = []
+_notices_lock = threading.Lock()
 
 
 class WrongShape(ValueError):
@@ -90,11 +93,14 @@ def report_damaged(path: Path, what: str, reason: str, set_aside: bool = True) -
 def add_notice(message: str) -> None:
     """Keep a message about a settings file for the window or the command line to show."""
     log.warning(message)
-    _notices.append(message)
+    with _notices_lock:
+        _notices.append(message)
 
 
 def take_notices() -> list[str]:
-    """Messages about damaged files since the last call (each is shown once)."""
-    taken = list(_notices)
-    _notices.clear()
+    """Messages about damaged files since the last call (each is shown once, even where
+    several readers of one file noticed the same)."""
+    with _notices_lock:
+        taken = list(dict.fromkeys(_notices))
+        _notices.clear()
     return taken

@@ -33,7 +33,9 @@ from app.core.settings.files import (
 )
 from app.core.settings.options import ACCOUNT_KEYS, BY_KEY, CONNECTION_KEYS, Scope, factory_values
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 1  # what account files are written with
+# The newest format this version reads: 2 adds the institution file's locks (locks.py).
+READ_FORMAT_VERSION = 2
 DEFAULT_CONNECTION_ID = "default"
 DEFAULT_CONNECTION_NAME = "Default"
 
@@ -48,6 +50,8 @@ class Source(enum.StrEnum):
     INSTITUTION = "institution"
     ACCOUNT = "account"
     SESSION = "session"
+    # Not a layer: the source of a value an institution locks (it wins over every layer).
+    LOCKED = "institution (locked)"
 
 
 @dataclass
@@ -210,6 +214,16 @@ def new_connection_id(name: str, taken: set[str]) -> str:
     return candidate
 
 
+def entry_id(entry: Mapping[str, Any]) -> str | None:
+    """The id of a connection described in a settings file: its ``id``, else made from its
+    name; None when it has neither (or they are not text)."""
+    name, ident = entry.get("name") or None, entry.get("id") or None
+    if not isinstance(name, str | None) or not isinstance(ident, str | None):
+        return None
+    name = (name.strip() or None) if name is not None else None
+    return ident or (new_connection_id(name, set()) if name else None)
+
+
 def resolve(layers: Iterable[Layer]) -> ExportSettings:
     """Stack the layers (lowest first) on the factory defaults."""
     layers = [layer for layer in layers if layer is not None]
@@ -335,7 +349,7 @@ def layer_from_json(data: Mapping[str, Any], source: Source, where: Path) -> Lay
         return True
 
     version = data.get("format_version", FORMAT_VERSION)
-    if shaped(version, int, "format_version", "a whole number") and version > FORMAT_VERSION:
+    if shaped(version, int, "format_version", "a whole number") and version > READ_FORMAT_VERSION:
         add_notice(
             f"{where} was written by a newer ExportDesk (format {version}); only what this "
             "version understands is used."
@@ -360,7 +374,7 @@ def layer_from_json(data: Mapping[str, Any], source: Source, where: Path) -> Lay
         ):
             continue
         name = (name.strip() or None) if name is not None else None
-        ident = ident or (new_connection_id(name, set()) if name else None)
+        ident = entry_id(entry)
         if ident is None or ident in layer.connections:
             continue
         layer.connections[ident] = ConnectionPatch(
@@ -412,13 +426,6 @@ def layer_to_json(layer: Layer, account: str) -> dict[str, Any]:
         "removed_connections": layer.removed,
         "active_connection": layer.active,
     }
-
-
-def institution_layer() -> Layer:
-    """The institution defaults an administrator provides (read-only here)."""
-    where = paths.institution_file()
-    data = load_json_file(where, "institution defaults", set_aside=False)
-    return layer_from_json(data or {}, Source.INSTITUTION, where)
 
 
 def account_file(account: str) -> Path:

@@ -24,6 +24,7 @@ from app.core import paths
 from app.core.atomicfile import write_atomic
 from app.core.errors import UsageError
 from app.core.settings.files import WrongShape, add_notice, load_json_file, report_damaged
+from app.core.settings.institution import institution_data
 
 FORMAT_VERSION = 1
 MAX_NAME_LENGTH = 64
@@ -235,8 +236,7 @@ def _read_list(data: Mapping[str, Any], where: Path, origin: Origin) -> list[Tar
 
 
 def institution_targets() -> list[Target]:
-    where = paths.institution_file()
-    data = load_json_file(where, "institution defaults", set_aside=False)
+    data, where = institution_data()
     if not data:
         return []
     try:

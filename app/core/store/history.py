@@ -143,9 +143,7 @@ def save_record(
     while True:
         with save_file.transaction():
             if wait is None or not in_export(save_file, record_id):
-                return _save(
-                    save_file, record_id, raw, source, summary, source_format, source_file
-                )
+                return _save(save_file, record_id, raw, source, summary, source_format, source_file)
         if time.monotonic() >= deadline:
             raise RecordInExport(
                 f"Record {record_id} is being exported right now; it was not saved. Save it "
@@ -181,8 +179,7 @@ def _save(
     ).fetchone()[0]
     if last is None:
         conn.execute(
-            "INSERT INTO revisions (record_id, revision, time, source, raw) "
-            "VALUES (?, 1, ?, ?, ?)",
+            "INSERT INTO revisions (record_id, revision, time, source, raw) VALUES (?, 1, ?, ?, ?)",
             (record_id, updated_at, _first_source(old_file), bytes(old_raw)),
         )
         last = 1

@@ -88,8 +88,7 @@ def add_template(save_file: SaveFile, template: Template, *, replace: bool = Fal
     with save_file.transaction():
         if get_template(save_file, template.name) is not None and not replace:
             raise UsageError(
-                f"a template named '{template.name}' exists already; remove it first, or "
-                "replace it"
+                f"a template named '{template.name}' exists already; remove it first, or replace it"
             )
         save_file.conn.execute(
             "INSERT INTO templates (name, fields, added_at) VALUES (?, ?, ?) "

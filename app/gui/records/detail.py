@@ -1,29 +1,31 @@
-"""The record pane: one record as MARC text, the way Connexion shows it, with Copy as text,
-and beside it what its last validation found (picking a message selects its field)."""
+"""The record pane: the record as MARC mnemonic text in an editor, and beside it what
+validation finds as you type (picking a message selects its field).
+
+The text is the form ``exportdesk records show --format mrk`` prints (app.core.marc.mrk):
+one field a line, ``$`` before each subfield code, ``\\`` for a blank, ``{dollar}``,
+``{lcub}`` and ``{rcub}`` for those characters in data. A short pause after typing, the text
+is read back into a record and validated at the record's level (off the GUI thread for a long
+record); each problem is marked at its line, with the message in a tooltip and in the list.
+Ctrl+S saves (a text that can't be read into a record can't be saved; one with validation
+errors can, and an export at that level holds it back), Escape or Revert discards the changes
+after asking. Every save keeps the version before it (History). Unchanged text keeps the
+record's bytes exactly; a changed field keeps the record's encoding and normalization.
+"""
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from pathlib import PurePath
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import (
-    QAction,
-    QFont,
-    QFontDatabase,
-    QGuiApplication,
-    QKeySequence,
-    QSyntaxHighlighter,
-    QTextCharFormat,
-    QTextCursor,
-    QTextDocument,
-)
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QTreeWidget,
@@ -33,46 +35,83 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import ExportDeskError
-from app.core.marc.display import DELIMITER, display_text
 from app.core.marc.iso2709 import parse_record
+from app.core.marc.mrk import LineError, TextError, record_text, text_to_record, write_encoding
 from app.core.marc.readresults import SOURCE_FORMAT_NAMES
 from app.core.marc.record import StructureError
-from app.core.store.savefile import OUTCOME_NAMES, VALIDATION_STATE_NAMES, RecordRow, SaveFile
+from app.core.store.history import RecordInExport, changed_since_export, save_record
+from app.core.store.savefile import (
+    OUTCOME_NAMES,
+    VALIDATION_STATE_NAMES,
+    RecordRow,
+    SaveFile,
+    StoredValidation,
+)
 from app.core.validation.messages import ValidationMessage
-from app.core.validation.stored import LEVEL_NAMES, counts_text, messages_from_detail
+from app.core.validation.run import AccountLevels
+from app.core.validation.stored import (
+    LEVEL_NAMES,
+    counts_text,
+    detail_json,
+    messages_from_detail,
+    state_of,
+)
+from app.gui.background import BackgroundCall
+from app.gui.records.characters import CharacterPalette, insert_character
+from app.gui.records.editor import (
+    LONG_TEXT,
+    EditorCheck,
+    MarcTextEdit,
+    check_text,
+    messages_by_line,
+    utf16_offsets,
+)
+from app.gui.records.history_view import HistoryDialog
 from app.gui.validation_icons import state_icon
 
 MessageRole = Qt.ItemDataRole.UserRole + 1
-
-
-class _MarcHighlighter(QSyntaxHighlighter):
-    """Tags in bold, subfield delimiters and codes in the link colour: easier to scan."""
-
-    def __init__(self, document: QTextDocument) -> None:
-        super().__init__(document)
-        self._tag = QTextCharFormat()
-        self._tag.setFontWeight(QFont.Weight.Bold)
-        self._code = QTextCharFormat()
-        self._code.setForeground(QGuiApplication.palette().link())
-
-    def highlightBlock(self, text: str) -> None:
-        if len(text) >= 3:
-            self.setFormat(0, 3, self._tag)
-        start = text.find(DELIMITER)
-        while start >= 0:
-            self.setFormat(start, 2, self._code)
-            start = text.find(DELIMITER, start + 2)
+CHECK_DELAY_MS = 400  # the pause after typing before the text is checked
+SAVE_RETRY_MS = 250  # how often a save waiting for an export tries again
 
 
 class RecordView(QWidget):
-    """Shows the record whose id is given to :meth:`show_record`."""
+    """Edits the record whose id is given to :meth:`show_record`."""
 
     copied = Signal()
+    saved = Signal(int)  # the record's id, once its new version is in the save file
+    dirtyChanged = Signal(bool)
+    checked = Signal(object)  # EditorCheck: what validation as you type found
+    notice = Signal(str)  # for the window's status bar
 
-    def __init__(self, save_file: SaveFile, parent: Any = None) -> None:
+    def __init__(
+        self,
+        save_file: SaveFile,
+        parent: Any = None,
+        *,
+        level_for: Callable[[str], str] | None = None,
+        export_charset: Callable[[], str] | None = None,
+    ) -> None:
+        """``level_for(record type)`` is the level to validate at as you type;
+        ``export_charset()`` the account's export charset (MARC-8 marks what it lacks)."""
         super().__init__(parent)
         self._save_file = save_file
+        self._level_for = level_for or AccountLevels().for_type
+        self._export_charset = export_charset or (lambda: "utf8")
         self._record_id: int | None = None
+        self._row: RecordRow | None = None
+        self._original: bytes | None = None  # the record's bytes as stored
+        self._original_text = ""
+        self._editable = False
+        self._dirty = False
+        self._mark_unmappable = False
+        self._generation = 0
+        self._calls: set[BackgroundCall] = set()
+        self._first_problem_wanted = False
+        self._closed = False
+        self.last_check: EditorCheck | None = None
+        self.palette_dialog: CharacterPalette | None = None
+        self.history_dialog: HistoryDialog | None = None
+
         self.heading = QLabel("No record selected")
         self.heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # The last export and, when the host named it, the record's id in the local system.
@@ -82,34 +121,35 @@ class RecordView(QWidget):
         self.export_line.setTextFormat(Qt.TextFormat.RichText)
         self.export_line.setOpenExternalLinks(True)
         self.export_line.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
-        self.text = QPlainTextEdit()
+        self.text = MarcTextEdit()
         self.text.setReadOnly(True)
-        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
-        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.text.setAccessibleName("Record")
-        self.text.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextSelectableByMouse
-            | Qt.TextInteractionFlag.TextSelectableByKeyboard
-        )
-        self._highlighter = _MarcHighlighter(self.text.document())
-        self.copy_action = QAction("C&opy as text", self)
-        self.copy_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
-        self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.copy_action.setToolTip("Copy the whole record as text (Ctrl+Shift+C)")
-        self.copy_action.setEnabled(False)
-        self.copy_action.triggered.connect(self.copy_as_text)
-        self.addAction(self.copy_action)
-        self.copy_button = QPushButton(self.copy_action.text())
-        self.copy_button.setEnabled(False)
-        self.copy_button.clicked.connect(self.copy_action.trigger)
-        self.copy_action.enabledChanged.connect(self.copy_button.setEnabled)
+        self.text.textChanged.connect(self._text_changed)
+        self.check_line = QLabel()
+        self.check_line.setWordWrap(True)
+        self.check_line.setAccessibleName("Validation as you type")
 
+        self._check_timer = QTimer(self)
+        self._check_timer.setSingleShot(True)
+        self._check_timer.setInterval(CHECK_DELAY_MS)
+        self._check_timer.timeout.connect(self.check_now)
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(SAVE_RETRY_MS)
+        self._save_timer.timeout.connect(self._retry_save)
+
+        self._build_actions()
         self._build_messages()
         top = QHBoxLayout()
         top.addWidget(self.heading, 1)
-        top.addWidget(self.copy_button)
+        for button in self.buttons:
+            top.addWidget(button)
+        editor_box = QWidget()
+        column = QVBoxLayout(editor_box)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.text, 1)
+        column.addWidget(self.check_line)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(self.text)
+        self.splitter.addWidget(editor_box)
         self.splitter.addWidget(self.messages_box)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
@@ -119,6 +159,89 @@ class RecordView(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.export_line)
         layout.addWidget(self.splitter, 1)
+        self._update_actions()
+
+    # -- building ------------------------------------------------------------------------
+
+    def _editor_action(self, text: str, slot: Any, keys: str | None, tip: str) -> QAction:
+        """An action whose key works in the text (the list and the search take the same
+        keys for their own actions)."""
+        action = QAction(text, self)
+        if keys:
+            action.setShortcut(QKeySequence(keys))
+            shown = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            tip = f"{tip} ({shown})"
+        action.setToolTip(tip)
+        action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        action.triggered.connect(slot)
+        self.text.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        self.save_action = self._editor_action(
+            "&Save Record", self.save, "Ctrl+S", "Save the record; its last version is kept"
+        )
+        self.revert_action = self._editor_action(
+            "Re&vert Record", self.revert, "Esc", "Discard the changes since the last save"
+        )
+        self.undo_action = self._editor_action("&Undo Typing", self.text.undo, "Ctrl+Z", "Undo")
+        self.redo_action = self._editor_action(
+            "&Redo Typing", self.text.redo, "Ctrl+Shift+Z", "Redo"
+        )
+        self.insert_field_action = self._editor_action(
+            "&Insert Field", self.insert_field, "Ctrl+Return", "Add a field after this line"
+        )
+        self.delete_field_action = self._editor_action(
+            "De&lete Field", self.delete_field, "Ctrl+Shift+K", "Remove the field of this line"
+        )
+        self.characters_action = self._editor_action(
+            "Enter &Diacritics/Special Characters…",
+            self.show_characters,
+            "Ctrl+Shift+D",
+            "The MARC-8 diacritics, special letters and symbols",
+        )
+        self.text.undoAvailable.connect(self.undo_action.setEnabled)
+        self.text.redoAvailable.connect(self.redo_action.setEnabled)
+        self.undo_action.setEnabled(False)
+        self.redo_action.setEnabled(False)
+        self.history_action = QAction("Record &History…", self)
+        self.history_action.setShortcut(QKeySequence("Ctrl+H"))
+        self.history_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.history_action.setToolTip("The record's earlier versions, compared field by field")
+        self.history_action.triggered.connect(self.show_history)
+        self.addAction(self.history_action)
+        self.copy_action = QAction("C&opy as text", self)
+        self.copy_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
+        self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.copy_action.setToolTip("Copy the whole record as text (Ctrl+Shift+C)")
+        self.copy_action.triggered.connect(self.copy_as_text)
+        self.addAction(self.copy_action)
+        self.buttons: list[QPushButton] = []
+        for action, label in (
+            (self.save_action, "Save"),
+            (self.revert_action, "Revert"),
+            (self.insert_field_action, "Insert Field"),
+            (self.delete_field_action, "Delete Field"),
+            (self.characters_action, "Diacritics…"),
+            (self.history_action, "History…"),
+            (self.copy_action, "C&opy as text"),
+        ):
+            button = QPushButton(label)
+            button.setToolTip(action.toolTip())
+            button.setAutoDefault(False)
+            button.clicked.connect(action.trigger)
+            action.enabledChanged.connect(button.setEnabled)
+            button.setEnabled(action.isEnabled())
+            self.buttons.append(button)
+        (
+            self.save_button,
+            self.revert_button,
+            self.insert_field_button,
+            self.delete_field_button,
+            self.characters_button,
+            self.history_button,
+            self.copy_button,
+        ) = self.buttons
 
     def _build_messages(self) -> None:
         self.validation_heading = QLabel()
@@ -146,67 +269,210 @@ class RecordView(QWidget):
         box.addWidget(self.validation_heading)
         box.addWidget(self.messages, 1)
         box.addWidget(self.message_text)
-        self._show_validation(None)
+        self._fill_messages([], [])
+
+    # -- the record shown ----------------------------------------------------------------
 
     @property
     def record_id(self) -> int | None:
         return self._record_id
 
+    @property
+    def dirty(self) -> bool:
+        """The text differs from the record as saved."""
+        return self._dirty
+
+    @property
+    def checking(self) -> bool:
+        """A check of the text is waiting for its pause, or running."""
+        return self._check_timer.isActive() or bool(self._calls)
+
     def show_record(self, record_id: int | None) -> None:
+        """Show this record. The record being edited with changes keeps its text (the page
+        asks before leaving it: :meth:`confirm_leave`); one unchanged is read again only
+        when its bytes changed, so the reader keeps their place."""
+        same = record_id is not None and record_id == self._record_id
         self._record_id = record_id
-        self.export_line.clear()
         if record_id is None:
-            self.heading.setText("No record selected")
-            self.text.clear()
-            self.copy_action.setEnabled(False)
-            self._show_validation(None)
+            self._clear("No record selected")
             return
         try:
             row = self._save_file.get(record_id)
             raw = self._save_file.get_raw(record_id)
         except ExportDeskError as error:
+            self._clear(error.message)
             self.heading.setText(f"Record {record_id}")
-            self.text.setPlainText(error.message)
-            self.copy_action.setEnabled(False)
-            self._show_validation(None)
             return
-        source = SOURCE_FORMAT_NAMES.get(row.source_format, row.source_format)
-        origin = origin_text(row.source_file)
-        self.heading.setText(
-            f"Record {record_id} · {row.encoding} · imported from {source}"
-            + (f" · {origin}" if origin else "")
-        )
-        self.heading.setToolTip(row.source_file or "")
-        try:
-            self.text.setPlainText(display_text(parse_record(raw)))
-        except StructureError as problem:  # stored before a stricter reader: show why
-            self.text.setPlainText(f"This record can't be shown: {problem}.")
-        self.copy_action.setEnabled(True)
-        self.export_line.setText(export_summary(row))
-        self._show_validation(row)
-
-    # -- validation ----------------------------------------------------------------------
-
-    def _show_validation(self, row: RecordRow | None) -> None:
-        picked = self.current_message()
-        self.messages.clear()
-        if row is None:
-            self.validation_heading.setText("")
-            self.messages.setEnabled(False)
+        self._row = row
+        self._show_heading(row)
+        self._show_stored_validation(row)
+        if same and (self._dirty or raw == self._original):
+            self._update_actions()
             return
+        self._load(raw)
+
+    def _clear(self, text: str) -> None:
+        self._row = None
+        self._original = None
+        self.heading.setText("No record selected" if self._record_id is None else "")
+        self.export_line.clear()
+        self._set_text(text if self._record_id is not None else "", editable=False)
+        self._fill_messages([], [])
+        self.validation_heading.setText("")
+        self.check_line.clear()
+        self._update_actions()
+
+    def _show_stored_validation(self, row: RecordRow) -> None:
+        """The heading above the messages: what the last Validate stored (the list's
+        column); the messages below are what validation as you type finds."""
         if row.validation_state is None:
             self.validation_heading.setText("Not validated. Action > Validate Record (F7).")
-            self.messages.setEnabled(False)
             return
-        messages = messages_from_detail(row.validation_detail)
+        stored = messages_from_detail(row.validation_detail)
         level = LEVEL_NAMES.get(row.validation_level or "", "")
-        found = counts_text(messages)
         self.validation_heading.setText(
             VALIDATION_STATE_NAMES.get(row.validation_state, row.validation_state)
             + (f" at {level}" if level else "")
-            + f": {found}."
+            + f": {counts_text(stored)}."
         )
-        self.messages.setEnabled(bool(messages))
+
+    def _show_heading(self, row: RecordRow) -> None:
+        source = SOURCE_FORMAT_NAMES.get(row.source_format, row.source_format)
+        origin = origin_text(row.source_file)
+        self.heading.setText(
+            f"Record {row.id} · {row.encoding} · imported from {source}"
+            + (f" · {origin}" if origin else "")
+        )
+        self.heading.setToolTip(row.source_file or "")
+        summary = export_summary(row)
+        if summary and changed_since_export(self._save_file, row.id):
+            summary += " · <b>changed since</b>"
+        self.export_line.setText(summary)
+
+    def _load(self, raw: bytes) -> None:
+        self._original = raw
+        try:
+            text = record_text(raw)
+            parsed = parse_record(raw)
+        except StructureError as problem:  # stored before a stricter reader: show why
+            self._set_text(f"This record can't be shown or edited: {problem}.", editable=False)
+            self._fill_messages([], [])
+            return
+        self._mark_unmappable = (
+            write_encoding(parsed) == "MARC-8" or self._export_charset() == "marc8"
+        )
+        self._set_text(text, editable=True)
+        self.check_now()
+
+    def _set_text(self, text: str, *, editable: bool) -> None:
+        self._editable = editable
+        self._check_timer.stop()
+        self._generation += 1
+        self.last_check = None
+        self.text.blockSignals(True)
+        self.text.setPlainText(text)
+        self.text.blockSignals(False)
+        self.text.document().setModified(False)
+        self.text.setReadOnly(not editable)
+        self.text.show_problems({}, [])
+        self.undo_action.setEnabled(False)
+        self.redo_action.setEnabled(False)
+        self._original_text = self.text.toPlainText()
+        self._set_dirty(False)
+
+    def _text_changed(self) -> None:
+        self._set_dirty(self.text.toPlainText() != self._original_text)
+        if self._editable:
+            self._check_timer.start()
+            self._update_actions()
+
+    def _set_dirty(self, dirty: bool) -> None:
+        if dirty != self._dirty:
+            self._dirty = dirty
+            self.dirtyChanged.emit(dirty)
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        editing = self._editable and self._record_id is not None
+        savable = self.last_check is None or self.last_check.savable or self.checking
+        self.save_action.setEnabled(editing and self._dirty and savable)
+        self.revert_action.setEnabled(editing and self._dirty)
+        for action in (self.insert_field_action, self.delete_field_action, self.characters_action):
+            action.setEnabled(editing)
+        self.history_action.setEnabled(self._record_id is not None and self._row is not None)
+        self.copy_action.setEnabled(self._record_id is not None and self._row is not None)
+
+    # -- validation as you type ------------------------------------------------------------
+
+    def check_now(self) -> None:
+        """Check the text now (the pause after typing ends here)."""
+        self._check_timer.stop()
+        if not self._editable:
+            return
+        self._generation += 1
+        generation = self._generation
+        text = self.text.toPlainText()
+        original, level_for, mark = self._original, self._level_for, self._mark_unmappable
+        if len(text) <= LONG_TEXT:
+            self._checked(generation, check_text(text, original, level_for, mark))
+            return
+        self.check_line.setText("Checking…")
+        call = BackgroundCall(lambda: check_text(text, original, level_for, mark))
+        self._calls.add(call)
+
+        def done(result: object, call: BackgroundCall = call) -> None:
+            self._calls.discard(call)
+            if isinstance(result, EditorCheck) and not self._closed:
+                self._checked(generation, result)
+
+        def failed(message: str, call: BackgroundCall = call) -> None:
+            self._calls.discard(call)
+            if not self._closed:
+                self.check_line.setText(f"The record could not be checked: {message}")
+
+        call.finished.connect(done)
+        call.failed.connect(failed)
+        call.start()
+
+    def _checked(self, generation: int, check: EditorCheck) -> None:
+        if generation != self._generation or check.text != self.text.toPlainText():
+            return  # typed since: a newer check is on its way
+        self.last_check = check
+        problems = messages_by_line(self.text, check)
+        self.text.show_problems(problems, utf16_offsets(check.text, check.unmappable))
+        self._fill_messages(list(check.messages), list(check.line_errors))
+        level = LEVEL_NAMES.get(check.level, check.level)
+        if check.line_errors:
+            first = check.line_errors[0].describe()
+            self.check_line.setText(f"Can't be saved until the text reads as a record: {first}")
+        else:
+            found = counts_text(check.messages)
+            self.check_line.setText(
+                f"As you type, at {level}: {found}."
+                + (" An export at this level holds it back." if _has_errors(check) else "")
+            )
+        if check.unmappable:
+            self.check_line.setText(
+                self.check_line.text()
+                + f" {len(check.unmappable)} character(s) have no MARC-8 form (marked)."
+            )
+        self._update_actions()
+        self.checked.emit(check)
+        if self._first_problem_wanted:
+            self._first_problem_wanted = False
+            self.go_to_first_problem()
+
+    def _fill_messages(self, messages: list[ValidationMessage], errors: list[LineError]) -> None:
+        picked = self.current_message()
+        self.messages.clear()
+        self.messages.setEnabled(bool(messages or errors))
+        for error in errors:
+            where = f"line {error.line}" if error.line else ""
+            item = QTreeWidgetItem(["", where, error.message])
+            item.setIcon(0, state_icon("error") or item.icon(0))
+            item.setToolTip(2, error.describe())
+            item.setData(0, MessageRole, error)
+            self.messages.addTopLevelItem(item)
         for message in messages:
             occurrence = message.occurrence or 0
             tag = message.tag + (f" ({occurrence})" if occurrence > 1 else "")
@@ -218,58 +484,259 @@ class RecordView(QWidget):
             item.setData(0, MessageRole, message)
             self.messages.addTopLevelItem(item)
         if picked is not None:
-            self.select_message(picked)
+            self.select_message(picked, move=False)
+
+    def problems_at_line(self, number: int) -> list[str]:
+        """The problems marked at a line of the text (from 0), as its tooltip shows them."""
+        return self.text.problems_at(number)
 
     def current_message(self) -> ValidationMessage | None:
         item = self.messages.currentItem()
         message = item.data(0, MessageRole) if item is not None else None
         return message if isinstance(message, ValidationMessage) else None
 
-    def select_message(self, message: ValidationMessage) -> bool:
-        """Pick this message in the list (and so its field in the text); False when the
-        record shown has no such message."""
+    def select_message(self, message: ValidationMessage, *, move: bool = True) -> bool:
+        """Pick this message in the list and put the cursor at its field; a message the
+        list does not have (found at another level) still goes to its field. False when
+        the record has no such field."""
         for row in range(self.messages.topLevelItemCount()):
             item = self.messages.topLevelItem(row)
             if item.data(0, MessageRole) == message:
-                self.messages.setCurrentItem(item)
+                if move:
+                    self.messages.setCurrentItem(item)
+                else:
+                    self.messages.blockSignals(True)
+                    self.messages.setCurrentItem(item)
+                    self.messages.blockSignals(False)
                 return True
-        return False
+        return self.select_field(message.tag, message.occurrence) if move else False
+
+    def go_to_first_problem(self) -> bool:
+        """Put the cursor at the first error (or else warning); asked before the first
+        check of a record arrived, it waits for it."""
+        if self.last_check is None:
+            self._first_problem_wanted = True
+            return False
+        check = self.last_check
+        if check.line_errors:
+            return self.text.go_to_block(max(check.line_errors[0].line - 1, 0))
+        ordered = sorted(check.messages, key=lambda m: m.severity != "error")
+        return bool(ordered) and self.select_message(ordered[0])
 
     def _message_picked(self, item: QTreeWidgetItem | None, _previous: object) -> None:
         message = item.data(0, MessageRole) if item is not None else None
         if isinstance(message, ValidationMessage):
             self.message_text.setText(message.message)
             self.select_field(message.tag, message.occurrence)
+        elif isinstance(message, LineError):
+            self.message_text.setText(message.describe())
+            if message.line:
+                self.text.go_to_block(message.line - 1)
         else:
             self.message_text.clear()
 
     def select_field(self, tag: str, occurrence: int | None = None) -> bool:
         """Select the line of a field (the ``occurrence``th of that tag; LDR for the leader)
         in the text; False when the record has no such field."""
-        wanted = occurrence or 1
-        seen = 0
-        block = self.text.document().firstBlock()
-        while block.isValid():
-            if block.text()[:3] == tag:
-                seen += 1
-                if seen == wanted:
-                    cursor = QTextCursor(block)
-                    cursor.movePosition(
-                        QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor
-                    )
-                    self.text.setTextCursor(cursor)
-                    self.text.ensureCursorVisible()
-                    return True
-            block = block.next()
-        return False
+        block = self.text.block_of(tag, occurrence)
+        return block is not None and self.text.go_to_block(block)
 
     def selected_text(self) -> str:
         return self.text.textCursor().selectedText()
+
+    # -- editing -------------------------------------------------------------------------
+
+    def insert_field(self) -> None:
+        """A new line after the current one, starting a field (=), the cursor on it."""
+        if not self._editable:
+            return
+        cursor = self.text.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock)
+        cursor.insertText("\n=")
+        self.text.setTextCursor(cursor)
+        self.text.setFocus()
+
+    def delete_field(self) -> None:
+        """Remove the current line (one undo step); the leader stays."""
+        if not self._editable:
+            return
+        cursor = self.text.textCursor()
+        block = cursor.block()
+        if block.text().startswith("=LDR"):
+            self.notice.emit("The leader can't be deleted; change it instead.")
+            return
+        cursor.beginEditBlock()
+        if block.next().isValid():
+            cursor.setPosition(block.position())
+            cursor.setPosition(block.next().position(), QTextCursor.MoveMode.KeepAnchor)
+        else:
+            cursor.setPosition(max(block.position() - 1, 0))
+            cursor.setPosition(
+                block.position() + block.length() - 1, QTextCursor.MoveMode.KeepAnchor
+            )
+        cursor.removeSelectedText()
+        cursor.endEditBlock()
+        self.text.setTextCursor(cursor)
+
+    def show_characters(self) -> CharacterPalette:
+        if self.palette_dialog is None:
+            self.palette_dialog = CharacterPalette(self)
+            self.palette_dialog.chosen.connect(self.insert_character)
+        self.palette_dialog.show()
+        self.palette_dialog.raise_()
+        return self.palette_dialog
+
+    def insert_character(self, char: str, combining: bool) -> None:
+        if self._editable:
+            insert_character(self.text, char, combining)
+
+    # -- saving, reverting -----------------------------------------------------------------
+
+    def save(self) -> bool:
+        """Save the text as the record's new version; False when it was not saved (the
+        text can't be read as a record, or an export is sending the record: then it is
+        saved as soon as the export has sent it)."""
+        if self._record_id is None or not self._editable:
+            return False
+        self._save_timer.stop()
+        record_id = self._record_id
+        text = self.text.toPlainText()
+        try:
+            edited = text_to_record(text, self._original)
+        except TextError as problem:
+            self.check_now()
+            self.notice.emit(f"Record {record_id} was not saved: {problem.message}")
+            QMessageBox.warning(
+                self,
+                "Save Record",
+                f"Record {record_id} can't be saved until its text reads as a record: "
+                f"{problem.message}.",
+            )
+            return False
+        if not edited.changed:
+            self._original_text = text
+            self._set_dirty(False)
+            return True
+        try:
+            save_record(self._save_file, record_id, edited.raw, "editor", wait=0)
+        except RecordInExport as busy:
+            self.notice.emit(f"{busy.message} ExportDesk saves it as soon as it can.")
+            self._save_timer.start()
+            return False
+        except ExportDeskError as error:
+            QMessageBox.warning(self, "Save Record", error.message)
+            return False
+        check = self.last_check
+        if check is not None and check.raw == edited.raw and check.level:
+            self._save_file.set_validations(
+                [
+                    StoredValidation(
+                        record_id,
+                        state_of(check.messages),
+                        detail_json(check.messages),
+                        check.level,
+                    )
+                ]
+            )
+        self._original = edited.raw
+        shown = record_text(edited.raw)
+        if shown != text:  # written differently than typed (&#xXXXX;...): show it so
+            self._load(edited.raw)
+        else:
+            self._original_text = text
+            self._set_dirty(False)
+        row = self._save_file.get(record_id)
+        self._row = row
+        self._show_heading(row)
+        message = f"Saved record {record_id}; its previous version is in its History."
+        if edited.replaced:
+            chars = " ".join(f"U+{ord(c):04X}" for c in edited.replaced)
+            message += f" No MARC-8 form, written as &#xXXXX;: {chars}."
+        self.notice.emit(message)
+        self.saved.emit(record_id)
+        return True
+
+    def _retry_save(self) -> None:
+        if self._dirty and self._editable:
+            self.save()
+
+    def revert(self) -> bool:
+        """Discard the changes, after asking; True when there are none left."""
+        if not self._dirty:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Revert Record",
+            f"Discard your changes to record {self._record_id}?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        self.text.setFocus()  # back to the text, whatever the answer
+        if answer != QMessageBox.StandardButton.Discard:
+            return False
+        self.discard()
+        return True
+
+    def discard(self) -> None:
+        self._save_timer.stop()
+        if self._original is not None:
+            self._load(self._original)
+
+    def confirm_leave(self) -> bool:
+        """Before showing another record (or closing): changes are saved or discarded, as
+        the cataloger answers; False when they chose to stay."""
+        if not self._dirty:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Unsaved Changes",
+            f"Save your changes to record {self._record_id}?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        if answer == QMessageBox.StandardButton.Discard:
+            self.discard()
+            return True
+        return False
+
+    def show_history(self) -> HistoryDialog | None:
+        if self._record_id is None or not self.confirm_leave():
+            return None
+        dialog = HistoryDialog(self._save_file, self._record_id, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.reverted.connect(self._reverted)
+        self.history_dialog = dialog
+        dialog.finished.connect(lambda _result: setattr(self, "history_dialog", None))
+        dialog.open()
+        return dialog
+
+    def _reverted(self, record_id: int) -> None:
+        if record_id == self._record_id:
+            self.show_record(record_id)
+        self.notice.emit(f"Record {record_id} reverted; the version it replaced is kept.")
+        self.saved.emit(record_id)
 
     def copy_as_text(self) -> None:
         if self._record_id is not None:
             QGuiApplication.clipboard().setText(self.text.toPlainText())
             self.copied.emit()
+
+    def shutdown(self) -> None:
+        """Stop the timers; a check running on a worker thread ends by itself."""
+        self._closed = True
+        self._check_timer.stop()
+        self._save_timer.stop()
+        self._generation += 1
+        if self.palette_dialog is not None:
+            self.palette_dialog.close()
+
+
+def _has_errors(check: EditorCheck) -> bool:
+    return any(m.severity == "error" for m in check.messages)
 
 
 def origin_text(source_file: str | None) -> str:

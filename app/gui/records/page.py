@@ -63,6 +63,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import ExportDeskError
+from app.core.export.constant_data import all_templates, find_template
 from app.core.export.run import lock_path
 from app.core.settings.account_settings import AccountSettings
 from app.core.store.importer import ImportProgress, ImportResult
@@ -73,6 +74,7 @@ from app.core.store.savefile import (
     RecordQuery,
     SaveFile,
 )
+from app.core.store.templates import apply_template
 from app.core.validation.messages import ValidationMessage
 from app.core.validation.run import (
     ACCOUNT_LEVELS,
@@ -132,6 +134,7 @@ class RecordsPage(QWidget):
         *,
         account_levels: Callable[[], AccountLevels] | None = None,
         results_in_page: bool = True,
+        export_charset: Callable[[], str] | None = None,
     ) -> None:
         """``account_levels`` gives the account's validation levels when a validation
         starts (by default read from the account's settings when the page was opened by
@@ -145,10 +148,14 @@ class RecordsPage(QWidget):
             self._account_levels = account_levels or (
                 lambda: AccountLevels.from_options(AccountSettings(account).effective().options)
             )
+            self._export_charset = export_charset or (
+                lambda: str(AccountSettings(account).effective().options["charset"])
+            )
         else:
             self._save_file = save_file
             self._owns_save_file = False
             self._account_levels = account_levels or AccountLevels
+            self._export_charset = export_charset or (lambda: "utf8")
         self._results_in_page = results_in_page
         self._validation_thread: QThread | None = None
         self._validation_worker: ValidationWorker | None = None
@@ -171,8 +178,13 @@ class RecordsPage(QWidget):
         self._build_filter_bar()
         self._build_table()
         self._build_actions()
-        self.detail = RecordView(self._save_file)
+        self.detail = RecordView(
+            self._save_file, level_for=self._editor_level, export_charset=self._export_charset
+        )
         self.table.addAction(self.detail.copy_action)  # Ctrl+Shift+C from the list too
+        self.table.addAction(self.detail.history_action)  # Ctrl+H from the list too
+        self.detail.saved.connect(self._record_saved)
+        self.detail.notice.connect(self.notice)
         self._build_validation()
         self._build_progress()
         self._lay_out()
@@ -311,6 +323,12 @@ class RecordsPage(QWidget):
             "export that did arrive): no export sends them again"
         )
         self.find_action = self._action("Find", self._focus_search, "Ctrl+F")
+        self.apply_template_action = self._action(
+            "Apply &Constant Data…", self.apply_template_to_selected
+        )
+        self.apply_template_action.setToolTip(
+            "Add a constant data template's fields to the selected records (never twice)"
+        )
         # The list's context menu (right click, or the Menu key) offers the same actions.
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.table.insertAction(self.toggle_flag_action, self.flag_selected_action)
@@ -545,13 +563,23 @@ class RecordsPage(QWidget):
     def _current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         record_id = self.model.record_id(current.row()) if current.isValid() else None
         if record_id != self.detail.record_id:
+            edited = self.detail.record_id
+            if edited is not None and not self.detail.confirm_leave():
+                # Stay on the record being edited: select it again once this change is over.
+                QTimer.singleShot(0, lambda: self.show_record(edited))
+                return
             self.detail.show_record(record_id)
             self.currentRecordChanged.emit(record_id)
         self._update_actions()
 
     def _update_actions(self) -> None:
         selected = self.table.selectionModel().hasSelection()
-        for action in (self.flag_selected_action, self.delete_action, self.mark_exported_action):
+        for action in (
+            self.flag_selected_action,
+            self.delete_action,
+            self.mark_exported_action,
+            self.apply_template_action,
+        ):
             action.setEnabled(selected)
         self.flag_button.setEnabled(selected)
         self.delete_button.setEnabled(selected)
@@ -1078,11 +1106,87 @@ class RecordsPage(QWidget):
             )
             self.table.scrollTo(index)
         elif self.detail.record_id != record_id:
+            if not self.detail.confirm_leave():
+                return
             self.detail.show_record(record_id)
             self.currentRecordChanged.emit(record_id)
             self._update_actions()
         if message is not None:
             self.detail.select_message(message)
+
+    def open_record_at_problem(self, record_id: int) -> None:
+        """Show a record in the editor with the cursor at its first problem (an export's
+        ``invalid`` outcome, double-clicked in its report)."""
+        self.show_record(record_id)
+        if self.detail.record_id == record_id:
+            self.detail.go_to_first_problem()
+            self.detail.text.setFocus()
+
+    # -- editing -------------------------------------------------------------------------
+
+    def _editor_level(self, record_type: str) -> str:
+        """The level validation as you type uses: the one Validate uses."""
+        level = self.validation_level
+        if level != ACCOUNT_LEVELS:
+            return level
+        try:
+            return self.account_levels().for_type(record_type)
+        except ExportDeskError:
+            return AccountLevels().for_type(record_type)
+
+    def _record_saved(self, _record_id: int) -> None:
+        self._guarded(self.model.refresh)  # its title, number, validation state
+
+    def apply_template_to_selected(self) -> bool:
+        """Ask for a constant data template and add its fields to the selected records."""
+        ids = self._guarded(self.selected_ids) or []
+        if not ids:
+            return False
+        if self.detail.record_id in ids and not self.detail.confirm_leave():
+            return False
+        try:
+            names = [t.name for t in all_templates(self._save_file)]
+        except ExportDeskError as error:
+            QMessageBox.warning(self, "Apply Constant Data", error.message)
+            return False
+        if not names:
+            QMessageBox.information(
+                self,
+                "Apply Constant Data",
+                "This account has no constant data templates yet. Add one with "
+                "exportdesk template add --account ACCOUNT --name NAME --from FILE.mrk, or "
+                "from the institution file.",
+            )
+            return False
+        name, chosen = QInputDialog.getItem(
+            self,
+            "Apply Constant Data",
+            f"Add the fields of which template to {len(ids):,} record"
+            f"{'' if len(ids) == 1 else 's'}?",
+            names,
+            0,
+            False,
+        )
+        if not chosen:
+            return False
+        return self.apply_template(ids, name)
+
+    def apply_template(self, record_ids: Sequence[int], name: str) -> bool:
+        try:
+            template = find_template(self._save_file, name)
+            result = apply_template(self._save_file, record_ids, template, wait=0)
+        except ExportDeskError as error:
+            QMessageBox.warning(self, "Apply Constant Data", error.message)
+            return False
+        self.refresh()
+        added = len(result.changed)
+        text = f"Added the constant data '{template.name}' to {added:,} record" + (
+            "" if added == 1 else "s"
+        )
+        if result.unchanged:
+            text += f"; {len(result.unchanged):,} had it already"
+        self.notice.emit(text + ".")
+        return True
 
     # -- drag and drop -------------------------------------------------------------------
 
@@ -1121,6 +1225,7 @@ class RecordsPage(QWidget):
             return
         self._closed = True
         self._watch.stop()
+        self.detail.shutdown()
         self._search_timer.stop()
         self._queued.clear()
         validation = self._validation_thread

@@ -258,7 +258,7 @@ class SearchPanel(QWidget):
         )
         for text, value in DUPLICATE_CHOICES:
             self.duplicate_box.addItem(text, value)
-        self.duplicate_label = QLabel("When alread&y saved:")
+        self.duplicate_label = QLabel("When already saved:")
         self.duplicate_label.setBuddy(self.duplicate_box)
 
     @property

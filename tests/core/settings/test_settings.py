@@ -308,13 +308,15 @@ def test_save_my_default_leaves_the_machines_export_file_the_default() -> None:
 
 
 def test_locked_values_are_never_written() -> None:
+    write_institution(
+        {"format_version": 2, "options": {"format": "marc"}, "locked": ["timeout", "format"]}
+    )
     account = AccountSettings(ACCOUNT)
-    account.locked = frozenset({"timeout", "format"})
     working = account.effective().copy()
-    working.set_value("format", "marc")
+    working.set_value("charset", "marc8")
     account.save_default(working)
     saved = json.loads(account_file(ACCOUNT).read_text())
-    assert "format" not in saved["options"] and "charset" in saved["options"]
+    assert "format" not in saved["options"] and saved["options"]["charset"] == "marc8"
     assert all("timeout" not in c["options"] for c in saved["connections"])
     assert "retries" in saved["connections"][0]["options"]
 
