@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import textwrap
 from typing import Any
 
 from app.cli.common import describe, find_connection, open_account, save_checked
@@ -12,6 +13,18 @@ from app.core.settings.account_settings import AccountSettings, ValueKey
 from app.core.settings.locks import LockedError
 from app.core.settings.options import BY_KEY, OPTIONS, Scope, option
 from app.core.settings.secrets import SecretKind
+
+
+def settings_help() -> str:
+    """Every key 'options set' takes, its scope, what it accepts and its factory default."""
+    lines = ["settings (KEY: what it accepts; the factory default):"]
+    for opt in OPTIONS:
+        default = opt.default_for({}) if not callable(opt.default) else "export + extension"
+        shown = opt.to_text(default) if not callable(opt.default) else default
+        where = " (per connection)" if opt.scope is Scope.CONNECTION else ""
+        lines.append(f"  {opt.key}{where}: {opt.accepted()}; default {shown or '(empty)'}")
+    lines.append("Choice values may be typed in any case (format=MARC is format=marc).")
+    return "\n".join(lines)
 
 
 def register(subparsers: Any) -> None:
@@ -30,12 +43,17 @@ def register(subparsers: Any) -> None:
     change = commands.add_parser(
         "set",
         help="check and save settings as the account's default",
-        description="Check and save KEY=VALUE settings as the account's default. TCP/IP "
-        "settings go to the named connection, or the active one. Each value given is written "
-        "even when it equals the institution's or the factory's default, so a later change of "
-        "the institution file does not alter it ('options unset' removes it again). Nothing "
-        "is saved when any value is wrong, or locked by the institution (exit status 2). "
-        "Passwords are set with 'exportdesk password set'.",
+        description=textwrap.fill(
+            "Check and save KEY=VALUE settings as the account's default. TCP/IP settings go "
+            "to the named connection, or the active one. Each value given is written even "
+            "when it equals the institution's or the factory's default, so a later change of "
+            "the institution file does not alter it ('options unset' removes it again). "
+            "Nothing is saved when any value is wrong, or locked by the institution (exit "
+            "status 2). Passwords are set with 'exportdesk password set'.",
+            width=88,
+        ),
+        epilog=settings_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _account_and_connection(change)
     change.add_argument("assignments", nargs="+", metavar="KEY=VALUE")

@@ -252,3 +252,21 @@ def test_unset_that_would_leave_settings_refused_removes_nothing(capsys) -> None
     status, _, err = run(capsys, "options", "unset", "--account", ACCOUNT, "host")
     assert status == 2 and "nothing was removed" in err and "host" in err
     assert show(capsys)["options"]["host"] == "alma.example.org"
+
+
+def test_set_help_lists_every_key_with_what_it_accepts(capsys) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["options", "set", "--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    for opt in OPTIONS:
+        assert f"  {opt.key}" in out, opt.key
+    assert "format: one of none, marc, marcxml, dc-rdf, dc-html; default none" in out
+    assert "port (per connection): a whole number from 1 to 65535; default 5500" in out
+
+
+@pytest.mark.parametrize("typed", ["MARC", "Marc", "mArC"])
+def test_choice_values_are_taken_in_any_case(capsys, typed: str) -> None:
+    status, _, err = run(capsys, "options", "set", "--account", ACCOUNT, f"format={typed}")
+    assert status == 0, err
+    assert show(capsys)["options"]["format"] == "marc"

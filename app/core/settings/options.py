@@ -89,6 +89,10 @@ class Option:
             return "tags or patterns such as 029 9XX 938, separated by spaces or commas"
         if self.max_bytes:
             return f"text of at most {self.max_bytes} bytes in UTF-8"
+        if self.kind is Kind.PATH:
+            return "a path, or empty"
+        if self.checker is check_pattern:
+            return "a regular expression (Python), or empty"
         return "text"
 
     def parse(self, text: str) -> Any:
@@ -109,6 +113,8 @@ class Option:
             return self.check(number)
         if self.kind is Kind.FIELDS:
             return parse_field_patterns(text)
+        if self.kind is Kind.CHOICE:  # typed by a person: MARC, Marc and marc are one choice
+            text = next((v for v in self.choice_values if v.casefold() == text.casefold()), text)
         return self.check(text)
 
     def coerce(self, raw: Any) -> Any:
