@@ -1,22 +1,18 @@
-"""Cold start, whole process: from `python` to the first window on screen, and back out.
+#!/usr/bin/env python3
+"""Start-up of the command line: ``exportdesk --version`` and ``exportdesk validate`` on one
+record, whole processes, against the bare interpreter (``python -c pass``, the baseline) in the
+same run; and what ``--version`` loads (it should load no command module, no keyring, no MARC-8
+tables and nothing of the window).
 
-Two measures (the window issue's goal is a ratio of at most 2 for each):
+The three take turns --rounds times; each figure is the median (the machine may be shared).
 
-- to the Log On dialog shown, against a bare QApplication showing a QDialog;
-- to the main window after log on (an account with a save file), against a bare
-  QApplication showing a QMainWindow.
-
-Each run is a fresh process (nothing preloaded, caches of the file system warm after the first
-round), offscreen; the process quits as soon as its window has been shown and painted. The
-rounds alternate between ExportDesk and the baseline so that a noisy machine hurts both alike.
-
-    python bench/startup.py [--rounds 9]
+    python bench/startup.py [--rounds N]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import json
 import statistics
 import subprocess
 import sys
@@ -25,86 +21,64 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-# Each child shows its window and quits once the event loop has painted it.
-CHILDREN = {
-    "bare-dialog": """
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QLabel, QVBoxLayout
-app = QApplication([])
-dialog = QDialog(); QVBoxLayout(dialog).addWidget(QLabel("Authorization:")); dialog.show()
-QTimer.singleShot(0, app.quit); app.exec()
-""",
-    "logon": """
-from PySide6.QtCore import QTimer
-from app.gui.application import Controller, make_application
-app = make_application()
-controller = Controller(app); controller.show_logon()
-QTimer.singleShot(0, app.quit); app.exec()
-""",
-    "bare-main-window": """
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMainWindow, QTableView
-app = QApplication([])
-window = QMainWindow(); window.setCentralWidget(QTableView()); window.show()
-QTimer.singleShot(0, app.quit); app.exec()
-""",
-    "main-window": """
-from PySide6.QtCore import QTimer
-from app.core.settings.account_settings import AccountSettings
-from app.gui.application import Controller, make_application
-app = make_application()
-controller = Controller(app); controller.open_window(AccountSettings("100-123-456"))
-QTimer.singleShot(0, app.quit); app.exec()
-""",
-}
-PAIRS = [("logon", "bare-dialog"), ("main-window", "bare-main-window")]
+from marc_samples import CORPUS, split_records  # noqa: E402
+
+PROBE = """
+import json, sys
+from app.main import main
+try:
+    main(["--version"])
+except SystemExit:
+    pass
+from app.core.marc import marc8
+print(json.dumps({
+    "keyring": "keyring" in sys.modules,
+    "window (app.gui, PySide6)": any(n.startswith(("app.gui", "PySide6")) for n in sys.modules),
+    "command modules": sorted(n for n in sys.modules if n.startswith("app.cli.")),
+    "MARC-8 tables built": bool(marc8._REVERSE),
+}))
+"""
 
 
-def run_child(name: str, env: dict[str, str]) -> float:
-    started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-c", CHILDREN[name]],
-        check=True,
-        env=env,
-        cwd=ROOT,
-        stderr=subprocess.DEVNULL,  # the offscreen platform's notes
-    )
-    return time.perf_counter() - started
+def timed(command: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    return time.perf_counter() - start
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=9)
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=11)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as home:
-        env = {
-            **os.environ,
-            "QT_QPA_PLATFORM": "offscreen",
-            "EXPORTDESK_HOME": home,
-            "PYTHONPATH": str(ROOT),
+    sample = CORPUS / "mrrc-testbed" / "lc-bibliographic-sample.mrc"
+    with tempfile.TemporaryDirectory(prefix="exportdesk-bench-") as folder:
+        one = Path(folder) / "one.mrc"
+        one.write_bytes(next(split_records(sample.read_bytes())))
+        commands = {
+            "python -c pass (baseline)": [sys.executable, "-c", "pass"],
+            "exportdesk --version": [sys.executable, "-m", "app", "--version"],
+            "exportdesk validate (1 record)": [sys.executable, "-m", "app", "validate", str(one)],
         }
-        subprocess.run(
-            [sys.executable, "-m", "app", "account", "add", "100-123-456"],
-            check=True,
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-        )
-        times: dict[str, list[float]] = {name: [] for name in CHILDREN}
-        for name in CHILDREN:  # one round to warm the file system cache, not counted
-            run_child(name, env)
-        for _ in range(args.rounds):
-            for name in CHILDREN:
-                times[name].append(run_child(name, env))
-    print(f"whole process, offscreen, median of {args.rounds} rounds")
-    for ours, bare in PAIRS:
-        ours_s, bare_s = statistics.median(times[ours]), statistics.median(times[bare])
-        print(
-            f"{ours:>12}: {ours_s:.3f} s   {bare:>16}: {bare_s:.3f} s   "
-            f"ratio {ours_s / bare_s:.2f} (goal at most 2)"
-        )
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        names = list(commands)
+        for round_number in range(args.rounds):
+            shift = round_number % len(names)
+            for name in names[shift:] + names[:shift]:
+                times[name].append(timed(commands[name]))
+    median = {name: statistics.median(values) for name, values in times.items()}
+    base = median[names[0]]
+    print(f"whole processes, median of {args.rounds} rounds:")
+    for name in names:
+        print(f"  {name:32} {median[name] * 1000:6.0f} ms   {median[name] / base:5.2f}x baseline")
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    print("exportdesk --version loads: " + ", ".join(f"{k}: {v}" for k, v in loaded.items()))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -73,6 +73,7 @@ _TAGS = re.compile(rb"(?:[0-9A-Za-z]{3}[0-9]{9})+")
 _DATA_FIELD = re.compile(rb"[\x20-\x7e]{2}(?:\x1f[0-9A-Za-z][^\x1f]*)+")
 _BAD_CODE = re.compile(rb"\x1f[^0-9A-Za-z]")
 _DELIMITER = b"\x1f"
+_CONTROL_TAGS = frozenset(f"00{digit}" for digit in range(10))
 _DATA_FIELD_START = re.compile(rb"[\x20-\x7e]{2}\x1f")
 # Across a whole record's data: terminators and delimiters are where they belong.
 _NOT_XML_IN_RECORD = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1c]|\xef\xbf[\xbe\xbf]")
@@ -110,12 +111,13 @@ def utf8_fields(raw: bytes, record: ParsedRecord, patterns: Sequence[str]) -> li
     if _NOT_XML_IN_RECORD.search(raw, base, end) or not _is_utf8(raw[base:end]):
         return None
     fields: list[Field] = []
+    start = _DATA_FIELD_START.match
     for field in record.fields:
         tag = field.tag
-        if tag[:2] == "00" and tag.isdigit():
+        if tag in _CONTROL_TAGS:
             if _DELIMITER in field.data:
                 return None
-        elif not _DATA_FIELD_START.match(field.data):
+        elif not start(field.data):
             return None
         if not deleted[tag] and tag != _CHARACTER_SETS_PRESENT:
             fields.append(field)

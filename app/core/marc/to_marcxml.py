@@ -85,6 +85,7 @@ _AFTER_CODE = re.compile("(?<=\x1f[0-9A-Za-z])")
 _TEXT_SPECIAL_TEXT = re.compile("[&<>\r]")
 _ATTRIBUTE_TEXT = {chr(byte): xml_attribute(chr(byte)) for byte in range(0x20, 0x7F)}
 _FIELD_END = "\x1e"
+_CONTROL_TAGS = frozenset(f"00{digit}" for digit in range(10))
 
 
 def fields_to_marcxml(leader: str, fields: Sequence[Field]) -> bytes:
@@ -92,8 +93,10 @@ def fields_to_marcxml(leader: str, fields: Sequence[Field]) -> bytes:
     indicators and codes; UTF-8 text XML can hold). The record's text is escaped and its
     subfields tagged in a few operations over the whole record, not one per subfield."""
     leader = leader[:9] + "a" + leader[10:]
-    control = [field for field in fields if field.tag[:2] == "00" and field.tag.isdigit()]
-    data_fields = [field for field in fields if not (field.tag[:2] == "00" and field.tag.isdigit())]
+    control: list[Field] = []
+    data_fields: list[Field] = []
+    for field in fields:
+        (control if field.tag in _CONTROL_TAGS else data_fields).append(field)
     # All the text at once: control fields, then the data fields' subfields, one field
     # terminator between fields (no field holds one).
     text = b"\x1e".join(
