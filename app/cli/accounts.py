@@ -96,7 +96,7 @@ def _register_connection(subparsers: Any) -> None:
     commands = parser.add_subparsers(title="actions", metavar="ACTION", required=True)
 
     def command(name: str, help_text: str, func: Any, *names: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text)
+        sub: argparse.ArgumentParser = commands.add_parser(name, help=help_text)
         sub.add_argument("--account", required=True, help="the authorization, e.g. 100-123-456")
         for argument in names:
             sub.add_argument(argument)

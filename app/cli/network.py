@@ -366,4 +366,8 @@ def _stop_on_sigterm() -> Callable[[], None]:
         raise KeyboardInterrupt()
 
     previous = signal.signal(signal.SIGTERM, interrupt)
-    return lambda: signal.signal(signal.SIGTERM, previous)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    return restore

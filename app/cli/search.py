@@ -168,9 +168,10 @@ def run_retrieve(args: argparse.Namespace) -> int:
             )
         )
     else:
-        for error in errors:
+        for failure in errors:
             print(
-                f"exportdesk: could not retrieve {error['id']}: {error['reason']}", file=sys.stderr
+                f"exportdesk: could not retrieve {failure['id']}: {failure['reason']}",
+                file=sys.stderr,
             )
         message = f"Retrieved {result.imported} record{'' if result.imported == 1 else 's'}"
         message += f" ({result.replaced} replacing older copies)" if result.replaced else ""

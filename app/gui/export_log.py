@@ -81,7 +81,11 @@ class ExportLogDialog(QDialog):
             range(self.table.rowCount())
         )
         lines = [
-            "\t".join(self.table.item(row, c).text() for c in range(len(HEADERS)))
+            "\t".join(_text(self.table.item(row, c)) for c in range(len(HEADERS)))
             for row in sorted(rows)
         ]
         QGuiApplication.clipboard().setText("\n".join(lines))
+
+
+def _text(item: QTableWidgetItem | None) -> str:
+    return item.text() if item is not None else ""

@@ -25,6 +25,7 @@ import filelock
 from PySide6.QtCore import (
     QItemSelection,
     QItemSelectionModel,
+    QItemSelectionRange,
     QModelIndex,
     Qt,
     QThread,
@@ -598,13 +599,13 @@ class RecordsPage(QWidget):
     # -- keeping the selection across a refresh ------------------------------------------
 
     def _hold_selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
-        ranges = [(r.top(), r.bottom()) for r in selected]
+        ranges = [(r.top(), r.bottom()) for r in _ranges(selected)]
         if ranges:
             self._guarded(lambda: self.model.hold(ranges))
 
     def _remember_selection(self) -> None:
         selection = self.table.selectionModel()
-        ranges = [(r.top(), r.bottom()) for r in selection.selection()]
+        ranges = [(r.top(), r.bottom()) for r in _ranges(selection.selection())]
         size = sum(bottom - top + 1 for top, bottom in ranges)
         everything = size > 0 and size == self.model.rowCount()
         ids: list[int] | None = None if everything else []
@@ -657,7 +658,7 @@ class RecordsPage(QWidget):
 
     def _selected_ranges(self) -> list[tuple[int, int]]:
         """The selected rows as (top, bottom) ranges; the current row when none is selected."""
-        ranges = [(r.top(), r.bottom()) for r in self.table.selectionModel().selection()]
+        ranges = [(r.top(), r.bottom()) for r in _ranges(self.table.selectionModel().selection())]
         if not ranges:
             current = self.table.currentIndex()
             if current.isValid():
@@ -1250,3 +1251,8 @@ class RecordsPage(QWidget):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
         super().closeEvent(event)
+
+
+def _ranges(selection: QItemSelection) -> list[QItemSelectionRange]:
+    """A selection's ranges (PySide6 iterates a QItemSelection; its stubs don't say so)."""
+    return [selection.at(number) for number in range(selection.count())]
