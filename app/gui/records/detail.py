@@ -501,7 +501,7 @@ class RecordView(QWidget):
         the record has no such field."""
         for row in range(self.messages.topLevelItemCount()):
             item = self.messages.topLevelItem(row)
-            if item.data(0, MessageRole) == message:
+            if item is not None and item.data(0, MessageRole) == message:
                 if move:
                     self.messages.setCurrentItem(item)
                 else:
