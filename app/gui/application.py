@@ -5,20 +5,22 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
 from app import APP_NAME, __version__
-from app.core.export.demo import set_up_demo
 from app.core.resources import resource_path
-from app.core.settings.account_settings import AccountSettings
 from app.core.settings.accounts import AccountRegistry
 from app.core.settings.files import add_notice, take_notices
-from app.core.settings.institution_url import fetch_in_background
 from app.gui.logon import LogonDialog
-from app.gui.main_window import MainWindow
+
+if TYPE_CHECKING:
+    # Loaded once the cataloger has logged on: the Log On dialog shows without them.
+    from app.core.settings.account_settings import AccountSettings
+    from app.gui.main_window import MainWindow
 
 
 class Controller(QObject):
@@ -46,9 +48,13 @@ class Controller(QObject):
         registry.add(account)
         registry.last = account
         registry.save()
+        from app.core.settings.account_settings import AccountSettings
+
         self.open_window(AccountSettings(account))
 
     def open_window(self, account: AccountSettings) -> MainWindow:
+        from app.gui.main_window import MainWindow
+
         self.window = MainWindow(account)
         self.window.loggedOff.connect(self._logged_off)
         self.window.show()
@@ -107,16 +113,24 @@ def run_window(args: argparse.Namespace) -> int:
     _stop_on_signals(app, controller)
     if args.demo:
         return run_demo(app, controller)
-    # The institution file fetched last time applies now; a new one is fetched for the next
-    # start, in the background (docs/institution-file.md).
-    fetch_in_background(controller.institutionFetched.emit)
     controller.show_logon()
+    # The institution file fetched last time applies now; a new one is fetched for the next
+    # start, in the background (docs/institution-file.md), once the dialog is on screen.
+    QTimer.singleShot(0, lambda: _fetch_institution(controller))
     return app.exec()
+
+
+def _fetch_institution(controller: Controller) -> None:
+    from app.core.settings.institution_url import fetch_in_background
+
+    fetch_in_background(controller.institutionFetched.emit)
 
 
 def run_demo(app: QApplication, controller: Controller) -> int:
     """The window on the demo account, its records flagged, the receiver listening, and its
     catalogue (an SRU server on this computer) ready to search with F2."""
+    from app.core.export.demo import set_up_demo
+
     demo = set_up_demo()
     try:
         # For scripts (the real-window test) and for the curious: where the records go.

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 from app import APP_NAME
 from app.core.errors import ExportDeskError
 from app.core.settings.accounts import AccountRegistry, check_authorization
-from app.gui.options_page import ERROR_STYLE
+from app.gui.styles import ERROR_STYLE
 
 
 class LogonDialog(QDialog):

@@ -55,6 +55,7 @@ from app.core.settings.secrets import (
 )
 from app.gui.background import BackgroundCall
 from app.gui.option_editors import OptionEditor, TextLine, editor_for, wheel_needs_focus
+from app.gui.styles import ERROR_STYLE, WARNING_STYLE
 
 BUTTONS = (
     ("session", "Save for &Session", "Apply these settings until you log off"),
@@ -70,8 +71,6 @@ _SOURCE_TEXTS = {
     "session": "Value: saved for this session.",
     "institution (locked)": "Value: set by your institution, which locks it.",
 }
-ERROR_STYLE = "color: #b00020;"
-WARNING_STYLE = "color: #8a5a00;"
 LOCKED_STYLE = "color: palette(mid); font-style: italic;"
 CONNECTION_GROUPS_START = "TCP/IP Connection Options"
 NOTHING_SAVED = "Nothing was saved: correct the settings marked in red first."
