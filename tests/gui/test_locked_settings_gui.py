@@ -4,8 +4,6 @@ like a cataloger would, trying to change what the institution locks."""
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -16,35 +14,8 @@ from app.core.settings.layers import Source, account_file
 from app.gui.account_report import AccountReportDialog
 from app.gui.main_window import MainWindow
 from app.gui.options_page import ExportOptionsPage
+from tests.fixtures.consortium import CONSORTIUM, CONTACT, NZ_HOST, write_institution
 from tests.fixtures.exporting import ACCOUNT
-
-NZ_HOST = "i-share-network.alma.exlibrisgroup.com"
-CONTACT = "CARLI Support Center, support@carli.illinois.edu"
-CONSORTIUM = {
-    "format_version": 2,
-    "contact": CONTACT,
-    "options": {"format": "marc", "destination": "tcpip", "timeout": 60},
-    "locked": ["destination", "format", "timeout", "active_connection"],
-    "connections": [
-        {
-            "id": "nz",
-            "name": "CARLI Network Zone",
-            "options": {"host": NZ_HOST, "logon_id": "01CARLI_NETWORK"},
-            "locked": True,
-        },
-        {
-            "id": "iz",
-            "name": "Institution Zone",
-            "options": {"host": "iz.example.org", "logon_id": "01CARLI_UIU"},
-            "locked": ["port"],
-        },
-    ],
-    "active_connection": "CARLI Network Zone",
-}
-
-
-def write_institution(data: dict) -> None:
-    Path(os.environ["EXPORTDESK_INSTITUTION_FILE"]).write_text(json.dumps(data), encoding="utf-8")
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ them, none erases what the account saved, and lifting a lock lets the account's 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -13,36 +12,9 @@ from app.core.settings import files as settings_files
 from app.core.settings.account_settings import AccountSettings
 from app.core.settings.layers import Source, account_file
 from app.core.settings.locks import LockedError
+from tests.fixtures.consortium import CONSORTIUM, NZ_HOST, write_institution
 
 ACCOUNT = "100-123-456"
-NZ_HOST = "i-share-network.alma.exlibrisgroup.com"
-CONSORTIUM = {
-    "format_version": 2,
-    "contact": "CARLI Support Center, support@carli.illinois.edu",
-    "options": {"format": "marc", "destination": "tcpip", "timeout": 60},
-    "locked": ["destination", "format", "timeout", "active_connection"],
-    "connections": [
-        {
-            "id": "nz",
-            "name": "CARLI Network Zone",
-            "options": {"host": NZ_HOST, "logon_id": "01CARLI_NETWORK"},
-            "locked": True,
-        },
-        {
-            "id": "iz",
-            "name": "Institution Zone",
-            "options": {"host": "iz.example.org", "logon_id": "01CARLI_UIU"},
-            "locked": ["port"],
-        },
-    ],
-    "active_connection": "CARLI Network Zone",
-}
-
-
-def write_institution(data: dict) -> Path:
-    path = Path(os.environ["EXPORTDESK_INSTITUTION_FILE"])
-    path.write_text(json.dumps(data), encoding="utf-8")
-    return path
 
 
 def saved_file() -> dict:
