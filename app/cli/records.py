@@ -8,10 +8,12 @@
     exportdesk records flag|unflag|delete --account ACC (ID... | --all)
     exportdesk records validate --account ACC [--level L] [--json] (ID... | --all | --flagged)
     exportdesk records mark-exported --account ACC [--local-id ID] ID...
+    exportdesk records recover --account ACC [--json]
 
 Exit status: 0 when everything was done, 1 when some records of the files could not be read
 (the others were still imported) or a validated record has errors, 2 for bad usage (an
-unknown account or record id...).
+unknown account or record id...). ``records recover``: 0 when everything was recovered (or
+the file is not damaged), 1 when some rows were lost, 2 when nothing could be read.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from app.core.marc.summary import RECORD_TYPE_NAMES
 from app.core.settings.account_settings import AccountSettings
 from app.core.settings.accounts import require_known_account
 from app.core.store.importer import DUPLICATE_ACTIONS, ImportJob
+from app.core.store.recovery import RecoveryReport, recover
 from app.core.store.savefile import (
     NOT_EXPORTED,
     NOT_VALIDATED,
@@ -166,6 +169,20 @@ def register(subparsers: Any) -> None:
         "ids", nargs="+", type=_record_id, metavar="ID", help="record ids (from records list)"
     )
     marking.set_defaults(func=run_mark_exported)
+
+    recovering = actions.add_parser(
+        "recover",
+        help="copy every readable record of a damaged save file into a new one",
+        description="When the account's save file is damaged (ExportDesk then refuses to "
+        "write to it), copy every readable record, with its flag, status, local system id "
+        "and journal, into a new save file, and keep the damaged one aside as "
+        "NAME.damaged-TIMESTAMP. Records an export was sending become unconfirmed, so no "
+        "export sends them again without --include-unconfirmed. Exit status 0 when "
+        "everything was recovered, 1 when some rows were lost, 2 when nothing could be read.",
+    )
+    _account_option(recovering)
+    recovering.add_argument("--json", action="store_true", help="print the result as JSON")
+    recovering.set_defaults(func=run_recover)
     editing.add_record_actions(actions)
 
 
@@ -325,6 +342,56 @@ def run_mark_exported(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def run_recover(args: argparse.Namespace) -> int:
+    account = require_known_account(args.account)
+    path = SaveFile.path_for(account)
+    if not path.exists():
+        raise UsageError(f"account {account} has no save file ({path}): nothing to recover")
+    # Not while an export of the account runs (run.lock_path: the same file).
+    try:
+        with filelock.FileLock(path.with_name(path.name + ".export-lock"), timeout=0):
+            report = recover(path, account=account)
+    except filelock.Timeout:
+        raise ExportBusy(
+            "An export of this account is running; recover the save file when it has finished."
+        ) from None
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_recovery(report)
+    return report.exit_status
+
+
+def _print_recovery(report: RecoveryReport) -> None:
+    if not report.damaged:
+        print(f"The save file {report.path} passed its check: nothing to recover.")
+        return
+    problems = "; ".join(report.problems)
+    if report.nothing_read:
+        print(
+            f"exportdesk: nothing could be read from the save file {report.path} ({problems}). "
+            "It was left as it is: move it aside to start a new save file.",
+            file=sys.stderr,
+        )
+        return
+    print(f"The save file {report.path} was damaged ({problems}).")
+    print(f"Recovered {_count(report.records)} into a new save file in its place.")
+    print(f"The damaged file is kept as {report.aside}.")
+    if report.unconfirmed:
+        shown = ", ".join(str(i) for i in report.unconfirmed)
+        print(
+            f"Unconfirmed now (an export may have sent them; check the local system before "
+            f"sending them again): {shown}."
+        )
+    if report.records_lost or report.rows_lost:
+        lost = ", ".join(f"{table} {count}" for table, count in report.lost.items())
+        print(
+            f"exportdesk: warning: {_count(report.records_lost)} could not be recovered; "
+            f"unreadable rows: {lost or 'none'}.",
+            file=sys.stderr,
+        )
 
 
 def run_validate(args: argparse.Namespace) -> int:

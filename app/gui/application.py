@@ -57,8 +57,20 @@ class Controller(QObject):
 
         self.window = MainWindow(account)
         self.window.loggedOff.connect(self._logged_off)
+        self.window.reopenRequested.connect(self._reopen)
         self.window.show()
         return self.window
+
+    def _reopen(self) -> None:
+        """The save file was recovered: the account's window again, on the new file."""
+        window = self.window
+        if window is None:
+            return
+        from app.core.settings.account_settings import AccountSettings
+
+        self.open_window(AccountSettings(window.account.account))
+        window.hide()
+        window.deleteLater()
 
     def show_fetch_notices(self) -> None:
         """A fetch of the institution file that ended once the window is open: what went

@@ -29,6 +29,11 @@ class BackgroundCall(QObject):
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    def wait(self, timeout: float | None = None) -> None:
+        """Until the call has returned (its signals may still be on their way)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="exportdesk-background", daemon=True)
         self._thread.start()

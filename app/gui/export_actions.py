@@ -50,7 +50,10 @@ class ExportActions(QObject):
             "Export &Log…", self.show_log, "Ctrl+L", "Every export attempt and its outcome"
         )
         self.runner.runningChanged.connect(self._running_changed)
-        settled = recover_if_idle(records_page.save_file)
+        try:
+            settled = recover_if_idle(records_page.save_file)
+        except ExportDeskError:
+            settled = 0  # a damaged save file: the window's check says so once it shows
         if settled:
             window.statusBar().showMessage(
                 f"{settled} records were being exported when ExportDesk stopped; the export "

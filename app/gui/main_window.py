@@ -16,6 +16,7 @@ from PySide6.QtGui import (
     QDropEvent,
     QGuiApplication,
     QKeySequence,
+    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -31,9 +32,12 @@ from app.core import paths
 from app.core.settings.account_settings import AccountSettings
 from app.core.settings.files import take_notices
 from app.core.settings.secrets import keyring_description
+from app.core.store.recovery import RecoveryReport, recover
+from app.core.store.savefile import SaveFile, SaveFileDamaged
 from app.core.store.savefile import take_notices as take_save_file_notices
 from app.core.validation.run import AccountLevels, ValidationSummary
 from app.gui.account_report import AccountReportDialog
+from app.gui.background import BackgroundCall
 from app.gui.export_actions import ExportActions
 from app.gui.options_page import ExportOptionsPage
 from app.gui.records import RecordsPage
@@ -49,12 +53,18 @@ MAX_SCREEN_SHARE = 0.9
 
 class MainWindow(QMainWindow):
     loggedOff = Signal()
+    saveFileChecked = Signal(object)  # the problems the save file's check found (a list)
+    reopenRequested = Signal()  # the save file was recovered: open the account's window again
+    recoveryFinished = Signal(object)  # the RecoveryReport, or None when recovery failed
 
     def __init__(self, account: AccountSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.account = account
         self._shut_down = False
+        # The save file's check (issue 11): off the GUI thread once the window shows.
+        self._save_file_check: BackgroundCall | None = None
+        self._recovery: BackgroundCall | None = None
         self.pages = QStackedWidget()
         self.records_page = RecordsPage(
             account.account,
@@ -88,6 +98,108 @@ class MainWindow(QMainWindow):
         if notices:
             self.statusBar().showMessage(" ".join(notices))
             self.statusBar().setToolTip("\n".join(notices))
+
+    # -- the save file's check and recovery ---------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._save_file_check is None and not self._shut_down:
+            self._check_save_file()
+
+    def _check_save_file(self) -> None:
+        """SQLite's quick check and the schema's, on a connection of its own in the
+        background (a noticeable fraction of a second on a large file); the page's
+        connection takes the result, so a damaged file is never written to."""
+        path, account = self.records_page.save_file.path, self.account.account
+
+        def check() -> list[str]:
+            try:
+                with SaveFile(path, account=account) as save_file:
+                    return save_file.check()
+            except SaveFileDamaged as damaged:
+                return [damaged.problem]
+
+        call = BackgroundCall(check, self)
+        call.finished.connect(self._save_file_checked)
+        call.failed.connect(self.statusBar().showMessage)
+        self._save_file_check = call
+        call.start()
+
+    def _save_file_checked(self, problems: list[str]) -> None:
+        if self._shut_down:
+            return
+        save_file = self.records_page.save_file
+        if problems:
+            save_file.note_checked(problems)
+        elif not save_file.checked:  # what the page's connection found itself stays
+            save_file.note_checked([])
+        self.saveFileChecked.emit(problems)
+        if save_file.damaged:
+            self._warn_damaged()
+
+    def _warn_damaged(self) -> None:
+        error = self.records_page.save_file.damage_error()
+        self.statusBar().showMessage(
+            "The save file is damaged: ExportDesk will not write to it until it is recovered."
+        )
+        self.statusBar().setToolTip(error.message)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Save File Damaged",
+            error.message.replace("To do: run", "Recover it now, or later run"),
+            parent=self,
+        )
+        recover_button = box.addButton("Recover Now", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(recover_button)
+        box.exec()
+        if box.clickedButton() is recover_button:
+            self.recover_save_file()
+
+    def recover_save_file(self) -> None:
+        """Close everything using the save file, recover it in the background, and ask for
+        the account's window to be opened again on the recovered file."""
+        if not self._leave_record() or not self.exports.confirm_stop():
+            return
+        path, account = self.records_page.save_file.path, self.account.account
+        self.shut_down()
+        self.pages.setEnabled(False)
+        self.menuBar().setEnabled(False)
+        self.statusBar().showMessage("Recovering the save file…")
+        call = BackgroundCall(lambda: recover(path, account=account), self)
+        call.finished.connect(self._recovered)
+        call.failed.connect(self._recovery_failed)
+        self._recovery = call
+        call.start()
+
+    def _recovered(self, report: RecoveryReport) -> None:
+        self.recoveryFinished.emit(report)
+        if report.nothing_read:
+            QMessageBox.warning(
+                self,
+                "Save File Damaged",
+                f"Nothing could be read from the save file {report.path}. It was left as it "
+                "is: move it aside to start a new save file.",
+            )
+            self.loggedOff.emit()
+            return
+        lines = [f"Recovered {report.records} records into a new save file."]
+        if report.aside is not None:
+            lines.append(f"The damaged file is kept as {report.aside}.")
+        if report.unconfirmed:
+            lines.append(
+                f"{len(report.unconfirmed)} records an export may have sent are now "
+                "unconfirmed: check the local system before sending them again."
+            )
+        if report.records_lost or report.rows_lost:
+            lines.append(f"{report.records_lost} records could not be recovered.")
+        QMessageBox.information(self, "Save File Recovered", "\n\n".join(lines))
+        self.reopenRequested.emit()
+
+    def _recovery_failed(self, message: str) -> None:
+        self.recoveryFinished.emit(None)
+        QMessageBox.warning(self, "Save File Damaged", message)
+        self.loggedOff.emit()
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -293,6 +405,8 @@ class MainWindow(QMainWindow):
         if self._shut_down:
             return
         self._shut_down = True
+        if self._save_file_check is not None:
+            self._save_file_check.wait()  # its connection closed before the page's
         self._save_geometry()
         self.exports.shutdown()
         self.search_panel.shutdown()

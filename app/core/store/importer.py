@@ -176,6 +176,7 @@ class ImportJob:
                 if self.cancel.is_set():
                     break
                 if not conn.in_transaction:
+                    self.save_file.ensure_writable()  # a damaged file is never written to
                     conn.execute("BEGIN IMMEDIATE")
                 if isinstance(item, ReadError):
                     self.result.errors.append(item)
@@ -250,6 +251,7 @@ class ImportJob:
         if decision.apply_to_all:
             self._answer_for_all = decision.action
         if not self.save_file.conn.in_transaction:
+            self.save_file.ensure_writable()
             self.save_file.conn.execute("BEGIN IMMEDIATE")
         return decision.action
 

@@ -117,6 +117,82 @@ class SaveFileError(ExportDeskError):
     """The save file could not be opened, read or written."""
 
 
+class SaveFileDamaged(SaveFileError):
+    """The save file failed its check (SQLite's quick check, or its schema): ExportDesk
+    refuses to write to it; ``exportdesk records recover`` copies what can be read into a
+    new one (app/core/store/recovery.py)."""
+
+    def __init__(self, path: Path, account: str, problem: str) -> None:
+        super().__init__(
+            f"The save file {path} is damaged ({problem}). ExportDesk will not write to it, "
+            "so that nothing more is lost. To do: run `exportdesk records recover --account "
+            f"{account}`: it copies every readable record into a new save file and keeps the "
+            "damaged one aside."
+        )
+        self.path = path
+        self.account = account
+        self.problem = problem
+
+
+# The tables each schema version has (a file claiming a version must hold them).
+_TABLES_BY_VERSION: dict[int, tuple[str, ...]] = {
+    1: ("records", "record_data", "journal"),
+    3: ("in_flight",),
+    4: ("revisions", "templates"),
+}
+_DAMAGE_WORDS = ("malformed", "not a database", "corrupt")
+_QUICK_CHECK_LINES = 5  # problems quick_check reports at most, of the many it may find
+
+
+def expected_tables(version: int) -> list[str]:
+    """The tables a save file of this schema version holds."""
+    return [
+        table
+        for since, tables in _TABLES_BY_VERSION.items()
+        if since <= version
+        for table in tables
+    ]
+
+
+def schema_problems(conn: sqlite3.Connection, *, version: int | None = None) -> list[str]:
+    """What is wrong with a save file's schema: its version unknown to this ExportDesk, or
+    a table its version should have missing. Empty when it is fine."""
+    if version is None:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        return [
+            f"it was written by a newer ExportDesk (format {version}; this one reads up to "
+            f"{SCHEMA_VERSION})"
+        ]
+    if version < 0:
+        return [f"its format number {version} is not one ExportDesk ever wrote"]
+    names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if version == 0:
+        other = sorted(name for name in names if not name.startswith("sqlite_"))
+        if other:
+            return [
+                "it has no ExportDesk format number but holds tables "
+                f"({', '.join(other[:5])}): it is not an ExportDesk save file"
+            ]
+        return []
+    missing = [table for table in expected_tables(version) if table not in names]
+    if missing:
+        return [f"format {version} but the table(s) {', '.join(missing)} are missing"]
+    return []
+
+
+def quick_check(conn: sqlite3.Connection) -> list[str]:
+    """SQLite's quick check of the whole file: empty when it is fine."""
+    try:
+        rows = conn.execute(f"PRAGMA quick_check({_QUICK_CHECK_LINES})").fetchall()
+    except sqlite3.DatabaseError as error:
+        return [str(error)]
+    lines = [line.strip() for row in rows for line in str(row[0]).splitlines()]
+    if lines == ["ok"]:
+        return []
+    return [line for line in lines if line and not line.startswith("***")] or ["quick check"]
+
+
 class RecordNotFound(UsageError):
     def __init__(self, record_ids: Sequence[int]) -> None:
         shown = ", ".join(str(i) for i in record_ids[:10])
@@ -403,8 +479,13 @@ class SaveFile:
     :meth:`reopen` (or ``SaveFile(path)``) and closes it when done.
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, account: str | None = None) -> None:
         self.path = Path(path)
+        # The account named in messages (the file's name when it was opened by path).
+        self.account = account or self.path.stem
+        # The check before the first write (see ensure_writable): None until it ran, then
+        # what it found ("" when the file is fine).
+        self._damage: str | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -418,6 +499,13 @@ class SaveFile:
             self._conn = sqlite3.connect(
                 self.path, timeout=_BUSY_TIMEOUT_SECONDS, isolation_level=None
             )
+            version = self.schema_version
+            if version != SCHEMA_VERSION:
+                # A file to migrate (or not ExportDesk's): checked before anything writes to
+                # it, setting the journal mode included.
+                self._refuse_version(version)
+                if self._has_tables():
+                    self.ensure_writable()
             self.journal_mode = self._set_journal_mode()
             # NORMAL is safe with WAL; a rollback journal needs FULL to survive a power cut.
             synchronous = "NORMAL" if self.journal_mode == "wal" else "FULL"
@@ -458,11 +546,53 @@ class SaveFile:
     @classmethod
     def for_account(cls, account: str) -> SaveFile:
         """The account's save file, created empty the first time."""
-        return cls(cls.path_for(account))
+        return cls(cls.path_for(account), account=account)
 
     def reopen(self) -> SaveFile:
-        """Another connection to the same file, for another thread."""
-        return SaveFile(self.path)
+        """Another connection to the same file, for another thread (the file's check, when
+        it ran on this one, holds for it too)."""
+        other = SaveFile(self.path, account=self.account)
+        if other._damage is None:
+            other._damage = self._damage
+        return other
+
+    # -- the check before writing ----------------------------------------------------------
+
+    def check(self) -> list[str]:
+        """SQLite's quick check and the schema's: what is wrong with the file (empty when
+        nothing). It reads the whole file: a noticeable fraction of a second on a large one.
+        The result also decides whether this connection may write (see ensure_writable)."""
+        try:
+            problems = schema_problems(self.conn) + quick_check(self.conn)
+        except sqlite3.DatabaseError as error:
+            problems = [str(error)]
+        self.note_checked(problems)
+        return problems
+
+    def note_checked(self, problems: Sequence[str]) -> None:
+        """Take the result of a check made on another connection to the same file (the
+        window checks off the GUI thread)."""
+        self._damage = "; ".join(problems) if problems else ""
+
+    @property
+    def checked(self) -> bool:
+        return self._damage is not None
+
+    @property
+    def damaged(self) -> bool:
+        """The file failed its check (or SQLite found it damaged while writing)."""
+        return bool(self._damage)
+
+    def damage_error(self) -> SaveFileDamaged:
+        return SaveFileDamaged(self.path, self.account, self._damage or "it failed its check")
+
+    def ensure_writable(self) -> None:
+        """Before the first write of this connection, check the file once; a damaged file
+        raises :class:`SaveFileDamaged` (and goes on raising it), and is never written to."""
+        if self._damage is None:
+            self.check()
+        if self._damage:
+            raise self.damage_error()
 
     def close(self) -> None:
         if self._conn is not None:
@@ -490,28 +620,43 @@ class SaveFile:
             )
         if "disk is full" in text or "disk I/O" in text:
             return SaveFileError(f"The save file {self.path} could not be written: {text}.")
-        if "not a database" in text or "malformed" in text:
-            return SaveFileError(
-                f"The save file {self.path} is damaged or is not an ExportDesk save file "
-                f"({text}). ExportDesk leaves it untouched: move it aside to start a new one."
-            )
+        if any(word in text for word in _DAMAGE_WORDS):
+            # Found while reading or writing: no more writes through this connection.
+            self._damage = text
+            return self.damage_error()
         return SaveFileError(f"The save file {self.path} could not be used: {text}.")
 
     def _migrate(self) -> None:
-        if self.schema_version == SCHEMA_VERSION:
+        version = self.schema_version
+        if version == SCHEMA_VERSION:
             return
+        self._refuse_version(version)
         # Under the write lock, so two processes opening a new file don't both create it.
+        # transaction() checks the file first: a damaged one is never migrated.
         with self.transaction():
             version = self.schema_version
-            if version > SCHEMA_VERSION:
-                raise SaveFileError(
-                    f"The save file {self.path} was written by a newer ExportDesk "
-                    f"(format {version}; this one reads up to {SCHEMA_VERSION}). "
-                    "Update ExportDesk to open it."
-                )
+            self._refuse_version(version)
             for step in MIGRATIONS[version:]:
                 step(self.conn)
             self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def _has_tables(self) -> bool:
+        return self.conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone() is not None
+
+    def _refuse_version(self, version: int) -> None:
+        if version > SCHEMA_VERSION:
+            raise SaveFileError(
+                f"The save file {self.path} was written by a newer ExportDesk "
+                f"(format {version}; this one reads up to {SCHEMA_VERSION}). "
+                "Update ExportDesk to open it."
+            )
+        if version < 0:
+            raise SaveFileError(
+                f"The save file {self.path} has the format number {version}, which no "
+                "ExportDesk ever wrote: it is not an ExportDesk save file, or it is damaged. "
+                "ExportDesk leaves it untouched; move it aside to start a new one, or run "
+                f"`exportdesk records recover --account {self.account}`."
+            )
 
     @property
     def schema_version(self) -> int:
@@ -529,6 +674,7 @@ class SaveFile:
         if conn.in_transaction:
             yield
             return
+        self.ensure_writable()
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as error:
@@ -1041,6 +1187,8 @@ class SaveFile:
         is the record's (in the same statement: this runs for every record exported)."""
         if entry.outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {entry.outcome!r}")
+        if not self.conn.in_transaction:
+            self.ensure_writable()
         cursor = self.conn.execute(
             "INSERT INTO journal (record_id, control_number, time, destination, outcome, "
             "host_reply, detail) SELECT ?, coalesce(?, (SELECT coalesce(oclc_number, "
@@ -1217,7 +1365,9 @@ class SaveFile:
         was never published was not exported (cancelled); one in a published file was.
 
         Call it only when no export run of this account is active (see app.core.export.run)."""
-        entries = []
+        entries: list[JournalEntry] = []
+        if not self.in_flight():
+            return entries  # nothing to write: no transaction (and no check before writing)
         with self.transaction():
             for record_id, destination, stage in self.in_flight():
                 outcome, detail = _RECOVERED[stage]
