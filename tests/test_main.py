@@ -32,3 +32,21 @@ def test_the_command_line_needs_no_display() -> None:
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path) -> None:
+    """`exportdesk ... | head`: no traceback when the pipe closes before the output is out."""
+    env = {**os.environ, "EXPORTDESK_HOME": str(tmp_path)}
+    add = [sys.executable, "-m", "app", "account", "add", "100-123-456"]
+    subprocess.run(add, env=env, check=True, capture_output=True, timeout=60)
+    command = [sys.executable, "-m", "app", "options", "show", "--account", "100-123-456"]
+    reader, writer = os.pipe()
+    os.close(reader)  # gone before the command writes a byte
+    try:
+        done = subprocess.run(
+            command, env=env, stdout=writer, stderr=subprocess.PIPE, text=True, timeout=60
+        )
+    finally:
+        os.close(writer)
+    assert "Traceback" not in done.stderr
+    assert done.returncode != 0

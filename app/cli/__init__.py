@@ -7,6 +7,7 @@ Each module of this package adds its subcommands in ``register(subparsers)`` and
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from importlib import import_module
@@ -110,6 +111,11 @@ def run_command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("exportdesk: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, as other command-line tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     finally:
         _print_notices()  # any a command did not show itself: a file set aside, a value ignored
     return status
