@@ -843,3 +843,32 @@ def test_cancel_before_the_first_record(receiver: Receiver) -> None:
     cancel.set()
     assert list(send_records(settings_for(receiver), RECORDS, cancel)) == []
     assert receiver.connections == 0
+
+
+@pytest.mark.parametrize(
+    ("ending", "outcome"),
+    [("close_notify", "exported"), ("bare TCP close", "unconfirmed")],
+)
+def test_over_tls_only_a_clean_close_completes_a_reply_without_nul(
+    tls_files: TlsFiles, ending: str, outcome: str
+) -> None:
+    """PROTOCOL.md: over TLS a reply ends with NUL or close_notify; a bare TCP close in the
+    middle of TLS is a cut reply, whatever it says."""
+
+    def reply_then_end(conn: socket.socket, requests: list[bytes]) -> None:
+        with tls_files.server_context.wrap_socket(conn, server_side=True) as secure:
+            requests.append(read_request(secure))
+            secure.sendall(b"Import ok")
+            if ending == "close_notify":
+                with contextlib.suppress(OSError):  # the client need not answer it
+                    secure.unwrap()
+            else:
+                socket.socket.shutdown(secure, socket.SHUT_RDWR)  # beneath TLS: no close_notify
+
+    host = ScriptedHost(reply_then_end)
+    try:
+        settings = settings_for(host.port, use_tls=True, ca_file=str(tls_files.ca_file))
+        (result,) = send(settings, RECORDS[:1])
+    finally:
+        host.close()
+    assert result.outcome.value == outcome
