@@ -134,34 +134,33 @@ def build_record(leader: str, fields: Sequence[Field]) -> bytes:
     """
     if not fields:
         raise StructureError("the record has no fields")
-    directory = bytearray()
-    body = bytearray()
-    for field in fields:
-        tag = field.tag.encode("latin-1", "replace")
+    entries = []
+    position = 0
+    for tag, data in fields:
         if len(tag) != 3:
-            raise StructureError(f"the tag '{field.tag}' is not three characters long")
-        length = len(field.data) + 1
+            raise StructureError(f"the tag '{tag}' is not three characters long")
+        length = len(data) + 1
         if length > MAX_FIELD_LENGTH:
             raise StructureError(
-                f"field {field.tag} is {length} bytes long; ISO 2709 allows {MAX_FIELD_LENGTH}"
+                f"field {tag} is {length} bytes long; ISO 2709 allows {MAX_FIELD_LENGTH}"
             )
-        directory += b"%s%04d%05d" % (tag, length, len(body))
-        body += field.data
-        body.append(FIELD_TERMINATOR)
-    base = LEADER_LENGTH + len(directory) + 1
-    total = base + len(body) + 1
+        entries.append(f"{tag}{length:04d}{position:05d}")
+        position += length
+    base = LEADER_LENGTH + ENTRY_LENGTH * len(fields) + 1
+    total = base + position + 1
     if total > MAX_RECORD_LENGTH:
         raise StructureError(
             f"the record would be {total} bytes long; ISO 2709 allows {MAX_RECORD_LENGTH}"
         )
     head = leader.ljust(LEADER_LENGTH)[:LEADER_LENGTH]
     head = f"{total:05d}{head[5:10]}22{base:05d}{head[17:20]}4500"
+    # Leader and directory in one text, one byte a character (a tag that is not Latin-1
+    # becomes "?"); then the fields, each with its terminator, and the record's.
     return (
-        head.encode("latin-1", "replace")
-        + bytes(directory)
-        + bytes([FIELD_TERMINATOR])
-        + bytes(body)
-        + bytes([RECORD_TERMINATOR])
+        (head + "".join(entries)).encode("latin-1", "replace")
+        + b"\x1e"
+        + b"\x1e".join([field.data for field in fields])
+        + b"\x1e\x1d"
     )
 
 

@@ -4,6 +4,10 @@ namespace. Each record becomes UTF-8 ISO 2709 as it ends, so memory holds one re
 Written on expat's push parser (the parser under ElementTree's iterparse) rather than on
 iterparse itself: its handlers know the exact byte and line where each record starts and
 where the XML stops being well formed, which a cataloger needs to find the spot.
+
+A record already parsed into an ElementTree element (an SRU response, parsed whole by
+ElementTree's C parser) is read from the element itself by :func:`record_from_element`, with
+the same checks, notes and messages, and no second pass of XML.
 """
 
 from __future__ import annotations
@@ -13,10 +17,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
+from xml.etree.ElementTree import Element
 from xml.parsers import expat
 
-from app.core.marc.iso2709 import LEADER_LENGTH, build_record
-from app.core.marc.iso2709 import parse_record as parse_iso2709
+from app.core.marc.iso2709 import LEADER_LENGTH, build_parsed
 from app.core.marc.readresults import ReadError, ReadResult, RecordRead
 from app.core.marc.record import Field, StructureError
 
@@ -36,13 +40,20 @@ _EXPAT_ENCODINGS = {
     "ascii": "US-ASCII",
     "iso8859-1": "ISO-8859-1",
 }
+# ElementTree's names of the MARC elements (namespaced, or in no namespace) and their kind.
+_ELEMENT_KINDS = {
+    name: local
+    for local in ("record", "leader", "controlfield", "datafield", "subfield")
+    for name in (local, f"{{{MARC_NAMESPACE}}}{local}")
+}
+_SUBFIELD_TAGS = frozenset(("subfield", f"{{{MARC_NAMESPACE}}}subfield"))
 
 
 @dataclass
 class _RecordInProgress:
     number: int
     offset: int
-    line: int
+    line: int | None
     leader: str | None = None
     fields: list[Field] = field(default_factory=list)
     problem: str | None = None
@@ -94,23 +105,17 @@ class _Handler:
         if local == "leader":
             self.text = []
         elif local == "controlfield":
-            self.tag = self.check_tag(attrs.get("tag"), "controlfield")
+            self.tag = _checked_tag(record, attrs.get("tag"), "controlfield")
             self.text = []
         elif local == "datafield":
-            self.tag = self.check_tag(attrs.get("tag"), "datafield")
+            self.tag = _checked_tag(record, attrs.get("tag"), "datafield")
             self.indicators = (
-                self.indicator(attrs.get("ind1")) + self.indicator(attrs.get("ind2"))
+                _indicator(record, self.tag, attrs.get("ind1"))
+                + _indicator(record, self.tag, attrs.get("ind2"))
             ).encode("utf-8")
             self.subfields = []
         elif local == "subfield":
-            code = attrs.get("code", "")
-            if len(code) != 1:
-                shown = f"'{code}'" if code else "no code"
-                record.fail(
-                    f"a subfield of field {self.tag or '(no tag)'} has {shown}; "
-                    "a subfield code is one character"
-                )
-            self.code = code[:1]
+            self.code = _subfield_code(record, self.tag, attrs.get("code", ""))
             self.text = []
 
     def end(self, name: str) -> None:
@@ -119,7 +124,7 @@ class _Handler:
         if record is None or local is None:
             return
         if local == "record":
-            self.finish(record)
+            self.results.append(_finished(record, self.file))
             self.record = None
         elif local == "leader":
             record.leader = self.take_text()
@@ -144,61 +149,107 @@ class _Handler:
         self.text = None
         return text
 
-    def check_tag(self, tag: str | None, element: str) -> str:
-        assert self.record is not None
-        if not tag:
-            self.record.fail(f"a {element} has no tag")
-            return ""
-        if tag.isdigit() and len(tag) < 3:
-            self.record.notes.append(f"tag '{tag}' read as {tag.zfill(3)}")
-            tag = tag.zfill(3)
-        if len(tag) != 3 or not tag.isascii() or not tag.isalnum():
-            self.record.fail(
-                f"a {element} has the tag '{tag}', which is not three letters or digits"
-            )
-            return ""
-        return tag
 
-    def indicator(self, value: str | None) -> str:
-        if not value:
-            return " "
-        if len(value) != 1:
-            assert self.record is not None
-            self.record.fail(
-                f"field {self.tag} has the indicator '{value}'; an indicator is one character"
-            )
-        return value[:1]
+def _checked_tag(record: _RecordInProgress, tag: str | None, element: str) -> str:
+    if not tag:
+        record.fail(f"a {element} has no tag")
+        return ""
+    if tag.isdigit() and len(tag) < 3:
+        record.notes.append(f"tag '{tag}' read as {tag.zfill(3)}")
+        tag = tag.zfill(3)
+    if len(tag) != 3 or not tag.isascii() or not tag.isalnum():
+        record.fail(f"a {element} has the tag '{tag}', which is not three letters or digits")
+        return ""
+    return tag
 
-    def finish(self, record: _RecordInProgress) -> None:
-        def error(reason: str) -> None:
-            self.results.append(
-                ReadError(self.file, record.number, record.offset, reason, line=record.line)
-            )
 
-        if record.problem is not None:
-            error(record.problem)
-            return
-        if record.leader is None:
-            error("the record has no leader")
-            return
-        if len(record.leader) != LEADER_LENGTH:
-            record.notes.append(
-                f"the leader is {len(record.leader)} characters long, not {LEADER_LENGTH}"
-            )
-        # The record is now UTF-8, whatever leader/09 said in the XML.
-        leader = record.leader.ljust(LEADER_LENGTH)[:LEADER_LENGTH]
-        leader = leader[:9] + "a" + leader[10:]
-        try:
-            raw = build_record(leader, record.fields)
-            parsed = parse_iso2709(raw)
-        except StructureError as problem:
-            error(str(problem))
-            return
-        self.results.append(
-            RecordRead(
-                raw, parsed, "marcxml", self.file, record.number, record.offset, tuple(record.notes)
-            )
+def _indicator(record: _RecordInProgress, tag: str, value: str | None) -> str:
+    if not value:
+        return " "
+    if len(value) != 1:
+        record.fail(f"field {tag} has the indicator '{value}'; an indicator is one character")
+    return value[:1]
+
+
+def _subfield_code(record: _RecordInProgress, tag: str, code: str) -> str:
+    if len(code) != 1:
+        shown = f"'{code}'" if code else "no code"
+        record.fail(
+            f"a subfield of field {tag or '(no tag)'} has {shown}; a subfield code is one character"
         )
+    return code[:1]
+
+
+def _finished(record: _RecordInProgress, file: str) -> ReadResult:
+    def error(reason: str) -> ReadError:
+        return ReadError(file, record.number, record.offset, reason, line=record.line)
+
+    if record.problem is not None:
+        return error(record.problem)
+    if record.leader is None:
+        return error("the record has no leader")
+    if len(record.leader) != LEADER_LENGTH:
+        record.notes.append(
+            f"the leader is {len(record.leader)} characters long, not {LEADER_LENGTH}"
+        )
+    # The record is now UTF-8, whatever leader/09 said in the XML.
+    leader = record.leader.ljust(LEADER_LENGTH)[:LEADER_LENGTH]
+    leader = leader[:9] + "a" + leader[10:]
+    try:
+        raw, parsed = build_parsed(leader, record.fields)
+    except StructureError as problem:
+        return error(str(problem))
+    return RecordRead(
+        raw, parsed, "marcxml", file, record.number, record.offset, tuple(record.notes)
+    )
+
+
+def record_from_element(
+    element: Element, file: str, number: int, offset: int = 0
+) -> ReadResult | None:
+    """The MARCXML record ``element`` (a <record>, namespaced or not), read as read_marcxml
+    reads it, as record ``number`` of ``file``; None when it holds anything but the leader,
+    control fields and data fields of subfields with text only (a comment kept, an element
+    of another namespace...), which only read_marcxml, over its bytes, reads as it should."""
+    kinds = _ELEMENT_KINDS
+    subfield_tags = _SUBFIELD_TAGS
+    record = _RecordInProgress(number, offset, None)
+    fields = record.fields
+    for child in element:
+        kind = kinds.get(child.tag)  # a comment's tag would be a function: no kind
+        # The usual tag, indicators and codes are taken as they are; any other goes through
+        # the checks read_marcxml makes, for the same notes and messages.
+        if kind == "datafield" or kind == "controlfield":
+            tag = child.get("tag", "")
+            if len(tag) != 3 or not tag.isascii() or not tag.isalnum():
+                tag = _checked_tag(record, tag, kind)
+        if kind == "datafield":
+            text = (child.get("ind1") or " ") + (child.get("ind2") or " ")
+            if len(text) != 2:
+                text = _indicator(record, tag, child.get("ind1")) + _indicator(
+                    record, tag, child.get("ind2")
+                )
+            for subfield in child:
+                if subfield.tag not in subfield_tags or len(subfield):
+                    return None
+                code = subfield.get("code", "")
+                if len(code) != 1:
+                    code = _subfield_code(record, tag, code)
+                    if not code:
+                        continue
+                text += "\x1f" + code + (subfield.text or "")
+            if tag:
+                fields.append(Field(tag, text.encode("utf-8")))
+        elif kind == "controlfield":
+            if len(child):
+                return None
+            if tag:
+                fields.append(Field(tag, (child.text or "").encode("utf-8")))
+        elif kind == "leader" and not len(child):
+            record.leader = child.text or ""
+        else:
+            return None
+    return _finished(record, file)
 
 
 def read_marcxml(stream: BinaryIO, file: str) -> Iterator[ReadResult]:

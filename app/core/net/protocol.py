@@ -7,6 +7,7 @@ receiver side parses both length forms, because other clients still send the dec
 from __future__ import annotations
 
 import enum
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -336,6 +337,7 @@ _LINES = re.compile(r"\r\n|\r|\n")
 _MMS_ID = re.compile(r"\bMMS\s*ID\b\W*(\d+)", re.IGNORECASE)
 _BIBLIO_NUMBER = re.compile(r"\bbiblio(?:\s+record)?\s+number\s+(\d+)", re.IGNORECASE)
 _URL = re.compile(r"\b(?:https?|file)://\S+", re.IGNORECASE)
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
@@ -376,20 +378,41 @@ class Reply:
     complete: bool = True
 
 
+_SECRET_MASK_BYTES = SECRET_MASK.encode("ascii")
+
+
+@functools.lru_cache(maxsize=16)
+def _encoded_secrets(secrets: tuple[str, ...]) -> tuple[bytes, ...]:
+    """The secrets as UTF-8, longest first (a secret inside another is masked after it)."""
+    longest_first = sorted((s for s in secrets if s), key=len, reverse=True)
+    return tuple(secret.encode("utf-8") for secret in longest_first)
+
+
 def mask_secrets(raw: bytes, secrets: Sequence[str] = ()) -> bytes:
     """``raw`` with every secret sent (the password, a secret logon ID) replaced by ***."""
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        raw = raw.replace(secret.encode("utf-8"), SECRET_MASK.encode("ascii"))
+    if not secrets:
+        return raw
+    for secret in _encoded_secrets(tuple(secrets)):
+        raw = raw.replace(secret, _SECRET_MASK_BYTES)
     return raw
 
 
 def first_line(text: str) -> str:
     """The first non-empty line, white space and control characters trimmed."""
     for line in _LINES.split(text):
-        trimmed = _trim(line)
+        # str.strip() takes white space; a control character left at either end (rare)
+        # needs the slower trim.
+        trimmed = line.strip()
+        if trimmed and (_is_control(trimmed[0]) or _is_control(trimmed[-1])):
+            trimmed = _trim(trimmed)
         if trimmed:
             return trimmed
     return ""
+
+
+def _is_control(char: str) -> bool:
+    """Unicode category Cc: the C0 controls, DEL and the C1 controls."""
+    return char < "\x20" or "\x7f" <= char <= "\x9f"
 
 
 def _trim(line: str) -> str:
@@ -405,8 +428,10 @@ def judge_reply(text: str, patterns: ReplyPatterns | None = None) -> ReplyKind:
     """How a complete reply's text is classified (PROTOCOL.md): the administrator's failure
     pattern, then success pattern, then the built-in table; unknown wording is UNKNOWN."""
     line = first_line(text)
-    cut = line.encode("utf-8")[:MAX_STORED_REPLY_BYTES].decode("utf-8", errors="ignore")
-    if patterns is not None:
+    if patterns is not None and (patterns.failure is not None or patterns.success is not None):
+        cut = line
+        if len(line) * 4 > MAX_STORED_REPLY_BYTES:  # may pass 4 KiB in UTF-8
+            cut = line.encode("utf-8")[:MAX_STORED_REPLY_BYTES].decode("utf-8", errors="ignore")
         if patterns.failure is not None and patterns.failure.search(cut):
             return ReplyKind.FAILURE
         if patterns.success is not None and patterns.success.search(cut):
@@ -436,17 +461,23 @@ def classify_reply(
     Secrets are masked before anything else, then the text is cut to 4 KiB. A reply that is
     not ``complete`` is UNKNOWN whatever it says.
     """
-    body = mask_secrets(raw.split(END_MARKER, 1)[0], secrets)
-    kept = body[:MAX_STORED_REPLY_BYTES]
-    text = kept.decode("utf-8", errors="replace").strip()
-    kind = judge_reply(body.decode("utf-8", errors="replace"), patterns) if complete else None
-    found_id = _MMS_ID.search(text) or _BIBLIO_NUMBER.search(text)
-    found_url = _URL.search(text)
-    return Reply(
-        kind=kind or ReplyKind.UNKNOWN,
-        text=text,
-        raw=kept,
-        local_id=found_id.group(1) if found_id else None,
-        local_url=found_url.group(0) if found_url else None,
-        complete=complete,
-    )
+    end = raw.find(END_MARKER)
+    body = mask_secrets(raw if end < 0 else raw[:end], secrets)
+    decoded = body.decode("utf-8", errors="replace")
+    if len(body) <= MAX_STORED_REPLY_BYTES:  # the usual case: kept whole, decoded once
+        kept = body
+        text = decoded.strip()
+    else:
+        kept = body[:MAX_STORED_REPLY_BYTES]
+        text = kept.decode("utf-8", errors="replace").strip()
+    kind = judge_reply(decoded, patterns) if complete else ReplyKind.UNKNOWN
+    local_id = local_url = None
+    if kind is ReplyKind.SUCCESS:  # only a confirmed record keeps the host's id for it
+        # Both ids end in digits, and every URL has "://": most replies need no search.
+        if _DIGIT.search(text):
+            found_id = _MMS_ID.search(text) or _BIBLIO_NUMBER.search(text)
+            local_id = found_id.group(1) if found_id else None
+        if "://" in text:
+            found_url = _URL.search(text)
+            local_url = found_url.group(0) if found_url else None
+    return Reply(kind, text, kept, local_id, local_url, complete)

@@ -470,7 +470,7 @@ def _look_at(sock: socket.socket) -> tuple[_Line, bytes]:
     return (_Line.UNASKED if received else _Line.QUIET), bytes(received)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Exchange:
     """What came back for one request on one socket."""
 
@@ -504,6 +504,8 @@ class ConnexionClient:
             end_marker=False,
         )
         self._end = END_MARKER if settings.notify else b""
+        # A connection is kept only with Permanent and Notify both on.
+        self._permanent = settings.permanent and settings.notify
         self._sock: socket.socket | None = None
         self._requests_on_socket = 0
         self._halted: str | None = None  # why the run stopped (not_sent)
@@ -599,8 +601,7 @@ class ConnexionClient:
             self._reuse = False
         note = self._note(exchange.extra, "after its reply") if exchange.extra else None
         keep = (
-            self.settings.permanent
-            and self.settings.notify
+            self._permanent
             and self._reuse
             and exchange.complete
             and not exchange.extra
@@ -642,11 +643,10 @@ class ConnexionClient:
         note: str | None,
         earlier_note: str | None,
     ) -> SendResult:
-        def result(outcome: Outcome, reply: Reply | None, reason: str) -> SendResult:
-            return SendResult(index, outcome, reply, attempts, reason, note, earlier_note)
-
         if exchange.raw is None:
-            return result(Outcome.UNCONFIRMED, None, exchange.problem)
+            return SendResult(
+                index, Outcome.UNCONFIRMED, None, attempts, exchange.problem, note, earlier_note
+            )
         reply = classify_reply(
             exchange.raw,
             complete=exchange.complete,
@@ -654,12 +654,14 @@ class ConnexionClient:
             secrets=self._secrets,
         )
         if not exchange.complete:
-            return result(Outcome.UNCONFIRMED, reply, exchange.problem)
-        if reply.kind is ReplyKind.SUCCESS:
-            return result(Outcome.EXPORTED, reply, reply.text)
-        if reply.kind is ReplyKind.FAILURE:
-            return result(Outcome.REJECTED, reply, reply.text)
-        return result(Outcome.UNCONFIRMED, reply, "The host's reply could not be understood")
+            outcome, reason = Outcome.UNCONFIRMED, exchange.problem
+        elif reply.kind is ReplyKind.SUCCESS:
+            outcome, reason = Outcome.EXPORTED, reply.text
+        elif reply.kind is ReplyKind.FAILURE:
+            outcome, reason = Outcome.REJECTED, reply.text
+        else:
+            outcome, reason = Outcome.UNCONFIRMED, "The host's reply could not be understood"
+        return SendResult(index, outcome, reply, attempts, reason, note, earlier_note)
 
     def _note(self, data: bytes, when: str) -> str:
         shown = mask_secrets(data, self._secrets).decode("utf-8", errors="replace")
@@ -713,9 +715,13 @@ class ConnexionClient:
     def _exchange(self, record: bytes, cancel: threading.Event | None) -> _Exchange:
         sock = self._sock
         assert sock is not None
-        _check_cancel(cancel)  # the last moment at which nothing of the record has gone
-        first = self._requests_on_socket == 0
-        request = (self._logon if first else b"") + record + self._end
+        if cancel is not None and cancel.is_set():
+            # The last moment at which nothing of the record has gone.
+            raise Cancelled()
+        if self._requests_on_socket == 0:
+            request = self._logon + record + self._end
+        else:
+            request = record + self._end
         self._requests_on_socket += 1
         problem = self._send_all(sock, request, cancel)
         if problem:

@@ -4,6 +4,13 @@ A search is CQL: ``INDEX all "words"`` for title, author and keyword, ``INDEX = 
 for numbers, with the target's index map (defaults from the common context sets); ``--raw``
 passes the cataloger's own CQL. A hit's id is its record's 001; retrieve searches the id
 index (``rec.id`` by default) for it and takes the record whose 001 is that id.
+
+A response is parsed once, whole, by ElementTree's C parser, and each record's fields are
+taken from its elements (marcxml.record_from_element); only a record packed as a string, or
+holding what that does not read, goes through the streaming MARCXML reader. A record whose
+MARCXML bytes are those of a record read before (a hit, then its retrieve) is not read again:
+the client keeps the records of its recent answers by their bytes, for those whose bytes mean
+the same wherever they stand (see _fragments).
 """
 
 from __future__ import annotations
@@ -15,10 +22,10 @@ import threading
 import xml.etree.ElementTree as ET
 from urllib.parse import urlencode, urlsplit
 
-from app.core.marc.marcxml import MARC_NAMESPACE, read_marcxml
+from app.core.marc.marcxml import MARC_NAMESPACE, read_marcxml, record_from_element
 from app.core.marc.readresults import ReadError, RecordRead
 from app.core.settings.targets import Target, TargetKind
-from app.core.sources.faults import TargetDiagnostic
+from app.core.sources.faults import TargetDiagnostic, TargetError
 from app.core.sources.hits import SearchPage, SearchQuery, brief
 from app.core.sources.http import (
     KeptAlive,
@@ -30,7 +37,12 @@ from app.core.sources.http import (
 from app.core.sources.retry import RetryPolicy
 
 MAX_PAGE = 100  # records per request
-_NUMBER_OF_RECORDS = re.compile(rb"<(?:[\w.-]+:)?numberOfRecords>\s*(\d+)\s*<")
+_MARC_RECORD_TAGS = (f"{{{MARC_NAMESPACE}}}record", "record")
+_KEPT_RECORDS = 1000  # records kept by their bytes, to be taken again without reading them
+# A colon that may belong to a name with a namespace prefix (declared around the record,
+# perhaps), which would make a record's bytes mean something else elsewhere; some text too.
+_PREFIXED = re.compile(rb":[^\s/<]")
+_DECLARATION = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([\w.-]+)[\"']")
 _WORD_INDEXES = ("title", "author", "keyword")
 # The diagnostic set's numbers worth a plainer word than the server's (SRU's diagnostics list).
 _DIAGNOSTIC_HINTS = {
@@ -74,6 +86,7 @@ class SruClient:
         self.target = target
         self.policy = policy or RetryPolicy()
         self.http = KeptAlive(target)
+        self._kept: dict[bytes, RecordRead] = {}  # by the bytes of their <recordData>
         split = urlsplit(target.url)
         self._path = split.path or "/"
 
@@ -149,33 +162,36 @@ class SruClient:
     def _parse(
         self, body: bytes, what: str, start: int = 1
     ) -> tuple[int, list[tuple[int, RecordRead]]]:
-        quick = self._parse_quickly(body, start)
-        return quick if quick is not None else self._parse_fully(body, what)
+        """The total and the MARC records of a response, each with its position (the
+        response's recordPosition, else counted from ``start``)."""
+        fragments = _fragments(body)
+        known: list[RecordRead | None] = []
+        if fragments is not None and self._kept:
+            known = [self._kept.get(body[fragment]) for fragment in fragments]
+        if any(known):
+            assert fragments is not None
+            # Parse the rest of the answer only: the records known stand in for their bytes.
+            envelope = bytearray(body)
+            for fragment, record in reversed(list(zip(fragments, known, strict=True))):
+                if record is not None:
+                    del envelope[fragment.start : fragment.stop]
+            try:
+                parsed = self._parse_tree(bytes(envelope), what, start, known)
+            except TargetError:
+                parsed = None  # told from the whole answer below, where the fault lies
+            if parsed is not None:
+                return parsed[0], parsed[1]
+        parsed = self._parse_tree(body, what, start, [])
+        assert parsed is not None
+        if fragments is not None and len(fragments) == parsed[2]:
+            self._keep(body, fragments, parsed[3])
+        return parsed[0], parsed[1]
 
-    def _parse_quickly(
-        self, body: bytes, start: int
-    ) -> tuple[int, list[tuple[int, RecordRead]]] | None:
-        """The usual answer, in one pass of the MARCXML reader over the whole response (it
-        skips SRU's own elements); None when the answer needs a closer look (diagnostics,
-        records packed as strings, anything unexpected)."""
-        if b"diagnostic" in body or b"searchRetrieveResponse" not in body[:2048]:
-            return None
-        found = _NUMBER_OF_RECORDS.search(body)
-        if found is None:
-            return None
-        total = int(found.group(1))
-        records: list[RecordRead] = []
-        for result in read_marcxml(io.BytesIO(body), self.target.name):
-            if isinstance(result, ReadError):
-                if result.record == 0 and not records:  # no MARC record in it at all
-                    break
-                return None
-            records.append(result)
-        if len(records) != body.count(b"recordData>") // 2:
-            return None  # a record of another schema, or packed as a string
-        return total, [(start + n, record) for n, record in enumerate(records)]
-
-    def _parse_fully(self, body: bytes, what: str) -> tuple[int, list[tuple[int, RecordRead]]]:
+    def _parse_tree(
+        self, body: bytes, what: str, start: int, known: list[RecordRead | None]
+    ) -> tuple[int, list[tuple[int, RecordRead]], int, list[RecordRead | None]] | None:
+        """What _parse gives, with the number of <recordData> and the record of each; None
+        when ``known`` (records for the <recordData> taken out of ``body``) does not match."""
         try:
             root = ET.fromstring(body)
         except ET.ParseError as error:
@@ -188,37 +204,65 @@ class SruClient:
             raise malformed(self.target, what, "it has no numberOfRecords")
         records_element = _child(root, "records")
         entries: list[tuple[int, RecordRead]] = []
+        read: list[RecordRead | None] = []
         if records_element is None:
-            return int(text), entries
-        for number, element in enumerate(records_element, start=1):
+            return (int(text), entries, 0, read) if not known else None
+        for index, element in enumerate(records_element):
             position_text = _child_text(element, "recordPosition")
-            position = int(position_text) if position_text.isdigit() else number
+            position = int(position_text) if position_text.isdigit() else start + index
             data = _child(element, "recordData")
             if data is None:
                 continue
-            record = self._marc_in(data, what)
+            number = len(entries) + 1
+            record = known[len(read)] if len(read) < len(known) else None
+            if record is None:
+                record = self._marc_in(data, what, number)
+            elif record.number != number:
+                record = RecordRead(
+                    record.raw, record.parsed, "marcxml", record.file, number, 0, record.notes
+                )
+            read.append(record)
             if record is not None:
                 entries.append((position, record))
-        return int(text), entries
+        if known and len(read) != len(known):
+            return None
+        return int(text), entries, len(read), read
 
-    def _marc_in(self, data: ET.Element, what: str) -> RecordRead | None:
+    def _keep(self, body: bytes, fragments: list[slice], records: list[RecordRead | None]) -> None:
+        """Keep the records whose bytes mean the same wherever they stand: each an element
+        declaring its own default namespace, with no name with a prefix, no comment, CDATA
+        or DTD ("<!"), in a document with no DTD."""
+        if b"<!DOCTYPE" in body:
+            return
+        if len(self._kept) + len(records) > _KEPT_RECORDS:
+            self._kept.clear()
+        for fragment, record in zip(fragments, records, strict=True):
+            if record is None:
+                continue
+            data = body[fragment].strip()
+            head = data[: data.find(b">") + 1]
+            if not head.startswith(b"<") or b" xmlns=" not in head:
+                continue
+            if b"<!" not in data and _PREFIXED.search(data) is None:
+                self._kept[body[fragment]] = record
+
+    def _marc_in(self, data: ET.Element, what: str, number: int) -> RecordRead | None:
         inner = next(iter(data), None)
         if inner is not None:
-            if inner.tag not in (f"{{{MARC_NAMESPACE}}}record", "record"):
+            if inner.tag not in _MARC_RECORD_TAGS:
                 return None  # a surrogate diagnostic or another schema: not a record
-            xml = ET.tostring(inner, encoding="utf-8")
+            result = record_from_element(inner, self.target.name, number)
+            if result is None:  # something only the streaming reader reads as it should
+                xml = ET.tostring(inner, encoding="utf-8")
+                result = next(read_marcxml(io.BytesIO(xml), self.target.name), None)
         elif (data.text or "").strip():
             xml = (data.text or "").strip().encode("utf-8")  # recordPacking=string
+            result = next(read_marcxml(io.BytesIO(xml), self.target.name), None)
         else:
             return None
-        results = list(read_marcxml(io.BytesIO(xml), self.target.name))
-        for result in results:
-            if isinstance(result, ReadError):
-                raise malformed(
-                    self.target, what, f"a record is not valid MARCXML: {result.reason}"
-                )
-            return result
-        return None
+        if isinstance(result, ReadError):
+            raise malformed(self.target, what, f"a record is not valid MARCXML: {result.reason}")
+        return result
 
     def _raise_diagnostics(self, root: ET.Element) -> None:
         holder = root if _local(root.tag) == "diagnostics" else _child(root, "diagnostics")
@@ -233,3 +277,35 @@ class SruClient:
             parts = [p for p in (message, details) if p]
             messages.append(f"diagnostic {number or uri}: {', '.join(parts) or 'no message'}")
         raise TargetDiagnostic(self.target, "; ".join(messages))
+
+
+def _fragments(body: bytes) -> list[slice] | None:
+    """Where the content of each <recordData> lies in a UTF-8 answer with no DTD, found as
+    bytes; None when the answer does not allow finding them so (another encoding, a
+    <recordData> with attributes...)."""
+    if b"<!DOCTYPE" in body:
+        return None
+    if body.startswith(b"<?xml"):
+        declared = _DECLARATION.match(body, 0, body.find(b"?>") + 2)
+        if declared is not None and declared.group(1).lower() not in (b"utf-8", b"utf8"):
+            return None
+    elif not body.lstrip().startswith(b"<"):
+        return None
+    fragments: list[slice] = []
+    position = 0
+    while True:
+        found = body.find(b"recordData>", position)
+        if found < 0:
+            break
+        opening = body.rfind(b"<", 0, found)
+        name = body[opening + 1 : found]
+        if name.startswith(b"/") or (name and not name.endswith(b":")):
+            return None
+        closing = body.find(b"</" + name + b"recordData>", found)
+        if closing < 0:
+            return None
+        fragments.append(slice(found + len(b"recordData>"), closing))
+        position = closing + len(name) + len(b"</recordData>")
+    if body.count(b"recordData") != 2 * len(fragments):
+        return None
+    return fragments
