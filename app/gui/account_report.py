@@ -28,6 +28,7 @@ from app.core.export.last_export import last_export
 from app.core.export.report import account_report
 from app.core.settings.account_settings import AccountSettings
 from app.core.settings.locks import describe_locks
+from app.gui.sizing import fit_title
 
 ROWS = (
     ("connection", "Connection"),
@@ -49,6 +50,7 @@ class AccountReportDialog(QDialog):
         super().__init__(parent)
         self.account = account
         self.setWindowTitle(f"Account Report — {account.account}")
+        fit_title(self)
         self.setObjectName("accountReport")
         layout = QVBoxLayout(self)
         intro = QLabel(

@@ -148,15 +148,26 @@ def run_demo(app: QApplication, controller: Controller) -> int:
         # For scripts (the real-window test) and for the curious: where the records go.
         print(demo.describe(), flush=True)
         window = controller.open_window(demo.account)
-        window.statusBar().showMessage(
-            f"Demo: {len(demo.record_ids)} sample records are flagged. Choose Action > Export "
-            f"Flagged (Ctrl+E) to send them to the receiver on this computer (port "
-            f"{demo.receiver.port}); it keeps them in {demo.received_dir}. Press F2 to search "
-            "the demo catalogue (try: science), then Flag for Export (Ctrl+Shift+F) a hit."
-        )
+        # A short hint that fits the status bar; the details in its tooltip.
+        window.statusBar().showMessage(demo_hint(len(demo.record_ids)))
+        window.statusBar().setToolTip(demo_details(demo.receiver.port, str(demo.received_dir)))
         return app.exec()
     finally:
         demo.close()
+
+
+def demo_hint(flagged: int) -> str:
+    """The demo's status-bar hint: short enough for the window's default width."""
+    return f"Demo: {flagged} records flagged. Ctrl+E exports them; F2 searches (hover for more)."
+
+
+def demo_details(port: int, received_dir: str) -> str:
+    """The rest of the demo's hint, in the status bar's tooltip."""
+    return (
+        "Action > Export Flagged (Ctrl+E) sends the flagged records to the receiver on this "
+        f"computer (port {port}); it keeps them in {received_dir}.\nF2 searches the demo "
+        "catalogue (try: science); Flag for Export (Ctrl+Shift+F) flags a hit."
+    )
 
 
 def _stop_on_signals(app: QApplication, controller: Controller) -> None:

@@ -30,6 +30,7 @@ from app.core.export.run import RecordOutcome, RecordStarted, summarize
 from app.core.store.savefile import OUTCOME_NAMES
 from app.core.wording import count_of
 from app.gui.exporting import ExportWorker
+from app.gui.sizing import fit_title
 
 RETRYABLE = ("rejected", "invalid", "not_sent")
 SHOWN_REPLIES = 200  # the live list keeps the newest replies
@@ -50,6 +51,7 @@ class ExportDialog(QDialog):
         """``left_out``: the unconfirmed records the cataloger chose not to send again."""
         super().__init__(parent)
         self.setWindowTitle("Export")
+        fit_title(self)
         self.setObjectName("exportDialog")
         self.resize(760, 520)
         self.outcomes: list[RecordOutcome] = []
@@ -309,17 +311,19 @@ class ExportDialog(QDialog):
 
     def _resend(self) -> None:
         ids = self._unconfirmed_ids()
-        answer = QMessageBox.warning(
-            self,
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
             "Resend Unconfirmed Records",
             f"The host may already hold {'this' if len(ids) == 1 else 'these'} "
             f"{count_of(len(ids), 'record')}: sent but no "
             "confirmation came back. Sending them again can make duplicates in your local "
             "system. Check there first.\n\nResend them anyway?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No,
+            self,
         )
-        if answer == QMessageBox.StandardButton.Yes:
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        fit_title(box)
+        if box.exec() == QMessageBox.StandardButton.Yes:
             self.resendRequested.emit(ids)
             self.accept()
 

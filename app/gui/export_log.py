@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.store.savefile import OUTCOME_NAMES, SaveFile
+from app.gui.sizing import fit_title
 
 SHOWN_ENTRIES = 5000
 HEADERS = ("Time", "Record", "Number", "Destination", "Outcome", "Host reply or reason")
@@ -25,6 +26,7 @@ class ExportLogDialog(QDialog):
     def __init__(self, save_file: SaveFile, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export Log")
+        fit_title(self)
         self.resize(980, 520)
         self.save_file = save_file
         layout = QVBoxLayout(self)

@@ -138,7 +138,15 @@ class ChoiceRadios(OptionEditor):
             self.buttons[value] = button
             layout.addWidget(button)
         layout.addStretch(1)
+        # The label's Alt+letter goes to the chosen button (Tab skips the box itself).
+        box.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        box.setFocusProxy(next(iter(self.buttons.values())))
         self.group.buttonToggled.connect(self._emit)
+        self.group.buttonToggled.connect(self._follow_choice)
+
+    def _follow_choice(self, button: QRadioButton, checked: bool) -> None:
+        if checked:
+            self.widget.setFocusProxy(button)
 
     def value(self) -> Any:
         return next((v for v, b in self.buttons.items() if b.isChecked()), None)

@@ -15,14 +15,16 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QHideEvent
+from PySide6.QtGui import QAction, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QInputDialog,
     QLabel,
     QLineEdit,
+    QMainWindow,
     QMessageBox,
     QPushButton,
     QScrollArea,
@@ -43,7 +45,6 @@ from app.core.settings.options import (
     OPTIONS,
     PASSWORD_HELP,
     PASSWORD_LABEL,
-    Kind,
     Problem,
     Scope,
 )
@@ -54,7 +55,16 @@ from app.core.settings.secrets import (
     no_keyring_reason,
 )
 from app.gui.background import BackgroundCall
-from app.gui.option_editors import OptionEditor, TextLine, editor_for, wheel_needs_focus
+from app.gui.option_editors import (
+    BoolCheck,
+    IntSpin,
+    OptionEditor,
+    TextLine,
+    editor_for,
+    wheel_needs_focus,
+)
+from app.gui.shortcuts_dialog import mnemonic_letter, with_mnemonic
+from app.gui.sizing import fit_title
 from app.gui.styles import ERROR_STYLE, WARNING_STYLE
 
 BUTTONS = (
@@ -85,6 +95,7 @@ class ExportOptionsPage(QWidget):
     def __init__(self, account: AccountSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("exportOptionsPage")
+        self.setAccessibleName("Export Options")
         self.account = account
         self.editors: dict[str, OptionEditor] = {}
         self.messages: dict[str, QLabel] = {}
@@ -104,6 +115,11 @@ class ExportOptionsPage(QWidget):
         self._tested: tuple[str, dict[str, Any]] | None = None
         # Resets since the cataloger came to the screen, undone latest first.
         self._resets: list[ResetUndo] = []
+        # The label column, one per row (blank beside a check box): one width for all groups.
+        self.row_labels: list[QLabel] = []
+        # What carries each field's Alt+letter, in screen order: its label, or its check box.
+        self.mnemonic_holders: dict[str, QLabel | QAbstractButton] = {}
+        self._mnemonics_for: QWidget | None = None
         self.undo_reset_action = QAction("Undo &Reset", self)
         self.undo_reset_action.setToolTip("Put back the values the last Reset cleared")
         self.undo_reset_action.setEnabled(False)
@@ -146,7 +162,12 @@ class ExportOptionsPage(QWidget):
             if opt.group not in forms:
                 if opt.group == CONNECTION_GROUPS_START:
                     body_layout.addWidget(self._connections_box())
-                box = QGroupBox(opt.group)
+                members = [o for o in OPTIONS if o.group == opt.group]
+                # A group whose only field has the group's name would say it twice: the
+                # field's own label (or check box) says it, in an untitled frame.
+                alone = len(members) == 1 and members[0].label == opt.group
+                box = QGroupBox("" if alone else opt.group)
+                box.setAccessibleName(opt.group)
                 forms[opt.group] = QFormLayout(box)
                 if opt.advanced:
                     body_layout.addWidget(self._advanced_toggle(opt.group, box))
@@ -157,6 +178,7 @@ class ExportOptionsPage(QWidget):
             if opt.key == "port":
                 self._add_test_connection_row(forms[opt.group])
         body_layout.addStretch(1)
+        self._align_label_column()
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
@@ -223,17 +245,54 @@ class ExportOptionsPage(QWidget):
         cell = QWidget()
         cell_layout = QVBoxLayout(cell)
         cell_layout.setContentsMargins(0, 0, 0, 0)
-        cell_layout.addWidget(editor.widget)
+        if isinstance(editor, IntSpin):  # as wide as its values, not as the column
+            cell_layout.addWidget(editor.widget, 0, Qt.AlignmentFlag.AlignLeft)
+        else:
+            cell_layout.addWidget(editor.widget)
         cell_layout.addWidget(locked)
         cell_layout.addWidget(message)
-        if editor.option.kind is Kind.BOOL:
-            form.addRow("", cell)
+        if isinstance(editor, BoolCheck):
+            self.mnemonic_holders[key] = editor.check
+            form.addRow(self._row_label(""), cell)
         else:
-            label = QLabel(f"{editor.option.label}:")
+            label = self._row_label(f"{editor.option.label}:")
             label.setToolTip(editor.option.help)
             label.setBuddy(editor.line if isinstance(editor, TextLine) else editor.widget)
+            self.mnemonic_holders[key] = label
             form.addRow(label, cell)
         editor.edited.connect(lambda key=key: self._edited(key))
+
+    def _row_label(self, text: str) -> QLabel:
+        label = QLabel(text)
+        self.row_labels.append(label)
+        return label
+
+    def _align_label_column(self) -> None:
+        """Every group's labels as wide as the widest, so the fields line up down the page."""
+        widest = max(label.sizeHint().width() for label in self.row_labels)
+        for label in self.row_labels:
+            label.setMinimumWidth(widest)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        window = self.window()
+        if self._mnemonics_for is not window:
+            self._mnemonics_for = window
+            self._assign_mnemonics(window)
+        super().showEvent(event)
+
+    def _assign_mnemonics(self, window: QWidget) -> None:
+        """Give each field an Alt+letter of its own, in screen order, leaving alone the
+        letters the screen's buttons and the window's menus use. The letters run out before
+        the fields do; a field left without one is reached with Tab."""
+        taken: set[str] = set()
+        for button in self.findChildren(QAbstractButton):
+            if button not in self.mnemonic_holders.values():
+                taken.update(mnemonic_letter(button.text()))
+        if isinstance(window, QMainWindow):
+            for action in window.menuBar().actions():
+                taken.update(mnemonic_letter(action.text()))
+        for holder in self.mnemonic_holders.values():
+            holder.setText(with_mnemonic(holder.text().replace("&", ""), taken))
 
     def _add_password_row(self, form: QFormLayout) -> None:
         self.password = QLineEdit()
@@ -261,8 +320,9 @@ class ExportOptionsPage(QWidget):
         cell_layout.addLayout(row)
         cell_layout.addWidget(self.password_place)
         cell_layout.addWidget(message)
-        label = QLabel(f"{PASSWORD_LABEL}:")
+        label = self._row_label(f"{PASSWORD_LABEL}:")
         label.setBuddy(self.password)
+        self.mnemonic_holders["password"] = label
         form.addRow(label, cell)
 
     def _add_test_connection_row(self, form: QFormLayout) -> None:
@@ -279,7 +339,7 @@ class ExportOptionsPage(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.test_connection_button)
         row.addWidget(self.test_result, 1)
-        form.addRow("", row)
+        form.addRow(self._row_label(""), row)
         self._test_call: BackgroundCall | None = None
 
     def test_connection(self) -> None:
@@ -778,6 +838,7 @@ class ExportOptionsPage(QWidget):
         )
         box.setDefaultButton(QMessageBox.StandardButton.No)
         box.setEscapeButton(QMessageBox.StandardButton.No)
+        fit_title(box)
         box.exec()
         if box.clickedButton() is not box.button(QMessageBox.StandardButton.Yes):
             return
@@ -853,6 +914,7 @@ class ExportOptionsPage(QWidget):
             default = box.addButton("Save My Default", QMessageBox.ButtonRole.AcceptRole)
             discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
             box.addButton(QMessageBox.StandardButton.Cancel)
+            fit_title(box)
             box.exec()
             clicked = box.clickedButton()
             if clicked is session and not self.save_for_session():

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
@@ -15,11 +16,14 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
+    QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
+
+from app.gui.sizing import fit_title
 
 MNEMONIC_HINT = (
     "Menus open with Alt and their underlined letter (Alt+F for File); in a menu, the "
@@ -67,16 +71,74 @@ def _where(action: QAction) -> str:
     return ""
 
 
+def mnemonic_letter(text: str) -> str:
+    """The letter Alt reaches in a label's or button's text ("" when none), lower case."""
+    plain = text.replace("&&", "")
+    at = plain.find("&")
+    return plain[at + 1].lower() if 0 <= at < len(plain) - 1 else ""
+
+
+def with_mnemonic(text: str, taken: set[str]) -> str:
+    """``text`` with an Alt+letter not in ``taken`` (which gains it): a word's first letter
+    if one is free, else any letter of it; ``text`` as it is when every letter is taken."""
+    starts = [
+        i for i, c in enumerate(text) if c.isalpha() and (i == 0 or not text[i - 1].isalpha())
+    ]
+    others = [i for i, c in enumerate(text) if c.isalpha() and i not in starts]
+    for i in starts + others:
+        letter = text[i].lower()
+        if letter.isascii() and letter not in taken:
+            taken.add(letter)
+            return text[:i] + "&" + text[i:]
+    return text
+
+
+def screen_mnemonics(screen: QWidget) -> list[Shortcut]:
+    """The Alt+letters of the fields and buttons the screen shows, in its order."""
+    found: list[Shortcut] = []
+    where = screen.accessibleName() or "this screen"
+    for widget in screen.findChildren(QWidget):
+        if not widget.isVisibleTo(screen):
+            continue
+        if isinstance(widget, QLabel) and widget.buddy() is not None:
+            name = _plain(widget.text()).rstrip(":")
+            kind = "go to"
+        elif isinstance(widget, QAbstractButton):
+            name = _plain(widget.text())
+            kind = "check or clear" if widget.isCheckable() else "press"
+        else:
+            continue
+        letter = mnemonic_letter(widget.text())
+        if letter:
+            keys = QKeySequence(f"Alt+{letter.upper()}").toString(
+                QKeySequence.SequenceFormat.NativeText
+            )
+            found.append(Shortcut(where, f"{kind} {name}", keys, f"on {where}"))
+    return found
+
+
 def _plain(text: str) -> str:
     return text.replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip("…").strip()
+
+
+def _current_screen(window: QMainWindow) -> QWidget | None:
+    """The screen the window shows: its stacked pages' current one, or its central widget."""
+    central = window.centralWidget()
+    if isinstance(central, QStackedWidget):
+        return central.currentWidget()
+    return central
 
 
 class ShortcutsDialog(QDialog):
     def __init__(self, window: QMainWindow) -> None:
         super().__init__(window)
         self.setWindowTitle("Keyboard Shortcuts")
+        fit_title(self)
         self.setObjectName("shortcutsDialog")
         self.shortcuts = window_shortcuts(window)
+        screen = _current_screen(window)
+        if screen is not None:
+            self.shortcuts += screen_mnemonics(screen)
         table = QTableWidget(len(self.shortcuts), 3)
         table.setHorizontalHeaderLabels(["Keys", "Action", "Menu"])
         table.setAccessibleName("Keyboard shortcuts")

@@ -1,0 +1,34 @@
+"""Dialogs wide enough for their titles: a window manager cuts a title that does not fit
+between the window's icon and its title-bar buttons."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtWidgets import QApplication, QGridLayout, QMessageBox, QSpacerItem, QStyle, QWidget
+
+# The title bar's icon and buttons (minimize, maximize, close), in title-bar heights, with
+# the margins between them.
+_TITLE_BAR_ROOM = 5
+
+
+def title_width(widget: QWidget) -> int:
+    """How wide ``widget`` must be for its window title and the title bar's buttons."""
+    # Title bars often use a bold face of the desktop's font: measured bold, to be safe.
+    font = QFont(QApplication.font())
+    font.setBold(True)
+    text = QFontMetrics(font).horizontalAdvance(widget.windowTitle())
+    bar = widget.style().pixelMetric(QStyle.PixelMetric.PM_TitleBarHeight, None, widget)
+    return text + _TITLE_BAR_ROOM * max(bar, QFontMetrics(font).height())
+
+
+def fit_title(widget: QWidget) -> None:
+    """Make ``widget`` at least as wide as its title needs (call after setWindowTitle).
+
+    A message box sizes itself when shown, so it is given a spacer that wide instead."""
+    needed = title_width(widget)
+    if isinstance(widget, QMessageBox):
+        grid = widget.layout()
+        if isinstance(grid, QGridLayout):
+            grid.addItem(QSpacerItem(needed, 0), grid.rowCount(), 0, 1, grid.columnCount())
+        return
+    widget.setMinimumWidth(max(widget.minimumWidth(), needed))
