@@ -12,41 +12,58 @@ from __future__ import annotations
 import contextlib
 import enum
 import errno
-import functools
-import ipaddress
 import logging
-import math
-import os
 import select
 import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
 from app.core.errors import OptionError
+from app.core.net.connection import (
+    CANCEL_POLL,
+    Cancelled,
+    ConnectFailed,
+    Resolver,
+    TransportSettings,
+    address_of,
+    default_resolver,
+    open_connection,
+    seconds_text,
+    tls_context,
+)
 from app.core.net.protocol import (
     END_MARKER,
     MAX_STORED_REPLY_BYTES,
     Reply,
     ReplyKind,
-    ReplyPatterns,
     build_request,
     classify_reply,
     mask_secrets,
-    value_size_error,
 )
 
 log = logging.getLogger(__name__)
 
-# Replaces host-name resolution: a host name in, IP addresses (as text) out, in the order to
-# try them. Raises OSError (socket.gaierror) when the name can't be found.
-Resolver = Callable[[str], Sequence[str]]
+__all__ = [
+    "CANCEL_POLL",
+    "CLOSE_GRACE",
+    "MAX_REPLY_BYTES",
+    "Cancelled",
+    "ConnectionCheck",
+    "ConnexionClient",
+    "Outcome",
+    "Resolver",
+    "SendResult",
+    "TransportSettings",
+    "check_connection",
+    "default_resolver",
+    "send_records",
+]
+
 
 MAX_REPLY_BYTES = 65536  # a reply is a line or two of text; past this it is cut (unconfirmed)
-CANCEL_POLL = 0.5  # seconds: how long any wait may go without looking at the cancel event
 # After the first reply on a kept connection, how long to watch for the host closing it
 # (Koha closes within milliseconds); a host that leaves it open that long keeps connections.
 CLOSE_GRACE = 0.2
@@ -87,348 +104,6 @@ class SendResult:
 class ConnectionCheck:
     ok: bool
     message: str
-
-
-@dataclass(frozen=True)
-class TransportSettings:
-    """A connection's TCP/IP settings. Neither the password nor the logon ID is in the repr.
-
-    Times are seconds and may be fractional. Only the fields turned on are sent; each value
-    sent must fit in 191 bytes of UTF-8 (checked here, before any connection).
-    """
-
-    host: str
-    port: int
-    timeout: float = 90.0
-    retries: int = 3
-    delay: float = 0.0
-    permanent: bool = False
-    notify: bool = True
-    use_tls: bool = False
-    ca_file: str | None = None
-    send_logon_id: bool = False
-    logon_id: str = field(default="", repr=False)
-    password: str | None = field(default=None, repr=False)
-    send_user_id: bool = False
-    user_id: str = ""
-    logon_id_secret: bool = False  # the logon ID is a secret too: masked in replies
-    reply_success_pattern: str = ""
-    reply_failure_pattern: str = ""
-
-    def __post_init__(self) -> None:
-        if not self.host.strip():
-            raise OptionError("host", "no host name given")
-        if not 1 <= self.port <= 65535:
-            raise OptionError("port", "must be between 1 and 65535")
-        if not (math.isfinite(self.timeout) and self.timeout > 0):
-            raise OptionError("timeout", "must be more than 0 seconds")
-        if self.retries < 0:
-            raise OptionError("retries", "can't be negative")
-        if not (math.isfinite(self.delay) and self.delay >= 0):
-            raise OptionError("delay", "can't be negative")
-        for tag, value in self.fields().items():
-            error = value_size_error(tag, value)
-            if error is not None:
-                raise error
-        self.reply_patterns()  # an invalid pattern is refused here, before any connection
-
-    def reply_patterns(self) -> ReplyPatterns:
-        return ReplyPatterns.compile(self.reply_success_pattern, self.reply_failure_pattern)
-
-    def secrets(self) -> tuple[str, ...]:
-        """What a reply must never show: the password sent, and a secret logon ID."""
-        if not self.send_logon_id:
-            return ()
-        return tuple(
-            value
-            for value in (self.password, self.logon_id if self.logon_id_secret else None)
-            if value
-        )
-
-    @classmethod
-    def from_options(cls, values: Mapping[str, Any], password: str | None) -> TransportSettings:
-        """The settings of a connection as the Export Options keep them (whole seconds)."""
-        return cls(
-            host=str(values["host"]).strip(),
-            port=int(values["port"]),
-            timeout=float(values["timeout"]),
-            retries=int(values["retries"]),
-            delay=float(values["delay"]),
-            permanent=bool(values["permanent_connection"]),
-            notify=bool(values["notify_before_disconnect"]),
-            use_tls=bool(values["use_tls"]),
-            ca_file=(str(values["ca_file"]) or None) if values["use_tls"] else None,
-            send_logon_id=bool(values["send_logon_id"]),
-            logon_id=str(values["logon_id"]),
-            password=password,
-            send_user_id=bool(values["send_user_id"]),
-            user_id=str(values["user_id"]),
-            logon_id_secret=bool(values.get("logon_id_secret", False)),
-            reply_success_pattern=str(values.get("reply_success_pattern", "")),
-            reply_failure_pattern=str(values.get("reply_failure_pattern", "")),
-        )
-
-    def fields(self) -> dict[str, str]:
-        """The values sent with the first request of a connection, by tag."""
-        sent: dict[str, str] = {}
-        if self.send_user_id:
-            sent["U"] = self.user_id
-        if self.send_logon_id:
-            sent["A"] = self.logon_id
-            sent["P"] = self.password or ""
-        return sent
-
-    def redacted(self) -> str:
-        """The settings for a log line: what is sent, never the logon ID or password."""
-        sent = []
-        if self.send_user_id:
-            sent.append(f"user ID {self.user_id!r}")
-        if self.send_logon_id:
-            sent.append("logon ID (hidden)")
-            sent.append("password (hidden)" if self.password else "empty password")
-        parts = [
-            f"host {self.host} port {self.port}",
-            f"timeout {_seconds(self.timeout)}",
-            f"retries {self.retries}",
-            f"delay {_seconds(self.delay)}",
-            f"permanent {'on' if self.permanent else 'off'}",
-            f"notify {'on' if self.notify else 'off'}",
-            "TLS " + (f"on (CA file {self.ca_file})" if self.ca_file else "on")
-            if self.use_tls
-            else "TLS off",
-            "sends " + (", ".join(sent) if sent else "no user information"),
-        ]
-        return ", ".join(parts)
-
-
-class Cancelled(Exception):
-    """The cancel event was set before any byte of the current record was written (while
-    looking up the host, connecting, or waiting to retry)."""
-
-
-class _ConnectFailed(Exception):
-    """One connection attempt failed; the message is for the cataloger."""
-
-
-def _seconds(value: float) -> str:
-    return f"{value:g} s"
-
-
-def default_resolver(host: str) -> list[str]:
-    infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    addresses: list[str] = []
-    for info in infos:
-        address = str(info[4][0])
-        if address not in addresses:
-            addresses.append(address)
-    return addresses
-
-
-@functools.lru_cache(maxsize=64)
-def _is_ip_literal(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
-def _tls_context(settings: TransportSettings) -> ssl.SSLContext:
-    if settings.ca_file is not None and not os.path.isfile(settings.ca_file):
-        raise OptionError(
-            "ca_file", f"the certificate authority file {settings.ca_file} is missing"
-        )
-    try:
-        return ssl.create_default_context(cafile=settings.ca_file)
-    except (ssl.SSLError, OSError) as error:
-        raise OptionError(
-            "ca_file",
-            f"the certificate authority file {settings.ca_file} can't be used "
-            f"({getattr(error, 'reason', None) or error.strerror or error})",
-        ) from None
-
-
-def _where(settings: TransportSettings) -> str:
-    return f"host {settings.host} port {settings.port}"
-
-
-def _tls_failure(settings: TransportSettings, error: BaseException) -> str:
-    if isinstance(error, ssl.SSLCertVerificationError):
-        detail = error.verify_message or str(error)
-        if error.verify_code == 62:  # X509_V_ERR_HOSTNAME_MISMATCH (also IP mismatch)
-            return (
-                f"TLS handshake failed: the certificate of {_where(settings)} is not for "
-                f"{settings.host} ({detail})"
-            )
-        trust = f"the CA file {settings.ca_file}" if settings.ca_file else "this computer"
-        return f"TLS handshake failed: certificate not trusted by {trust} ({detail})"
-    if isinstance(error, TimeoutError):
-        return (
-            f"TLS handshake failed: no answer from {_where(settings)} "
-            f"within {_seconds(settings.timeout)}"
-        )
-    if isinstance(error, ssl.SSLError):
-        reason = error.reason or str(error)
-        if isinstance(error, ssl.SSLEOFError | ssl.SSLZeroReturnError):
-            reason = "the host closed the connection (does it use TLS on this port?)"
-        return f"TLS handshake failed: {reason}"
-    if isinstance(error, ConnectionError | EOFError):
-        return (
-            "TLS handshake failed: the host closed the connection (does it use TLS on this port?)"
-        )
-    return f"TLS handshake failed: {error}"
-
-
-def _connect_failure(settings: TransportSettings, error: OSError) -> str:
-    if isinstance(error, TimeoutError):
-        return f"No answer from {_where(settings)} within {_seconds(settings.timeout)}"
-    if isinstance(error, ConnectionRefusedError):
-        return (
-            f"Connection refused by {_where(settings)}: nothing is listening there, "
-            "or a firewall refuses it"
-        )
-    reason = error.strerror or str(error)
-    return f"Could not connect to {_where(settings)}: {reason}"
-
-
-def _poll(deadline: float) -> float:
-    """How long the next wait may last: to the deadline, at most CANCEL_POLL."""
-    return min(CANCEL_POLL, deadline - time.monotonic())
-
-
-def _check_cancel(cancel: threading.Event | None) -> None:
-    if cancel is not None and cancel.is_set():
-        raise Cancelled()
-
-
-def _resolve(
-    settings: TransportSettings,
-    resolver: Resolver,
-    deadline: float,
-    cancel: threading.Event | None,
-) -> Sequence[str]:
-    """The host's addresses; a name lookup that hangs is left behind at the deadline or on
-    cancel (getaddrinfo itself can't be interrupted)."""
-    if _is_ip_literal(settings.host):
-        return [settings.host]
-    found: list[Sequence[str]] = []
-    done = threading.Event()
-
-    def look_up() -> None:
-        try:
-            found.append(resolver(settings.host))
-        except (OSError, UnicodeError):
-            pass
-        finally:
-            done.set()
-
-    threading.Thread(target=look_up, name="exportdesk-resolve", daemon=True).start()
-    while not done.wait(max(_poll(deadline), 0)):
-        _check_cancel(cancel)
-        if time.monotonic() >= deadline:
-            raise _ConnectFailed(_connect_failure(settings, TimeoutError()))
-    if not found or not found[0]:
-        raise _ConnectFailed(f"Host name {settings.host} could not be found")
-    return found[0]
-
-
-def _connect_socket(
-    address: str, port: int, deadline: float, cancel: threading.Event | None
-) -> socket.socket:
-    """A TCP connection to ``address``, non-blocking underneath so that cancel is seen."""
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setblocking(False)
-        code = sock.connect_ex((address, port))
-        while code in (errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY):
-            wait = _poll(deadline)
-            if wait <= 0:
-                raise TimeoutError()
-            # Windows reports a failed connect among the exceptional descriptors.
-            _, writable, failed = select.select([], [sock], [sock], wait)
-            if writable or failed:
-                code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                break
-            _check_cancel(cancel)
-        if code != 0:
-            raise OSError(code, os.strerror(code))
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return sock
-    except BaseException:
-        sock.close()
-        raise
-
-
-def _handshake(
-    sock: socket.socket,
-    settings: TransportSettings,
-    tls: ssl.SSLContext,
-    deadline: float,
-    cancel: threading.Event | None,
-) -> ssl.SSLSocket:
-    # A bare TCP close in the middle of TLS must show as an error, not as the end of a
-    # reply (PROTOCOL.md): no ragged EOFs suppressed.
-    wrapped = tls.wrap_socket(
-        sock,
-        server_hostname=settings.host,
-        do_handshake_on_connect=False,
-        suppress_ragged_eofs=False,
-    )
-    try:
-        while True:
-            try:
-                wrapped.do_handshake()
-                return wrapped
-            except ssl.SSLWantReadError:
-                wanted: tuple[list[socket.socket], list[socket.socket]] = ([wrapped], [])
-            except ssl.SSLWantWriteError:
-                wanted = ([], [wrapped])
-            wait = _poll(deadline)
-            if wait <= 0:
-                raise TimeoutError()
-            select.select(*wanted, [], wait)
-            _check_cancel(cancel)
-    except BaseException:
-        wrapped.close()  # the wrapper owns the descriptor now
-        raise
-
-
-def _open(
-    settings: TransportSettings,
-    resolver: Resolver,
-    tls: ssl.SSLContext | None,
-    cancel: threading.Event | None = None,
-) -> socket.socket:
-    """One connection attempt within the timeout, the TLS handshake included. The socket
-    comes back with a CANCEL_POLL timeout. Raises Cancelled, or _ConnectFailed."""
-    deadline = time.monotonic() + settings.timeout
-    addresses = _resolve(settings, resolver, deadline, cancel)
-    last: OSError | None = None
-    sock: socket.socket | None = None
-    for address in addresses:
-        if time.monotonic() >= deadline:
-            last = TimeoutError()
-            break
-        try:
-            sock = _connect_socket(address, settings.port, deadline, cancel)
-            break
-        except OSError as error:
-            last = error
-    if sock is None:
-        assert last is not None
-        raise _ConnectFailed(_connect_failure(settings, last))
-    if tls is not None:
-        try:
-            sock = _handshake(sock, settings, tls, deadline, cancel)
-        except (OSError, EOFError) as error:
-            sock.close()
-            raise _ConnectFailed(_tls_failure(settings, error)) from None
-        except BaseException:
-            sock.close()
-            raise
-    sock.settimeout(CANCEL_POLL)
-    return sock
 
 
 class _Line(enum.Enum):
@@ -491,7 +166,7 @@ class ConnexionClient:
     def __init__(self, settings: TransportSettings, resolver: Resolver | None = None) -> None:
         self.settings = settings
         self._resolver: Resolver = resolver or default_resolver
-        self._tls = _tls_context(settings) if settings.use_tls else None
+        self._tls = tls_context(settings) if settings.use_tls else None
         self._patterns = settings.reply_patterns()
         self._secrets = settings.secrets()
         # The U, A and P fields of a connection's first request, and the end of every request.
@@ -684,7 +359,7 @@ class ConnexionClient:
             attempts += 1
             try:
                 self._sock = self._open_quiet(cancel)
-            except _ConnectFailed as error:
+            except ConnectFailed as error:
                 message = str(error)
                 log.debug("connection attempt %d failed: %s", attempts, message)
                 if attempts > settings.retries:
@@ -700,15 +375,15 @@ class ConnexionClient:
             return attempts
 
     def _open_quiet(self, cancel: threading.Event | None) -> socket.socket:
-        sock = _open(self.settings, self._resolver, self._tls, cancel)
+        sock = open_connection(self.settings, self._resolver, self._tls, cancel)
         line, unasked = _look_at(sock)
         if line is _Line.QUIET:
             return sock
         sock.close()
-        where = _where(self.settings)
+        where = address_of(self.settings)
         if line is _Line.CLOSED:
-            raise _ConnectFailed(f"{where} closed the connection before any request")
-        raise _ConnectFailed(self._note(unasked, "before any request").replace("The host", where))
+            raise ConnectFailed(f"{where} closed the connection before any request")
+        raise ConnectFailed(self._note(unasked, "before any request").replace("The host", where))
 
     # -- one request ----------------------------------------------------------------------
 
@@ -748,7 +423,7 @@ class ConnexionClient:
                         return "Cancelled while sending the record; the host may have part of it"
                     if time.monotonic() >= deadline:
                         return (
-                            f"The host took more than {_seconds(timeout)} to take the record; "
+                            f"The host took more than {seconds_text(timeout)} to take the record; "
                             "it may have received part of it"
                         )
             if not self.settings.notify:
@@ -756,7 +431,7 @@ class ConnexionClient:
                 # the reply could not be read: with TLS, shut the socket under it.
                 socket.socket.shutdown(sock, socket.SHUT_WR)
         except OSError as error:
-            return f"The connection broke while sending the record ({_error_text(error)})"
+            return f"The connection broke while sending the record ({error_text(error)})"
         return None
 
     def _read_reply(self, sock: socket.socket, cancel: threading.Event | None) -> _Exchange:
@@ -773,13 +448,13 @@ class ConnexionClient:
                     return self._cut(received, "Cancelled while waiting for the host's reply")
                 if time.monotonic() >= deadline:
                     return self._cut(
-                        received, f"No complete reply within {_seconds(timeout)} after sending"
+                        received, f"No complete reply within {seconds_text(timeout)} after sending"
                     )
                 continue
             except OSError as error:
                 return self._cut(
                     received,
-                    f"The connection broke before the reply was complete ({_error_text(error)})",
+                    f"The connection broke before the reply was complete ({error_text(error)})",
                     closed=True,
                 )
             if not chunk:
@@ -797,7 +472,7 @@ class ConnexionClient:
             received += chunk
             if time.monotonic() >= deadline:  # a host trickling bytes never lets recv time out
                 return self._cut(
-                    received, f"No complete reply within {_seconds(timeout)} after sending"
+                    received, f"No complete reply within {seconds_text(timeout)} after sending"
                 )
             if len(received) > MAX_REPLY_BYTES:
                 return self._cut(
@@ -821,7 +496,7 @@ class _NotSent:
         return SendResult(index, Outcome.NOT_SENT, None, self.attempts, self.reason)
 
 
-def _error_text(error: OSError) -> str:
+def error_text(error: OSError) -> str:
     if error.errno is not None and error.errno in errno.errorcode:
         return error.strerror or errno.errorcode[error.errno]
     return str(error) or type(error).__name__
@@ -848,9 +523,9 @@ def check_connection(
 ) -> ConnectionCheck:
     """Connect once (and do the TLS handshake when on) without sending a record."""
     try:
-        tls = _tls_context(settings) if settings.use_tls else None
-        sock = _open(settings, resolver or default_resolver, tls)
-    except (_ConnectFailed, Cancelled) as error:
+        tls = tls_context(settings) if settings.use_tls else None
+        sock = open_connection(settings, resolver or default_resolver, tls)
+    except (ConnectFailed, Cancelled) as error:
         return ConnectionCheck(False, str(error))
     except OptionError as error:  # the CA file
         return ConnectionCheck(False, error.reason[:1].upper() + error.reason[1:] + ".")
@@ -858,6 +533,6 @@ def check_connection(
         detail = ""
         if isinstance(sock, ssl.SSLSocket):
             detail = f" ({sock.version() or 'TLS'}, certificate verified)"
-        return ConnectionCheck(True, f"{_where(settings)} answered{detail}.")
+        return ConnectionCheck(True, f"{address_of(settings)} answered{detail}.")
     finally:
         sock.close()
