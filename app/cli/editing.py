@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from app.cli.record_args import account_option, open_save_file, record_id
 from app.core.errors import UsageError
 from app.core.export.constant_data import all_templates, find_template
 from app.core.marc.iso2709 import parse_record
@@ -64,11 +65,11 @@ def register(subparsers: Any) -> None:
     )
     actions = template.add_subparsers(title="actions", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="list the account's templates")
-    _account_option(listing)
+    account_option(listing)
     listing.add_argument("--json", action="store_true", help="print a JSON array")
     listing.set_defaults(func=run_template_list)
     adding = actions.add_parser("add", help="add a template from a .mrk file of field lines")
-    _account_option(adding)
+    account_option(adding)
     adding.add_argument("--name", required=True, help="the template's name")
     adding.add_argument(
         "--from",
@@ -82,7 +83,7 @@ def register(subparsers: Any) -> None:
     )
     adding.set_defaults(func=run_template_add)
     removing = actions.add_parser("remove", help="remove one of the account's templates")
-    _account_option(removing)
+    account_option(removing)
     removing.add_argument("--name", required=True, help="the template's name")
     removing.set_defaults(func=run_template_remove)
 
@@ -99,8 +100,8 @@ def add_record_actions(actions: Any) -> None:
         "Exit status 0 when saved, 1 when saved with validation errors, 2 when nothing was "
         "saved.",
     )
-    _account_option(editing)
-    editing.add_argument("id", type=_record_id, help="the record's id (from records list)")
+    account_option(editing)
+    editing.add_argument("id", type=record_id, help="the record's id (from records list)")
     editing.add_argument(
         "--from", dest="source", required=True, metavar="FILE.mrk", help="the text ('-': stdin)"
     )
@@ -108,8 +109,8 @@ def add_record_actions(actions: Any) -> None:
     editing.set_defaults(func=run_edit)
 
     history = actions.add_parser("history", help="list a record's earlier versions")
-    _account_option(history)
-    history.add_argument("id", type=_record_id, help="the record's id (from records list)")
+    account_option(history)
+    history.add_argument("id", type=record_id, help="the record's id (from records list)")
     history.add_argument(
         "--json", action="store_true", help='print [{"revision", "time", "source"}, ...]'
     )
@@ -121,8 +122,8 @@ def add_record_actions(actions: Any) -> None:
     reverting = actions.add_parser(
         "revert", help="make an earlier version the record's again (a new revision)"
     )
-    _account_option(reverting)
-    reverting.add_argument("id", type=_record_id, help="the record's id (from records list)")
+    account_option(reverting)
+    reverting.add_argument("id", type=record_id, help="the record's id (from records list)")
     reverting.add_argument(
         "--to", type=int, required=True, metavar="N", help="the revision (records history)"
     )
@@ -134,27 +135,13 @@ def add_record_actions(actions: Any) -> None:
         description="Add the fields of a constant data template (exportdesk template list) to "
         "records; a field a record has already (same tag and content) is not added again.",
     )
-    _account_option(applying)
+    account_option(applying)
     applying.add_argument("--name", required=True, help="the template's name")
     applying.add_argument("--json", action="store_true", help="print what changed as JSON")
     applying.add_argument(
-        "ids", nargs="+", type=_record_id, metavar="ID", help="record ids (from records list)"
+        "ids", nargs="+", type=record_id, metavar="ID", help="record ids (from records list)"
     )
     applying.set_defaults(func=run_apply_template)
-
-
-def _account_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--account", required=True, help="the account, such as 100-123-456")
-
-
-def _record_id(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a record id (a whole number)")
-    return int(text)
-
-
-def _open(account: str) -> SaveFile:
-    return SaveFile.for_account(require_known_account(account))
 
 
 def _read_text(source: str) -> str:
@@ -230,7 +217,7 @@ def run_edit(args: argparse.Namespace) -> int:
 
 
 def run_history(args: argparse.Namespace) -> int:
-    with _open(args.account) as save_file:
+    with open_save_file(args.account) as save_file:
         found = revisions(save_file, args.id)
         if args.revision is not None:
             raw = revision_raw(save_file, args.id, args.revision)
@@ -253,7 +240,7 @@ def run_history(args: argparse.Namespace) -> int:
 
 
 def run_revert(args: argparse.Namespace) -> int:
-    with _open(args.account) as save_file:
+    with open_save_file(args.account) as save_file:
         if save_file.missing([args.id]):
             raise RecordNotFound([args.id])
         if revert(save_file, args.id, args.to):
@@ -265,7 +252,7 @@ def run_revert(args: argparse.Namespace) -> int:
 
 
 def run_apply_template(args: argparse.Namespace) -> int:
-    with _open(args.account) as save_file:
+    with open_save_file(args.account) as save_file:
         template = find_template(save_file, args.name)
         result = apply_template(save_file, args.ids, template)
     if args.json:
@@ -287,7 +274,7 @@ def _count(number: int) -> str:
 
 
 def run_template_list(args: argparse.Namespace) -> int:
-    with _open(args.account) as save_file:
+    with open_save_file(args.account) as save_file:
         found = all_templates(save_file)
     if args.json:
         print(json.dumps([t.to_json() for t in found], ensure_ascii=False, indent=2))
@@ -306,7 +293,7 @@ def run_template_list(args: argparse.Namespace) -> int:
 def run_template_add(args: argparse.Namespace) -> int:
     text = _read_text(args.source)
     template = Template.from_text(args.name, text)
-    with _open(args.account) as save_file:
+    with open_save_file(args.account) as save_file:
         add_template(save_file, template, replace=args.replace)
     count = len(template.text_fields)
     print(f"Added the template '{template.name}' ({count} field{'' if count == 1 else 's'}).")
@@ -314,7 +301,7 @@ def run_template_add(args: argparse.Namespace) -> int:
 
 
 def run_template_remove(args: argparse.Namespace) -> int:
-    with _open(args.account) as save_file:
+    with open_save_file(args.account) as save_file:
         if remove_template(save_file, args.name):
             print(f"Removed the template '{args.name}'.")
             return 0

@@ -26,6 +26,7 @@ from typing import Any
 import filelock
 
 from app.cli import editing
+from app.cli.record_args import account_option, open_save_file, record_id
 from app.core.errors import UsageError
 from app.core.export.run import ExportBusy, lock_path
 from app.core.marc.display import display_text
@@ -65,7 +66,7 @@ def register(subparsers: Any) -> None:
         "mnemonic .mrk text) into the account's save file. Records that can't be read are "
         "reported and the rest are still imported.",
     )
-    _account_option(importing)
+    account_option(importing)
     importing.add_argument("--json", action="store_true", help="print the result as JSON")
     importing.add_argument(
         "--on-duplicate",
@@ -85,7 +86,7 @@ def register(subparsers: Any) -> None:
     actions = records.add_subparsers(title="actions", metavar="ACTION", required=True)
 
     listing = actions.add_parser("list", help="list the records")
-    _account_option(listing)
+    account_option(listing)
     listing.add_argument("--flagged", action="store_true", help="only the flagged records")
     listing.add_argument(
         "--status",
@@ -105,7 +106,7 @@ def register(subparsers: Any) -> None:
     listing.set_defaults(func=run_list)
 
     show = actions.add_parser("show", help="show a record as MARC text")
-    _account_option(show)
+    account_option(show)
     show.add_argument(
         "--format",
         choices=("text", "mrk"),
@@ -113,14 +114,14 @@ def register(subparsers: Any) -> None:
         help="text (default): as the window showed records, with ‡ delimiters; mrk: MARC "
         "mnemonic text, as the editor shows it, for 'records edit --from'",
     )
-    show.add_argument("id", type=_record_id, help="the record's id (from records list)")
+    show.add_argument("id", type=record_id, help="the record's id (from records list)")
     show.set_defaults(func=run_show)
 
     for name, verb in (("flag", "flag"), ("unflag", "unflag"), ("delete", "delete")):
         action = actions.add_parser(name, help=f"{verb} records")
-        _account_option(action)
+        account_option(action)
         action.add_argument(
-            "ids", nargs="*", type=_record_id, metavar="ID", help="record ids (from records list)"
+            "ids", nargs="*", type=record_id, metavar="ID", help="record ids (from records list)"
         )
         action.add_argument("--all", action="store_true", help=f"{verb} every record")
         action.set_defaults(func=run_change, action=name)
@@ -132,7 +133,7 @@ def register(subparsers: Any) -> None:
         " in the window does, and store each one's state (valid, warnings, errors) for the"
         " list and the export. Exit status 1 when a record has errors.",
     )
-    _account_option(validating)
+    account_option(validating)
     validating.add_argument(
         "--level",
         choices=LEVEL_CHOICES,
@@ -144,7 +145,7 @@ def register(subparsers: Any) -> None:
         "--json", action="store_true", help="one JSON object per record and line, nothing else"
     )
     validating.add_argument(
-        "ids", nargs="*", type=_record_id, metavar="ID", help="record ids (from records list)"
+        "ids", nargs="*", type=record_id, metavar="ID", help="record ids (from records list)"
     )
     which = validating.add_mutually_exclusive_group()
     which.add_argument("--all", action="store_true", help="validate every record")
@@ -159,14 +160,14 @@ def register(subparsers: Any) -> None:
         "its flag cleared, so no export sends it again. Records that are not flagged are "
         "left as they are.",
     )
-    _account_option(marking)
+    account_option(marking)
     marking.add_argument(
         "--local-id",
         metavar="ID",
         help="the record's number in the local system (Alma MMS ID, Koha biblionumber)",
     )
     marking.add_argument(
-        "ids", nargs="+", type=_record_id, metavar="ID", help="record ids (from records list)"
+        "ids", nargs="+", type=record_id, metavar="ID", help="record ids (from records list)"
     )
     marking.set_defaults(func=run_mark_exported)
 
@@ -180,28 +181,14 @@ def register(subparsers: Any) -> None:
         "export sends them again without --include-unconfirmed. Exit status 0 when "
         "everything was recovered, 1 when some rows were lost, 2 when nothing could be read.",
     )
-    _account_option(recovering)
+    account_option(recovering)
     recovering.add_argument("--json", action="store_true", help="print the result as JSON")
     recovering.set_defaults(func=run_recover)
     editing.add_record_actions(actions)
 
 
-def _account_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--account", required=True, help="the account, such as 100-123-456")
-
-
-def _record_id(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a record id (a whole number)")
-    return int(text)
-
-
-def _open(account: str) -> SaveFile:
-    return SaveFile.for_account(require_known_account(account))
-
-
 def run_import(args: argparse.Namespace) -> int:
-    with _open(args.account) as save_file:
+    with open_save_file(args.account) as save_file:
         job = ImportJob(save_file, args.files, on_duplicate=args.on_duplicate)
         for _ in job.run():
             pass
@@ -234,7 +221,7 @@ def run_list(args: argparse.Namespace) -> int:
         status=args.status,
         validation=args.validation,
     )
-    with _open(args.account) as save_file:
+    with open_save_file(args.account) as save_file:
         rows = save_file.rows(query)
     if args.json:
         listed = [
@@ -269,10 +256,10 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_show(args: argparse.Namespace) -> int:
     if args.format == "mrk":
-        with _open(args.account) as save_file:
+        with open_save_file(args.account) as save_file:
             sys.stdout.write(editing.show_mrk(save_file, args.id))
         return 0
-    with _open(args.account) as save_file:
+    with open_save_file(args.account) as save_file:
         raw = save_file.get_raw(args.id)
     try:
         print(display_text(parse_record(raw)), end="")
@@ -284,7 +271,7 @@ def run_show(args: argparse.Namespace) -> int:
 def run_change(args: argparse.Namespace) -> int:
     if args.all == bool(args.ids):
         raise UsageError(f"records {args.action}: give record ids or --all (not both)")
-    with _open(args.account) as save_file:
+    with open_save_file(args.account) as save_file:
         if args.all:
             changed = {
                 "flag": save_file.flag_all,
@@ -315,7 +302,7 @@ def run_mark_exported(args: argparse.Namespace) -> int:
             "records mark-exported: --local-id names one record in the local system; give "
             "one record id with it"
         )
-    with _open(args.account) as save_file:
+    with open_save_file(args.account) as save_file:
         missing = save_file.missing(args.ids)
         if missing:
             noun = "record" if len(missing) == 1 else "records"
