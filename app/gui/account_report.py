@@ -28,6 +28,7 @@ from app.core.export.last_export import last_export
 from app.core.export.report import account_report
 from app.core.settings.account_settings import AccountSettings
 from app.core.settings.locks import describe_locks
+from app.core.settings.options import PASSWORD_LABEL
 from app.gui.sizing import fit_title
 
 ROWS = (
@@ -76,8 +77,8 @@ class AccountReportDialog(QDialog):
             form.addRow(f"{label}:", row)
             self.values[key], self.sources[key] = value, source
         self.password = _selectable()
-        self.password.setAccessibleName("Password")
-        form.addRow("Password:", self.password)
+        self.password.setAccessibleName(PASSWORD_LABEL)
+        form.addRow(f"{PASSWORD_LABEL}:", self.password)
         self.last_export = _selectable()
         self.last_export.setAccessibleName("Last export")
         form.addRow("Last export:", self.last_export)
