@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal, get_args
 
 from app.core.errors import ExportDeskError, UsageError
@@ -27,7 +27,9 @@ from app.core.marc.iso2709 import parse_record
 from app.core.marc.readresults import SourceFormat
 from app.core.marc.record import StructureError
 from app.core.marc.summary import RecordSummary, summarize
-from app.core.store.savefile import RecordNotFound, SaveFile
+from app.core.store.records import RecordNotFound
+from app.core.store.rows import named_rows, now, time_text
+from app.core.store.savefile import SaveFile
 
 RevisionSource = Literal["import", "retrieve", "editor", "template", "revert"]
 REVISION_SOURCES: tuple[RevisionSource, ...] = get_args(RevisionSource)
@@ -63,36 +65,36 @@ class Revision:
         }
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def _time_text(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
 def _first_source(source_file: str | None) -> RevisionSource:
     return "retrieve" if (source_file or "").startswith(RETRIEVED_PREFIX) else "import"
 
 
 def revisions(save_file: SaveFile, record_id: int) -> list[Revision]:
     """The record's versions, oldest first; the last one is the record now."""
-    rows = save_file.conn.execute(
-        "SELECT revision, time, source, raw IS NULL FROM revisions WHERE record_id = ? "
-        "ORDER BY revision",
+    rows = named_rows(
+        save_file.conn,
+        "SELECT revision, time, source, raw IS NULL AS current FROM revisions "
+        "WHERE record_id = ? ORDER BY revision",
         (record_id,),
     ).fetchall()
     if rows:
         return [
-            Revision(record_id, number, datetime.fromisoformat(when), source, bool(current))
-            for number, when, source, current in rows
+            Revision(
+                record_id,
+                row["revision"],
+                datetime.fromisoformat(row["time"]),
+                row["source"],
+                bool(row["current"]),
+            )
+            for row in rows
         ]
-    row = save_file.conn.execute(
-        "SELECT updated_at, source_file FROM records WHERE id = ?", (record_id,)
+    row = named_rows(
+        save_file.conn, "SELECT updated_at, source_file FROM records WHERE id = ?", (record_id,)
     ).fetchone()
     if row is None:
         raise RecordNotFound([record_id])
-    return [Revision(record_id, 1, datetime.fromisoformat(row[0]), _first_source(row[1]), True)]
+    first = _first_source(row["source_file"])
+    return [Revision(record_id, 1, datetime.fromisoformat(row["updated_at"]), first, True)]
 
 
 def revision_raw(save_file: SaveFile, record_id: int, revision: int) -> bytes:
@@ -162,15 +164,17 @@ def _save(
     source_file: str | None,
 ) -> bool:
     conn = save_file.conn
-    row = conn.execute(
-        "SELECT r.updated_at, r.source_format, r.source_file, d.raw FROM records r "
+    row = named_rows(
+        conn,
+        "SELECT r.updated_at AS updated_at, r.source_format AS source_format, "
+        "r.source_file AS source_file, d.raw AS raw FROM records r "
         "JOIN record_data d ON d.id = r.id WHERE r.id = ?",
         (record_id,),
     ).fetchone()
     if row is None:
         raise RecordNotFound([record_id])
-    updated_at, old_format, old_file, old_raw = row
-    if bytes(old_raw) == raw:
+    old_format, old_file, old_raw = row["source_format"], row["source_file"], bytes(row["raw"])
+    if old_raw == raw:
         if source_format is not None:  # an import of the same bytes: only where it came from
             save_file.replace(record_id, raw, source_format, summary, source_file=source_file)
         return False
@@ -180,20 +184,19 @@ def _save(
     if last is None:
         conn.execute(
             "INSERT INTO revisions (record_id, revision, time, source, raw) VALUES (?, 1, ?, ?, ?)",
-            (record_id, updated_at, _first_source(old_file), bytes(old_raw)),
+            (record_id, row["updated_at"], _first_source(old_file), old_raw),
         )
         last = 1
     else:
         conn.execute(
             "UPDATE revisions SET raw = ? WHERE record_id = ? AND revision = ?",
-            (bytes(old_raw), record_id, last),
+            (old_raw, record_id, last),
         )
     journal = conn.execute("SELECT coalesce(max(id), 0) FROM journal").fetchone()[0]
-    stamp = _now()
     conn.execute(
         "INSERT INTO revisions (record_id, revision, time, source, after_journal, raw) "
         "VALUES (?, ?, ?, ?, ?, NULL)",
-        (record_id, last + 1, _time_text(stamp), source, journal),
+        (record_id, last + 1, time_text(now()), source, journal),
     )
     save_file.replace(
         record_id,
@@ -219,10 +222,11 @@ def revert(
 
 def changed_since_export(save_file: SaveFile, record_id: int) -> bool:
     """True when the record was saved (edited, reverted...) after it was last exported."""
-    row = save_file.conn.execute(
-        "SELECT (SELECT max(after_journal) FROM revisions WHERE record_id = ?), "
-        "(SELECT max(id) FROM journal WHERE record_id = ? AND outcome = 'exported')",
+    row = named_rows(
+        save_file.conn,
+        "SELECT (SELECT max(after_journal) FROM revisions WHERE record_id = ?) AS saved, "
+        "(SELECT max(id) FROM journal WHERE record_id = ? AND outcome = 'exported') AS exported",
         (record_id, record_id),
     ).fetchone()
-    saved, exported = row
+    saved, exported = row["saved"], row["exported"]
     return saved is not None and exported is not None and saved >= exported

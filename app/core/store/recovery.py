@@ -22,21 +22,18 @@ import shutil
 import sqlite3
 import tempfile
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from app.core.errors import UsageError
 from app.core.marc.iso2709 import parse_record
 from app.core.marc.summary import summarize
-from app.core.store.savefile import (
-    SCHEMA_VERSION,
-    SaveFile,
-    SaveFileError,
-    expected_tables,
-    quick_check,
-    schema_problems,
-)
+from app.core.store.connection import SaveFileError
+from app.core.store.records import summary_columns
+from app.core.store.rows import insert_sql, now, time_text
+from app.core.store.savefile import SaveFile
+from app.core.store.schema import SCHEMA_VERSION, expected_tables, quick_check, schema_problems
 
 # Tables copied, in this order (a record before the rows that refer to it).
 _TABLES = ("records", "record_data", "journal", "revisions", "templates")
@@ -280,10 +277,6 @@ def _insert(conn: sqlite3.Connection, table: str, columns: list[str], row: dict[
     return True
 
 
-def _now_text() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat(timespec="seconds")
-
-
 def _copy(
     source: sqlite3.Connection,
     fresh: Path,
@@ -356,7 +349,7 @@ def _copy_records(
         else:
             rows_bad += 1
     # Bytes whose list row was lost: rebuilt from the bytes, as unconfirmed.
-    stamp = _now_text()
+    stamp = time_text(now())
     for record_id, raw in raw_by_id.items():
         if record_id in copied:
             continue
@@ -364,41 +357,16 @@ def _copy_records(
             summary = summarize(parse_record(bytes(raw)))
         except Exception:  # damaged bytes: a lost record, whatever the error
             continue
-        values = (
-            record_id,
-            "iso2709",
-            stamp,
-            stamp,
-            summary.control_number,
-            summary.control_number_identifier,
-            summary.oclc_number,
-            summary.oclc_number.zfill(15)
-            if summary.oclc_number and summary.oclc_number.isdigit()
-            else summary.control_number or "",
-            summary.title,
-            summary.title_sort,
-            summary.record_type,
-            summary.encoding,
-            " ".join(
-                part
-                for part in (
-                    summary.title,
-                    summary.control_number,
-                    summary.control_number_identifier,
-                    summary.oclc_number,
-                )
-                if part
-            ).casefold(),
-            summary.duplicate_key,
-            ROW_LOST_DETAIL,
-        )
-        conn.execute(
-            "INSERT INTO records (id, source_format, added_at, updated_at, control_number, "
-            "control_number_identifier, oclc_number, number_sort, title, title_sort, "
-            "record_type, encoding, search_text, duplicate_key, status, status_detail) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'unconfirmed', ?)",
-            values,
-        )
+        values = {
+            "id": record_id,
+            "source_format": "iso2709",
+            "added_at": stamp,
+            "updated_at": stamp,
+            **summary_columns(summary),
+            "status": "unconfirmed",
+            "status_detail": ROW_LOST_DETAIL,
+        }
+        conn.execute(insert_sql("records", values), tuple(values.values()))
         conn.execute("INSERT INTO record_data (id, raw) VALUES (?, ?)", (record_id, raw))
         _journal(conn, record_id, RECOVERY_DESTINATION, ROW_LOST_DETAIL)
         copied.add(record_id)
@@ -416,7 +384,7 @@ def _journal(conn: sqlite3.Connection, record_id: int, destination: str, detail:
         "INSERT INTO journal (record_id, control_number, time, destination, outcome, detail) "
         "SELECT ?, (SELECT coalesce(oclc_number, control_number) FROM records WHERE id = ?), "
         "?, ?, 'unconfirmed', ?",
-        (record_id, record_id, _now_text(), destination, detail),
+        (record_id, record_id, time_text(now()), destination, detail),
     )
 
 

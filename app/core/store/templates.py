@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Literal
 
 from app.core.errors import UsageError
@@ -24,7 +23,9 @@ from app.core.marc.iso2709 import build_record, parse_record
 from app.core.marc.mrk import TextError, TextField, add_fields, parse_fields
 from app.core.marc.record import StructureError
 from app.core.store.history import WAIT_SECONDS, save_record
-from app.core.store.savefile import RecordNotFound, SaveFile
+from app.core.store.records import RecordNotFound
+from app.core.store.rows import named_rows, now, time_text
+from app.core.store.savefile import SaveFile
 
 TemplateOrigin = Literal["account", "institution"]
 MAX_NAME = 100
@@ -65,21 +66,23 @@ class Template:
 
 def templates(save_file: SaveFile) -> list[Template]:
     """The account's templates, by name (ignoring case)."""
-    rows = save_file.conn.execute("SELECT name, fields FROM templates ORDER BY name COLLATE NOCASE")
+    rows = named_rows(
+        save_file.conn, "SELECT name, fields FROM templates ORDER BY name COLLATE NOCASE"
+    )
     found = []
-    for name, text in rows:
+    for row in rows:
         try:
-            found.append(Template.from_text(name, text))
+            found.append(Template.from_text(row["name"], row["fields"]))
         except (UsageError, TextError):  # pragma: no cover - stored only after this check
             continue
     return found
 
 
 def get_template(save_file: SaveFile, name: str) -> Template | None:
-    row = save_file.conn.execute(
-        "SELECT name, fields FROM templates WHERE name = ?", (name.strip(),)
+    row = named_rows(
+        save_file.conn, "SELECT name, fields FROM templates WHERE name = ?", (name.strip(),)
     ).fetchone()
-    return None if row is None else Template.from_text(row[0], row[1])
+    return None if row is None else Template.from_text(row["name"], row["fields"])
 
 
 def add_template(save_file: SaveFile, template: Template, *, replace: bool = False) -> None:
@@ -93,11 +96,7 @@ def add_template(save_file: SaveFile, template: Template, *, replace: bool = Fal
         save_file.conn.execute(
             "INSERT INTO templates (name, fields, added_at) VALUES (?, ?, ?) "
             "ON CONFLICT (name) DO UPDATE SET fields = excluded.fields, name = excluded.name",
-            (
-                template.name,
-                template.text,
-                datetime.now(UTC).isoformat(timespec="seconds"),
-            ),
+            (template.name, template.text, time_text(now())),
         )
 
 

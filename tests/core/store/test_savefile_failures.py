@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from app.core.marc import parse_record, summarize
-from app.core.store import savefile
 from app.core.store.savefile import SaveFile, SaveFileError, take_notices
 from tests.fixtures.records import bib_record
 
@@ -128,7 +127,7 @@ def test_wal_is_checked_and_the_rollback_journal_used_where_it_cannot_be_set(
             return real_connect(f"file:{database}?vfs=unix-none", *args, uri=True, **kwargs)
         return real_connect(database, *args, **kwargs)
 
-    monkeypatch.setattr(savefile.sqlite3, "connect", connect)
+    monkeypatch.setattr(sqlite3, "connect", connect)
     path = share / "account.sqlite"
     with SaveFile(path) as on_share:
         assert on_share.journal_mode == "delete"
