@@ -6,7 +6,7 @@ SearchQuery('dc.title = "perl"', raw=True)        the target's own syntax (CQL, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from app.core.errors import UsageError
@@ -38,20 +38,77 @@ class SearchQuery:
         return self.text if self.raw else f"{self.index}: {self.text}"
 
 
-@dataclass(frozen=True)
-class Hit:
-    """One record found. ``id`` is what retrieve takes: the OCLC number for WorldCat, the
-    record's 001 (or else its position) for SRU. ``record`` is the whole record when the
-    search brought it (SRU), None when only a brief description came (WorldCat)."""
+@dataclass(frozen=True, slots=True)
+class Brief:
+    """What a hit shows: title, author, date, and more for the brief view (label, value)."""
 
-    target: str
-    position: int  # from 1, in the whole result
-    id: str
     title: str
     author: str = ""
     date: str = ""
-    details: tuple[tuple[str, str], ...] = ()  # more for the brief view: (label, value)
-    record: RecordRead | None = field(default=None, compare=False, repr=False)
+    details: tuple[tuple[str, str], ...] = ()
+
+
+class Hit:
+    """One record found. ``id`` is what retrieve takes: the OCLC number for WorldCat, the
+    record's 001 (or else its position) for SRU. ``record`` is the whole record when the
+    search brought it (SRU), None when only a brief description came (WorldCat).
+
+    A hit made from its record (:meth:`of_record`) is described (title, author, date,
+    details) from the record when first asked: a page of hits costs the reading of its
+    records, and only the hits shown are described."""
+
+    __slots__ = ("_brief", "id", "position", "record", "target")
+
+    def __init__(
+        self,
+        target: str,
+        position: int,  # from 1, in the whole result
+        id: str,
+        title: str = "",
+        author: str = "",
+        date: str = "",
+        details: tuple[tuple[str, str], ...] = (),
+        record: RecordRead | None = None,
+    ) -> None:
+        self.target = target
+        self.position = position
+        self.id = id
+        self.record = record
+        self._brief: Brief | None = Brief(title, author, date, details)
+
+    @classmethod
+    def of_record(cls, record: RecordRead, target: str, position: int) -> Hit:
+        """A hit for a whole record: its id the 001, else its position."""
+        hit = cls(target, position, _text(record.parsed, "001", "") or str(position))
+        hit.record = record
+        hit._brief = None
+        return hit
+
+    @property
+    def brief(self) -> Brief:
+        if self._brief is None:
+            assert self.record is not None
+            self._brief = describe(self.record)
+        return self._brief
+
+    @property
+    def title(self) -> str:
+        return self.brief.title
+
+    @property
+    def author(self) -> str:
+        return self.brief.author
+
+    @property
+    def date(self) -> str:
+        return self.brief.date
+
+    @property
+    def details(self) -> tuple[tuple[str, str], ...]:
+        return self.brief.details
+
+    def __repr__(self) -> str:
+        return f"Hit({self.target!r}, {self.position}, {self.id!r}, {self.title!r})"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -89,8 +146,9 @@ def _text(record: ParsedRecord, tag: str, codes: str) -> str:
     return " ".join(p for p in parts if p).rstrip(" /:;,.=")
 
 
-def brief(record: RecordRead, target: str, position: int) -> Hit:
-    """A hit from a whole record: title (245), author (1XX), date (264/260 $c, else 008)."""
+def describe(record: RecordRead) -> Brief:
+    """A whole record's brief description: title (245), author (1XX), date (264/260 $c, else
+    008), and publisher, edition, ISBN, ISSN, LCCN and OCLC number."""
     parsed = record.parsed
     summary = summarize(parsed)
     author = next(
@@ -113,13 +171,4 @@ def brief(record: RecordRead, target: str, position: int) -> Hit:
         )
         if value
     ]
-    return Hit(
-        target=target,
-        position=position,
-        id=summary.control_number or str(position),
-        title=summary.title,
-        author=author,
-        date=date,
-        details=tuple(details),
-        record=record,
-    )
+    return Brief(summary.title, author, date, tuple(details))

@@ -1,18 +1,16 @@
-"""The HTTP part both kinds of target share: a connection pool per target (connections kept
-alive), its certificate authority, and turning transport failures into retries or into
-messages that name the target. SRU goes through http.client on a kept-alive connection
-(requests' own work per call cost half the rate of a search-and-retrieve, bench/sources.py);
-WorldCat through requests, since bookops-worldcat is built on it."""
+"""The HTTP part both kinds of target share: the certificate authority, and turning transport
+failures into retries or into messages that name the target. SRU goes through kept_alive.py's
+GET on a kept-alive connection of its own (requests' work per call cost half the rate of a
+search-and-retrieve, and http.client's twice the CPU of kept_alive's: bench/sources.py);
+WorldCat through requests, since bookops-worldcat is built on it (abandon.py cancels it)."""
 
 from __future__ import annotations
 
-import http.client
 import socket
 import ssl
 import threading
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 
@@ -24,6 +22,7 @@ from app.core.sources.faults import (
     TargetResponseError,
     TargetUnreachable,
 )
+from app.core.sources.kept_alive import BadAnswer
 from app.core.sources.retry import (
     RETRY_STATUSES,
     Cancelled,
@@ -41,58 +40,6 @@ def verify_for(target: Target) -> str | bool:
     return target.ca_file or True
 
 
-class KeptAlive:
-    """GET on one kept-alive connection to a target's host (http.client, as bare as the
-    baseline of bench/sources.py: urllib3's own work per request cost a third of the rate).
-    A connection the server closed meanwhile is opened again once, at once."""
-
-    def __init__(self, target: Target) -> None:
-        parts = urlsplit(target.address)
-        self.https = parts.scheme == "https"
-        self.host = parts.hostname or ""
-        self.port = parts.port
-        self.timeout = target.timeout
-        self.context = (
-            ssl.create_default_context(cafile=target.ca_file or None) if self.https else None
-        )
-        self._connection: http.client.HTTPConnection | None = None
-
-    def _open(self) -> http.client.HTTPConnection:
-        if self.https:
-            return http.client.HTTPSConnection(
-                self.host, self.port, timeout=self.timeout, context=self.context
-            )
-        return http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
-
-    def get(self, path: str) -> tuple[int, str, dict[str, str], bytes]:
-        """Status, reason, headers and body; OSError (and http.client's) when it fails."""
-        for again in (False, True):
-            fresh = self._connection is None
-            if self._connection is None:
-                self._connection = self._open()
-            try:
-                self._connection.request("GET", path, headers={"User-Agent": USER_AGENT})
-                response = self._connection.getresponse()
-                body = response.read()
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-                self.close()
-                if fresh or again:
-                    raise
-                continue
-            except BaseException:
-                self.close()
-                raise
-            if response.will_close:
-                self.close()
-            return response.status, response.reason, dict(response.getheaders()), body
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-
-
 def transport_failure(target: Target, error: Exception) -> Exception:
     """A failure before any answer: retryable, except a certificate that can't be trusted."""
     where = target.address
@@ -106,6 +53,8 @@ def transport_failure(target: Target, error: Exception) -> Exception:
         final: TargetError = TargetUnreachable(
             target, f"no answer from {where} within {target.timeout:g} seconds"
         )
+    elif isinstance(error, BadAnswer):
+        final = TargetUnreachable(target, f"the answer from {where} can't be read: {error}")
     else:
         final = TargetUnreachable(target, f"could not connect to {where} ({_reason(error)})")
     return Retryable(final.problem, final=final)

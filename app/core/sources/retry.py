@@ -65,11 +65,10 @@ def with_retries(
 ) -> T:
     """``attempt()`` until it returns, raises something other than Retryable, or no try is
     left within the budget; then ``give_up(last)`` is raised (or the last's ``final``)."""
-    cancel = cancel or threading.Event()
     start = policy.clock()
     delay = policy.backoff
     for number in range(1, policy.tries + 1):
-        if cancel.is_set():
+        if cancel is not None and cancel.is_set():
             raise Cancelled
         try:
             return attempt()
@@ -80,7 +79,9 @@ def with_retries(
         spent = policy.clock() - start
         if number == policy.tries or spent + wait > policy.budget:
             break
-        if cancel.wait(wait):
+        if cancel is None:
+            time.sleep(wait)
+        elif cancel.wait(wait):
             raise Cancelled
     if give_up is not None:
         raise give_up(last)

@@ -5,44 +5,48 @@ for numbers, with the target's index map (defaults from the common context sets)
 passes the cataloger's own CQL. A hit's id is its record's 001; retrieve searches the id
 index (``rec.id`` by default) for it and takes the record whose 001 is that id.
 
-A response is parsed once, whole, by ElementTree's C parser, and each record's fields are
-taken from its elements (marcxml.record_from_element); only a record packed as a string, or
-holding what that does not read, goes through the streaming MARCXML reader. A record whose
-MARCXML bytes are those of a record read before (a hit, then its retrieve) is not read again:
-the client keeps the records of its recent answers by their bytes, for those whose bytes mean
-the same wherever they stand (see _fragments).
+Requests go over one kept-alive connection (kept_alive.py), watching the cancel event. In an
+answer (UTF-8, no DTD) the records are found as bytes (see _fragments); a record written
+plainly is read from its bytes (plain_marcxml.py), and the rest of the answer (the envelope:
+number of records, positions, diagnostics) is parsed by ElementTree's C parser. An answer
+that does not allow this is parsed whole, each record's fields taken from its elements
+(marcxml.record_from_element); only a record packed as a string, or holding what that does
+not read, goes through the streaming MARCXML reader. A record whose bytes are those of a
+record read plainly before by the same client (a hit, then its retrieve) is not read again.
 """
 
 from __future__ import annotations
 
-import http.client
 import io
 import re
 import threading
 import xml.etree.ElementTree as ET
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote_plus
 
 from app.core.marc.marcxml import MARC_NAMESPACE, read_marcxml, record_from_element
 from app.core.marc.readresults import ReadError, RecordRead
 from app.core.settings.targets import Target, TargetKind
 from app.core.sources.faults import TargetDiagnostic, TargetError
-from app.core.sources.hits import SearchPage, SearchQuery, brief
+from app.core.sources.hits import Hit, SearchPage, SearchQuery
 from app.core.sources.http import (
-    KeptAlive,
+    USER_AGENT,
     call,
     malformed,
     status_failure,
     transport_failure,
 )
+from app.core.sources.kept_alive import BadAnswer, KeptAlive
+from app.core.sources.plain_marcxml import plain_record
 from app.core.sources.retry import RetryPolicy
 
 MAX_PAGE = 100  # records per request
 _MARC_RECORD_TAGS = (f"{{{MARC_NAMESPACE}}}record", "record")
 _KEPT_RECORDS = 1000  # records kept by their bytes, to be taken again without reading them
-# A colon that may belong to a name with a namespace prefix (declared around the record,
-# perhaps), which would make a record's bytes mean something else elsewhere; some text too.
-_PREFIXED = re.compile(rb":[^\s/<]")
 _DECLARATION = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([\w.-]+)[\"']")
+_PLAIN_DECLARATION = re.compile(
+    rb"<\?xml version=([\"'])1\.0\1 encoding=([\"'])(?i:utf-8)\2"
+    rb"(?: standalone=([\"'])(?:yes|no)\3)?\s*\?>"
+)
 _WORD_INDEXES = ("title", "author", "keyword")
 # The diagnostic set's numbers worth a plainer word than the server's (SRU's diagnostics list).
 _DIAGNOSTIC_HINTS = {
@@ -68,13 +72,16 @@ def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
-def _child(element: ET.Element, name: str) -> ET.Element | None:
-    return next((c for c in element if _local(c.tag) == name), None)
+def _children(element: ET.Element) -> dict[str, ET.Element]:
+    """The first child of each local name."""
+    found: dict[str, ET.Element] = {}
+    for child in element:
+        found.setdefault(child.tag.rpartition("}")[2], child)
+    return found
 
 
-def _child_text(element: ET.Element, name: str) -> str:
-    found = _child(element, name)
-    return (found.text or "").strip() if found is not None else ""
+def _text_of(element: ET.Element | None) -> str:
+    return (element.text or "").strip() if element is not None else ""
 
 
 class SruClient:
@@ -85,10 +92,16 @@ class SruClient:
             raise ValueError(f"{target.describe()} is not an SRU target")
         self.target = target
         self.policy = policy or RetryPolicy()
-        self.http = KeptAlive(target)
-        self._kept: dict[bytes, RecordRead] = {}  # by the bytes of their <recordData>
-        split = urlsplit(target.url)
-        self._path = split.path or "/"
+        self.http = KeptAlive(target.url, target.timeout, USER_AGENT, target.ca_file)
+        self._kept: dict[bytes, RecordRead] = {}  # read plainly, by their bytes
+        # The request's path and query, as urlencode() would write them, in two parts around
+        # the CQL query, start and count.
+        self._query_head = (
+            f"{KeptAlive.path_of(target.url)}?operation=searchRetrieve"
+            f"&version={quote_plus(target.version)}&query="
+        )
+        packing = "recordXMLEscaping=xml" if target.version == "2.0" else "recordPacking=xml"
+        self._query_tail = f"&recordSchema={quote_plus(target.schema)}&{packing}"
 
     def __enter__(self) -> SruClient:
         return self
@@ -99,33 +112,28 @@ class SruClient:
     def close(self) -> None:
         self.http.close()
 
-    def _params(self, cql: str, start: int, count: int) -> dict[str, str]:
-        params = {
-            "operation": "searchRetrieve",
-            "version": self.target.version,
-            "query": cql,
-            "startRecord": str(start),
-            "maximumRecords": str(count),
-            "recordSchema": self.target.schema,
-        }
-        if self.target.version == "2.0":
-            params["recordXMLEscaping"] = "xml"
-        else:
-            params["recordPacking"] = "xml"
-        return params
+    def _path(self, cql: str, start: int, count: int) -> str:
+        """The searchRetrieve request: operation, version, query, startRecord,
+        maximumRecords, recordSchema, and the packing of records as XML (recordPacking, or
+        recordXMLEscaping in SRU 2.0)."""
+        return (
+            f"{self._query_head}{quote_plus(cql)}&startRecord={start}"
+            f"&maximumRecords={count}{self._query_tail}"
+        )
 
-    def _get(self, params: dict[str, str], what: str, cancel: threading.Event | None) -> bytes:
+    def _get(self, path: str, what: str, cancel: threading.Event | None) -> bytes:
         def attempt() -> bytes:
             try:
-                status, reason, headers, body = self.http.get(f"{self._path}?{urlencode(params)}")
-            except (OSError, http.client.HTTPException) as error:
+                answer = self.http.get(path, cancel)
+            except (OSError, BadAnswer) as error:
                 raise transport_failure(self.target, error) from None
-            retry = status_failure(self.target, None, what, status, reason, headers)
+            status, reason = answer.status, answer.reason
+            retry = status_failure(self.target, None, what, status, reason, answer.headers)
             if retry is not None:
                 raise retry
-            if status != 200 and b"diagnostic" not in body:
+            if status != 200 and b"diagnostic" not in answer.body:
                 raise malformed(self.target, what, f"HTTP {status} {reason}")
-            return body
+            return answer.body
 
         result: bytes = call(self.target, attempt, self.policy, cancel)
         return result
@@ -138,16 +146,16 @@ class SruClient:
         cancel: threading.Event | None = None,
     ) -> SearchPage:
         cql = cql_for(self.target, query)
-        body = self._get(self._params(cql, start, min(count, MAX_PAGE)), "the search", cancel)
+        body = self._get(self._path(cql, start, min(count, MAX_PAGE)), "the search", cancel)
         total, entries = self._parse(body, "the search", start)
-        hits = [brief(record, self.target.name, position) for position, record in entries]
+        hits = [Hit.of_record(record, self.target.name, position) for position, record in entries]
         return SearchPage(total=total, start=start, hits=hits)
 
     def retrieve(self, record_id: str, cancel: threading.Event | None = None) -> RecordRead:
         """The record whose 001 is ``record_id`` (a hit's id)."""
         cql = f"{self.target.index('id')} = {cql_term(record_id.strip())}"
         what = f"the request for record {record_id}"
-        body = self._get(self._params(cql, 1, 10), what, cancel)
+        body = self._get(self._path(cql, 1, 10), what, cancel)
         _, entries = self._parse(body, what)
         records = [record for _, record in entries]
         wanted = record_id.strip().encode("utf-8")
@@ -165,86 +173,83 @@ class SruClient:
         """The total and the MARC records of a response, each with its position (the
         response's recordPosition, else counted from ``start``)."""
         fragments = _fragments(body)
-        known: list[RecordRead | None] = []
-        if fragments is not None and self._kept:
-            known = [self._kept.get(body[fragment]) for fragment in fragments]
-        if any(known):
-            assert fragments is not None
-            # Parse the rest of the answer only: the records known stand in for their bytes.
-            envelope = bytearray(body)
-            for fragment, record in reversed(list(zip(fragments, known, strict=True))):
-                if record is not None:
-                    del envelope[fragment.start : fragment.stop]
-            try:
-                parsed = self._parse_tree(bytes(envelope), what, start, known)
-            except TargetError:
-                parsed = None  # told from the whole answer below, where the fault lies
-            if parsed is not None:
-                return parsed[0], parsed[1]
+        if fragments is not None:
+            known = [self._plain(body[fragment], n) for n, fragment in enumerate(fragments, 1)]
+            if any(known):
+                # Parse the rest of the answer only: the records read stand in for their bytes.
+                # A declaration that says what parsing assumes anyway is left out (it costs
+                # ElementTree as much as the rest of a retrieve's answer).
+                declared = _PLAIN_DECLARATION.match(body)
+                pieces, end = [], declared.end() if declared else 0
+                for fragment, record in zip(fragments, known, strict=True):
+                    if record is not None:
+                        pieces.append(body[end : fragment.start])
+                        end = fragment.stop
+                pieces.append(body[end:])
+                try:
+                    parsed = self._parse_tree(b"".join(pieces), what, start, known)
+                except TargetError:
+                    parsed = None  # told from the whole answer below, where the fault lies
+                if parsed is not None:
+                    return parsed
         parsed = self._parse_tree(body, what, start, [])
         assert parsed is not None
-        if fragments is not None and len(fragments) == parsed[2]:
-            self._keep(body, fragments, parsed[3])
-        return parsed[0], parsed[1]
+        return parsed
+
+    def _plain(self, data: bytes, number: int) -> RecordRead | None:
+        """The record of a <recordData>'s bytes when written plainly; kept by its bytes."""
+        record = self._kept.get(data)
+        if record is None:
+            record = plain_record(data, self.target.name, number)
+            if record is not None:
+                if len(self._kept) >= _KEPT_RECORDS:
+                    self._kept.clear()
+                self._kept[data] = record
+        return record
 
     def _parse_tree(
         self, body: bytes, what: str, start: int, known: list[RecordRead | None]
-    ) -> tuple[int, list[tuple[int, RecordRead]], int, list[RecordRead | None]] | None:
-        """What _parse gives, with the number of <recordData> and the record of each; None
-        when ``known`` (records for the <recordData> taken out of ``body``) does not match."""
+    ) -> tuple[int, list[tuple[int, RecordRead]]] | None:
+        """What _parse gives; None when ``known`` (the records of the <recordData>, in order,
+        those not None taken out of ``body``) does not match the answer's <recordData>."""
         try:
             root = ET.fromstring(body)
         except ET.ParseError as error:
             raise malformed(self.target, what, f"not XML ({error})") from None
-        if _local(root.tag) not in ("searchRetrieveResponse", "diagnostics"):
-            raise malformed(self.target, what, f"<{_local(root.tag)}> is not an SRU response")
-        self._raise_diagnostics(root)
-        text = _child_text(root, "numberOfRecords")
+        name = _local(root.tag)
+        if name not in ("searchRetrieveResponse", "diagnostics"):
+            raise malformed(self.target, what, f"<{name}> is not an SRU response")
+        parts = _children(root)
+        self._raise_diagnostics(root if name == "diagnostics" else parts.get("diagnostics"))
+        text = _text_of(parts.get("numberOfRecords"))
         if not text.isdigit():
             raise malformed(self.target, what, "it has no numberOfRecords")
-        records_element = _child(root, "records")
+        records_element = parts.get("records")
         entries: list[tuple[int, RecordRead]] = []
-        read: list[RecordRead | None] = []
+        read = 0  # <recordData> met
         if records_element is None:
-            return (int(text), entries, 0, read) if not known else None
+            return (int(text), entries) if not known else None
         for index, element in enumerate(records_element):
-            position_text = _child_text(element, "recordPosition")
+            record_parts = _children(element)
+            position_text = _text_of(record_parts.get("recordPosition"))
             position = int(position_text) if position_text.isdigit() else start + index
-            data = _child(element, "recordData")
+            data = record_parts.get("recordData")
             if data is None:
                 continue
             number = len(entries) + 1
-            record = known[len(read)] if len(read) < len(known) else None
+            record = known[read] if read < len(known) else None
             if record is None:
                 record = self._marc_in(data, what, number)
             elif record.number != number:
                 record = RecordRead(
                     record.raw, record.parsed, "marcxml", record.file, number, 0, record.notes
                 )
-            read.append(record)
+            read += 1
             if record is not None:
                 entries.append((position, record))
-        if known and len(read) != len(known):
+        if known and read != len(known):
             return None
-        return int(text), entries, len(read), read
-
-    def _keep(self, body: bytes, fragments: list[slice], records: list[RecordRead | None]) -> None:
-        """Keep the records whose bytes mean the same wherever they stand: each an element
-        declaring its own default namespace, with no name with a prefix, no comment, CDATA
-        or DTD ("<!"), in a document with no DTD."""
-        if b"<!DOCTYPE" in body:
-            return
-        if len(self._kept) + len(records) > _KEPT_RECORDS:
-            self._kept.clear()
-        for fragment, record in zip(fragments, records, strict=True):
-            if record is None:
-                continue
-            data = body[fragment].strip()
-            head = data[: data.find(b">") + 1]
-            if not head.startswith(b"<") or b" xmlns=" not in head:
-                continue
-            if b"<!" not in data and _PREFIXED.search(data) is None:
-                self._kept[body[fragment]] = record
+        return int(text), entries
 
     def _marc_in(self, data: ET.Element, what: str, number: int) -> RecordRead | None:
         inner = next(iter(data), None)
@@ -264,16 +269,16 @@ class SruClient:
             raise malformed(self.target, what, f"a record is not valid MARCXML: {result.reason}")
         return result
 
-    def _raise_diagnostics(self, root: ET.Element) -> None:
-        holder = root if _local(root.tag) == "diagnostics" else _child(root, "diagnostics")
+    def _raise_diagnostics(self, holder: ET.Element | None) -> None:
         if holder is None or not len(holder):
             return
         messages = []
         for diagnostic in holder:
-            uri = _child_text(diagnostic, "uri")
+            said = _children(diagnostic)
+            uri = _text_of(said.get("uri"))
             number = uri.rpartition("/")[2]
-            message = _child_text(diagnostic, "message") or _DIAGNOSTIC_HINTS.get(number, "")
-            details = _child_text(diagnostic, "details")
+            message = _text_of(said.get("message")) or _DIAGNOSTIC_HINTS.get(number, "")
+            details = _text_of(said.get("details"))
             parts = [p for p in (message, details) if p]
             messages.append(f"diagnostic {number or uri}: {', '.join(parts) or 'no message'}")
         raise TargetDiagnostic(self.target, "; ".join(messages))

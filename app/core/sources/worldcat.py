@@ -5,8 +5,9 @@ asks OCLC's OAuth server for a token with the WSKey and its secret (client crede
 sends the Metadata API's requests. ExportDesk adds what the library leaves out: the token and
 API URLs of the target (OCLC's sandbox, a test double), the target's certificate authority,
 its own retries (429 and 5xx, honouring Retry-After, at most 3 tries in 30 s), one silent
-renewal of the token when the API says 401, and messages that name the target and never the
-secret.
+renewal of the token when the API says 401, messages that name the target and never the
+secret, and a cancel that stops a request while it waits (abandon.py: with a cancel event,
+each try runs in a thread of its own whose connection a cancel shuts).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import io
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import requests
 from bookops_worldcat.authorize import WorldcatAccessToken
@@ -26,8 +27,10 @@ from app.core.marc.marcxml import read_marcxml
 from app.core.marc.readresults import ReadError, RecordRead
 from app.core.marc.summary import oclc_number
 from app.core.settings.targets import Target, TargetKind
+from app.core.sources.abandon import run_cancellable, watched
 from app.core.sources.faults import (
     TargetAuthorization,
+    TargetCancelled,
     TargetDiagnostic,
     TargetError,
     TargetResponseError,
@@ -42,6 +45,8 @@ from app.core.sources.http import (
     verify_for,
 )
 from app.core.sources.retry import RetryPolicy
+
+T = TypeVar("T")
 
 MAX_PAGE = 50  # the brief-bibs search's largest limit
 # WorldCat's index labels (as Connexion's and the Metadata API's q use them).
@@ -127,8 +132,9 @@ class _Token(WorldcatAccessToken):
     checked against the target's certificate authority. The library keeps the URL in
     ``_token_url`` and the request in ``_post_token_request`` (version 1.2)."""
 
-    def __init__(self, target: Target, secret: str) -> None:
+    def __init__(self, target: Target, secret: str, http: requests.Session) -> None:
         self._target = target
+        self._http = http
         super().__init__(
             key=target.key,
             secret=secret,
@@ -142,7 +148,7 @@ class _Token(WorldcatAccessToken):
 
     def _post_token_request(self) -> requests.Response:
         # As the library's, without its catch-all: a failure must keep its kind.
-        response: requests.Response = requests.post(
+        response: requests.Response = self._http.post(
             self._token_url(),
             auth=self._auth(),
             headers=self._token_headers(),
@@ -169,6 +175,7 @@ class WorldCatClient:
         self.policy = policy or RetryPolicy()
         self._secret = secret
         self._session: MetadataSession | None = None
+        self._http = watched(requests.Session())  # for the token requests
 
     def __enter__(self) -> WorldCatClient:
         return self
@@ -177,9 +184,25 @@ class WorldCatClient:
         self.close()
 
     def close(self) -> None:
+        self._drop_session()
+        self._http.close()
+
+    def _drop_session(self) -> None:
         if self._session is not None:
             self._session.close()
             self._session = None
+
+    def _call(self, attempt: Callable[[], T], cancel: threading.Event | None) -> T:
+        """``attempt()`` with retries, each try stopped by a cancel even while it waits; a
+        cancelled try's session is not used again (its thread may not have ended yet)."""
+        try:
+            result: T = call(
+                self.target, lambda: run_cancellable(attempt, cancel), self.policy, cancel
+            )
+        except TargetCancelled:
+            self._drop_session()
+            raise
+        return result
 
     # -- the token ------------------------------------------------------------------------
 
@@ -213,7 +236,7 @@ class WorldCatClient:
     def _new_session(self, cancel: threading.Event | None) -> MetadataSession:
         def attempt() -> MetadataSession:
             try:
-                token = _Token(self.target, self._secret)
+                token = _Token(self.target, self._secret, self._http)
             except (requests.RequestException, WorldcatAuthorizationError) as error:
                 raise self._token_failure(error) from None
             except (KeyError, ValueError, TypeError) as error:
@@ -224,10 +247,10 @@ class WorldCatClient:
             session.BASE_URL = self.target.api_url
             session.verify = verify_for(self.target)
             session.trust_env = False
+            watched(session)
             return session
 
-        session: MetadataSession = call(self.target, attempt, self.policy, cancel)
-        return session
+        return self._call(attempt, cancel)
 
     def _ensure(self, cancel: threading.Event | None) -> MetadataSession:
         if self._session is None:
@@ -270,8 +293,7 @@ class WorldCatClient:
                         raise transport_failure(self.target, context) from None
                     raise malformed(self.target, what, "the request failed unexpectedly") from None
 
-        response: requests.Response = call(self.target, attempt, self.policy, cancel)
-        return response
+        return self._call(attempt, cancel)
 
     def _renew(self, session: MetadataSession) -> None:
         try:

@@ -8,6 +8,7 @@ import pytest
 
 from app.core.marc.summary import summarize
 from app.core.settings.targets import Target, TargetKind, make_target
+from app.core.sources import sru
 from app.core.sources.faults import TargetCancelled, TargetDiagnostic, TargetUnreachable
 from app.core.sources.hits import SearchQuery
 from app.core.sources.retry import RetryPolicy
@@ -124,3 +125,29 @@ def test_the_client_is_for_sru_targets_only() -> None:
     assert worldcat.kind is TargetKind.WORLDCAT
     with pytest.raises(ValueError, match="not an SRU target"):
         SruClient(worldcat)
+
+
+@pytest.mark.parametrize("version", ["1.1", "1.2", "2.0"])
+def test_records_read_from_their_bytes_are_those_the_general_way_reads(
+    zebra: ZebraServer, version: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every record of the test data, as Zebra writes it: read plainly (plain_marcxml), and
+    with the whole answer through ElementTree (plain reading turned off)."""
+
+    def every_record() -> list[tuple[object, ...]]:
+        with SruClient(sru_target(zebra.url, version)) as client:
+            page = client.search(SearchQuery("cql.allRecords = 1", raw=True), count=100)
+            retrieved = [client.retrieve(hit.id) for hit in page.hits[:5]]
+        assert page.total == len(page.hits) == 29
+        found: list[tuple[object, ...]] = []
+        for hit in page.hits:
+            assert hit.record is not None
+            record = hit.record
+            found.append((hit.id, hit.position, hit.brief, record.raw, record.parsed))
+            found.append((record.number, record.file, record.notes, record.parsed.well_formed))
+        found += [(r.raw, r.parsed, r.file, r.number, r.notes) for r in retrieved]
+        return found
+
+    plainly = every_record()
+    monkeypatch.setattr(sru, "plain_record", lambda data, file, number: None)
+    assert every_record() == plainly

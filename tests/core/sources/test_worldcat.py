@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 
 from app.core.marc.summary import summarize
-from app.core.settings.targets import Target, make_target
 from app.core.sources.faults import (
     TargetAuthorization,
     TargetCancelled,
@@ -20,23 +19,9 @@ from app.core.sources.hits import SearchQuery
 from app.core.sources.retry import RetryPolicy
 from app.core.sources.worldcat import WorldCatClient, query_for
 from tests.fixtures.network import TlsFiles
-from tests.fixtures.worldcat import KEY, SECRET, WorldCatDouble
+from tests.fixtures.worldcat import SECRET, WorldCatDouble, worldcat_target
 
 FAST = RetryPolicy(tries=3, budget=5.0, backoff=0.01)
-
-
-def worldcat_target(double: WorldCatDouble, tls: TlsFiles, **more: object) -> Target:
-    return make_target(
-        {
-            "name": "WorldCat",
-            "kind": "worldcat",
-            "key": KEY,
-            "api_url": double.api_url,
-            "oauth_url": double.oauth_url,
-            "ca_file": str(tls.ca_file),
-            **more,
-        }
-    )
 
 
 @pytest.fixture
