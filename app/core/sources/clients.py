@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from app.core.marc.readresults import RecordRead
 from app.core.settings.secrets import SecretKind, Vault
@@ -19,7 +19,9 @@ from app.core.sources.faults import MissingSecret
 from app.core.sources.hits import SearchPage, SearchQuery
 from app.core.sources.retry import RetryPolicy
 from app.core.sources.sru import SruClient
-from app.core.sources.worldcat import WorldCatClient
+
+if TYPE_CHECKING:  # loaded with the first WorldCat client: bookops-worldcat and requests
+    from app.core.sources.worldcat import WorldCatClient
 
 
 class SourceClient(Protocol):
@@ -72,5 +74,7 @@ def open_client(
     if target.kind is TargetKind.WORLDCAT:
         if not secret:
             raise MissingSecret(f"{target.describe()} needs its secret")
+        from app.core.sources.worldcat import WorldCatClient
+
         return WorldCatClient(target, secret, policy)
     return SruClient(target, policy)

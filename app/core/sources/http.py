@@ -10,9 +10,7 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from app import __version__
 from app.core.settings.targets import Target
@@ -32,6 +30,9 @@ from app.core.sources.retry import (
     with_retries,
 )
 
+if TYPE_CHECKING:
+    import requests
+
 USER_AGENT = f"ExportDesk/{__version__}"
 
 
@@ -43,6 +44,9 @@ def verify_for(target: Target) -> str | bool:
 def transport_failure(target: Target, error: Exception) -> Exception:
     """A failure before any answer: retryable, except a certificate that can't be trusted."""
     where = target.address
+    # requests is loaded with WorldCat's client only; an SRU failure never needs it.
+    import requests
+
     if isinstance(error, requests.exceptions.SSLError | ssl.SSLError):
         return TargetUnreachable(
             target,
