@@ -12,9 +12,10 @@ from PySide6.QtWidgets import QInputDialog, QMessageBox
 from app.core.errors import ExportDeskError
 from app.core.export.run import FILE_FORMATS, recover_if_idle, split_unconfirmed
 from app.core.settings.options import BY_KEY
+from app.gui import exporting
 from app.gui.export_dialog import ExportDialog
 from app.gui.export_log import ExportLogDialog
-from app.gui.exporting import ExportRunner, ExportWorker
+from app.gui.jobs import JobRunner
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QMainWindow
@@ -36,7 +37,8 @@ class ExportActions(QObject):
         self.window = window
         self.records_page = records_page
         self.account = account
-        self.runner = ExportRunner(self)
+        self.runner = JobRunner(self)  # one export at a time
+        self.clients = exporting.ClientPool()
         self.dialog: ExportDialog | None = None
         self.export_flagged_action = self._action(
             "Export &Flagged", self.export_flagged, "Ctrl+E",
@@ -189,26 +191,25 @@ class ExportActions(QObject):
             if fmt is None:
                 return None
         active = settings.active_id
-        worker = ExportWorker(
+        work = exporting.export_work(
             self.records_page.save_file.path,
             settings,
             ids,
             fmt,
             lambda: account.password(active),
-            self.runner.clients,
+            self.clients,
             account=account.account,
         )
-        dialog = ExportDialog(worker, self.window, left_out=left_out)
+        job = self.runner.start(work, name="export")
+        dialog = ExportDialog(job, self.window, left_out=left_out)
         dialog.retryRequested.connect(lambda ids: self.start(ids))
         dialog.resendRequested.connect(lambda ids: self.start(ids))
         dialog.recordRequested.connect(self.records_page.open_record_at_problem)
         # The list follows the save file by itself (it notices other connections' commits
         # within a second); once more at the end, so the last statuses show at once. (A
         # slot, not a lambda: a run that outlives the window must find no page to refresh.)
-        worker.finished.connect(self.records_page.refresh)
-        worker.failed.connect(self.records_page.refresh)
+        job.ended.connect(self.records_page.refresh)
         self.dialog = dialog
-        self.runner.start(worker)
         dialog.show()
         self.exportStarted.emit(dialog)
         return dialog
@@ -240,11 +241,15 @@ class ExportActions(QObject):
         )
         if answer != QMessageBox.StandardButton.Yes:
             return False
-        self.runner.cancel()  # shutdown() waits for it, a few seconds at most
+        self.runner.cancel_all()  # shutdown() waits for it, a few seconds at most
         return True
 
     def shutdown(self) -> None:
-        self.runner.shutdown()
+        """Cancel the run under way and wait a few seconds at most (exporting.STOP_SECONDS)
+        for it: one that has not stopped by then goes on to its end unwatched; every record
+        not sent by then is ``cancelled``, one sent without a reply ``unconfirmed``."""
+        self.runner.shutdown(exporting.STOP_SECONDS)
+        self.clients.close()  # at once, or when the run still under way ends
 
 
 def _records(count: int, kind: str = "") -> str:

@@ -29,7 +29,8 @@ from app.core.atomicfile import write_atomic
 from app.core.export.run import RecordOutcome, RecordStarted, summarize
 from app.core.store.savefile import OUTCOME_NAMES
 from app.core.wording import count_of
-from app.gui.exporting import ExportWorker
+from app.gui.exporting import ExportStarted
+from app.gui.jobs import Job
 from app.gui.sizing import fit_title
 
 RETRYABLE = ("rejected", "invalid", "not_sent")
@@ -43,12 +44,13 @@ class ExportDialog(QDialog):
 
     def __init__(
         self,
-        worker: ExportWorker,
+        job: Job,
         parent: QWidget | None = None,
         *,
         left_out: Sequence[int] = (),
     ) -> None:
-        """``left_out``: the unconfirmed records the cataloger chose not to send again."""
+        """``job``: the export's (app/gui/exporting.py ``export_work``); ``left_out``: the
+        unconfirmed records the cataloger chose not to send again."""
         super().__init__(parent)
         self.setWindowTitle("Export")
         fit_title(self)
@@ -61,12 +63,12 @@ class ExportDialog(QDialog):
         self._started = time.monotonic()
         self._finished = False
         self.stopped_because = ""  # why the run stopped before its end, when it did
-        self._cancel = worker.cancel_event
+        self.job = job
         self._build()
-        worker.started.connect(self._run_started)
-        worker.progressed.connect(self._progressed)
-        worker.finished.connect(self._run_finished)
-        worker.failed.connect(self._run_failed)
+        job.progressed.connect(self._progressed)
+        job.finished.connect(self._run_finished)
+        job.cancelled.connect(self._run_finished)  # its report tells what was cancelled
+        job.failed.connect(self._run_failed)
 
     def _build(self) -> None:
         layout = QVBoxLayout(self)
@@ -134,7 +136,16 @@ class ExportDialog(QDialog):
         self.progress.setRange(0, total)
         self.progress.setValue(0)
 
-    def _progressed(self, current: RecordStarted | None, outcomes: list[RecordOutcome]) -> None:
+    def _progressed(self, events: list[object]) -> None:
+        current: RecordStarted | None = None
+        outcomes: list[RecordOutcome] = []
+        for event in events:
+            if isinstance(event, ExportStarted):
+                self._run_started(event.destination, event.total)
+            elif isinstance(event, RecordStarted):
+                current = event
+            elif isinstance(event, RecordOutcome):
+                outcomes.append(event)
         if current is not None:
             self.current.setText(f"Record {current.index + 1} of {current.total}: {current.title}")
         if not outcomes:
@@ -157,7 +168,7 @@ class ExportDialog(QDialog):
 
     def cancel(self) -> None:
         """Stop before the next record; the one under way finishes (or times out) first."""
-        self._cancel.set()
+        self.job.cancel()
         self.cancel_button.setEnabled(False)
         self.cancel_button.setText("Cancelling…")
         self.heading.setText("Cancelling: the record under way finishes first…")

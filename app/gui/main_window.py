@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import platform
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QSize, Qt, Signal, qVersion
@@ -36,14 +37,18 @@ from app.core.store.recovery import RecoveryReport, recover
 from app.core.store.savefile import SaveFile, SaveFileDamaged
 from app.core.store.savefile import take_notices as take_save_file_notices
 from app.core.validation.run import AccountLevels, ValidationSummary
-from app.gui.account_report import AccountReportDialog
-from app.gui.background import BackgroundCall
+from app.gui import messages
 from app.gui.export_actions import ExportActions
-from app.gui.options_page import ExportOptionsPage
+from app.gui.jobs import Job, JobRunner
 from app.gui.records import RecordsPage
 from app.gui.search import SearchPanel
 from app.gui.shortcuts_dialog import ShortcutsDialog
+from app.gui.sizing import fit_title
 from app.gui.window_state import restore_layout, save_layout
+
+if TYPE_CHECKING:
+    from app.gui.account_report import AccountReportDialog
+    from app.gui.options_page import ExportOptionsPage
 
 IMPORT_FILTER = "MARC records (*.mrc *.marc *.dat *.usmarc *.iso *.xml *.mrk *.txt);;All files (*)"
 FIRST_SIZE = QSize(1000, 760)
@@ -63,8 +68,9 @@ class MainWindow(QMainWindow):
         self.account = account
         self._shut_down = False
         # The save file's check (issue 11): off the GUI thread once the window shows.
-        self._save_file_check: BackgroundCall | None = None
-        self._recovery: BackgroundCall | None = None
+        self.jobs = JobRunner(self)
+        self._save_file_check: Job | None = None
+        self._recovery: Job | None = None
         self.pages = QStackedWidget()
         self.records_page = RecordsPage(
             account.account,
@@ -75,12 +81,10 @@ class MainWindow(QMainWindow):
         self.records_page.validatingChanged.connect(self._validating_changed)
         self.records_page.validationFinished.connect(self._validation_finished)
         self.records_page.notice.connect(self.statusBar().showMessage)
-        self.options_page = ExportOptionsPage(account)
-        self.options_page.goBack.connect(self.show_records)
-        self.options_page.settingsApplied.connect(self._update_title)
-        self.options_page.dirtyChanged.connect(self.setWindowModified)
+        # Export Options is built when first opened: its password row asks the keyring, which
+        # can take a noticeable time (or an unlock prompt) that the first window should not.
+        self._options_page: ExportOptionsPage | None = None
         self.pages.addWidget(self.records_page)
-        self.pages.addWidget(self.options_page)
         self.setCentralWidget(self.pages)
         self.exports = ExportActions(self, self.records_page, account)
         self.exports.optionsRequested.connect(self.show_export_options)
@@ -119,11 +123,10 @@ class MainWindow(QMainWindow):
             except SaveFileDamaged as damaged:
                 return [damaged.problem]
 
-        call = BackgroundCall(check, self)
+        call = self.jobs.start(lambda _context: check(), name="save file check")
         call.finished.connect(self._save_file_checked)
         call.failed.connect(self.statusBar().showMessage)
         self._save_file_check = call
-        call.start()
 
     def _save_file_checked(self, problems: list[str]) -> None:
         if self._shut_down:
@@ -152,6 +155,7 @@ class MainWindow(QMainWindow):
         recover_button = box.addButton("Recover Now", QMessageBox.ButtonRole.AcceptRole)
         box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(recover_button)
+        fit_title(box)
         box.exec()
         if box.clickedButton() is recover_button:
             self.recover_save_file()
@@ -166,16 +170,17 @@ class MainWindow(QMainWindow):
         self.pages.setEnabled(False)
         self.menuBar().setEnabled(False)
         self.statusBar().showMessage("Recovering the save file…")
-        call = BackgroundCall(lambda: recover(path, account=account), self)
+        call = self.jobs.start(
+            lambda _context: recover(path, account=account), name="save file recovery"
+        )
         call.finished.connect(self._recovered)
         call.failed.connect(self._recovery_failed)
         self._recovery = call
-        call.start()
 
     def _recovered(self, report: RecoveryReport) -> None:
         self.recoveryFinished.emit(report)
         if report.nothing_read:
-            QMessageBox.warning(
+            messages.warning(
                 self,
                 "Save File Damaged",
                 f"Nothing could be read from the save file {report.path}. It was left as it "
@@ -193,12 +198,12 @@ class MainWindow(QMainWindow):
             )
         if report.records_lost or report.rows_lost:
             lines.append(f"{report.records_lost} records could not be recovered.")
-        QMessageBox.information(self, "Save File Recovered", "\n\n".join(lines))
+        messages.information(self, "Save File Recovered", "\n\n".join(lines))
         self.reopenRequested.emit()
 
     def _recovery_failed(self, message: str) -> None:
         self.recoveryFinished.emit(None)
-        QMessageBox.warning(self, "Save File Damaged", message)
+        messages.warning(self, "Save File Damaged", message)
         self.loggedOff.emit()
 
     def _build_menus(self) -> None:
@@ -237,8 +242,13 @@ class MainWindow(QMainWindow):
         ):
             edit.addAction(action)
         edit.addSeparator()
-        # Enabled after a Reset on Export Options, until the cataloger leaves that screen.
-        edit.addAction(self.options_page.undo_reset_action)
+        # Enabled after a Reset on Export Options, until the cataloger leaves that screen; it
+        # stands for the page's own action, as the page is built only when first opened.
+        self.undo_reset_action = QAction("Undo &Reset", self)
+        self.undo_reset_action.setToolTip("Put back the values the last Reset cleared")
+        self.undo_reset_action.setEnabled(False)
+        self.undo_reset_action.triggered.connect(self._undo_reset)
+        edit.addAction(self.undo_reset_action)
 
         action_menu = bar.addMenu("&Action")
         action_menu.addAction(self.search_action)
@@ -339,12 +349,33 @@ class MainWindow(QMainWindow):
         connection = self.account.effective().active.name
         self.setWindowTitle(f"{APP_NAME} — {self.account.account} — {connection}[*]")
 
+    @property
+    def options_page(self) -> ExportOptionsPage:
+        """General > Admin > Export Options, built on first use."""
+        if self._options_page is None:
+            from app.gui.options_page import ExportOptionsPage
+
+            page = ExportOptionsPage(self.account)
+            page.goBack.connect(self.show_records)
+            page.settingsApplied.connect(self._update_title)
+            page.dirtyChanged.connect(self.setWindowModified)
+            stand_in, own = self.undo_reset_action, page.undo_reset_action
+            own.changed.connect(lambda: stand_in.setEnabled(own.isEnabled()))
+            self.pages.addWidget(page)
+            self._options_page = page
+        return self._options_page
+
+    def _undo_reset(self) -> None:
+        self.options_page.undo_reset_action.trigger()
+
     def show_export_options(self) -> None:
         self.options_page.load()
         self.pages.setCurrentWidget(self.options_page)
         self.options_page.editors["format"].focus()
 
     def show_account_report(self) -> AccountReportDialog:
+        from app.gui.account_report import AccountReportDialog
+
         dialog = AccountReportDialog(self.account, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
@@ -375,8 +406,9 @@ class MainWindow(QMainWindow):
 
     def _leave_options(self) -> bool:
         """Before logging off or quitting: unsaved options are settled first (or kept)."""
-        if self.pages.currentWidget() is self.options_page and self.options_page.is_dirty():
-            return self.options_page.go_back()
+        page = self._options_page
+        if page is not None and self.pages.currentWidget() is page and page.is_dirty():
+            return page.go_back()
         return True
 
     def log_off(self) -> None:
@@ -405,6 +437,10 @@ class MainWindow(QMainWindow):
         if self._shut_down:
             return
         self._shut_down = True
+        # Everything is asked to stop first, so that the bounded waits below overlap
+        # instead of adding up.
+        for runner in (self.exports.runner, self.search_panel.jobs, self.records_page.jobs):
+            runner.cancel_all()
         if self._save_file_check is not None:
             self._save_file_check.wait()  # its connection closed before the page's
         self._save_geometry()

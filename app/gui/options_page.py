@@ -54,7 +54,8 @@ from app.core.settings.secrets import (
     keyring_description,
     no_keyring_reason,
 )
-from app.gui.background import BackgroundCall
+from app.gui.jobs import Job, JobRunner
+from app.gui.mnemonics import FieldLetters, mnemonic_letter
 from app.gui.option_editors import (
     BoolCheck,
     IntSpin,
@@ -63,7 +64,6 @@ from app.gui.option_editors import (
     editor_for,
     wheel_needs_focus,
 )
-from app.gui.shortcuts_dialog import mnemonic_letter, with_mnemonic
 from app.gui.sizing import fit_title
 from app.gui.styles import ERROR_STYLE, WARNING_STYLE
 
@@ -119,6 +119,7 @@ class ExportOptionsPage(QWidget):
         self.row_labels: list[QLabel] = []
         # What carries each field's Alt+letter, in screen order: its label, or its check box.
         self.mnemonic_holders: dict[str, QLabel | QAbstractButton] = {}
+        self.field_letters = FieldLetters(self)
         self._mnemonics_for: QWidget | None = None
         self.undo_reset_action = QAction("Undo &Reset", self)
         self.undo_reset_action.setToolTip("Put back the values the last Reset cleared")
@@ -252,15 +253,19 @@ class ExportOptionsPage(QWidget):
         cell_layout.addWidget(locked)
         cell_layout.addWidget(message)
         if isinstance(editor, BoolCheck):
-            self.mnemonic_holders[key] = editor.check
+            self._give_letter(key, editor.check)
             form.addRow(self._row_label(""), cell)
         else:
             label = self._row_label(f"{editor.option.label}:")
             label.setToolTip(editor.option.help)
             label.setBuddy(editor.line if isinstance(editor, TextLine) else editor.widget)
-            self.mnemonic_holders[key] = label
+            self._give_letter(key, label)
             form.addRow(label, cell)
         editor.edited.connect(lambda key=key: self._edited(key))
+
+    def _give_letter(self, key: str, holder: QLabel | QAbstractButton) -> None:
+        self.mnemonic_holders[key] = holder
+        self.field_letters.add(holder)
 
     def _row_label(self, text: str) -> QLabel:
         label = QLabel(text)
@@ -281,9 +286,9 @@ class ExportOptionsPage(QWidget):
         super().showEvent(event)
 
     def _assign_mnemonics(self, window: QWidget) -> None:
-        """Give each field an Alt+letter of its own, in screen order, leaving alone the
-        letters the screen's buttons and the window's menus use. The letters run out before
-        the fields do; a field left without one is reached with Tab."""
+        """Give every field an Alt+letter, leaving alone the letters of the screen's buttons
+        and the window's menus. There are more fields than letters left: a letter several
+        fields share goes to each in turn (app/gui/mnemonics.py)."""
         taken: set[str] = set()
         for button in self.findChildren(QAbstractButton):
             if button not in self.mnemonic_holders.values():
@@ -291,8 +296,7 @@ class ExportOptionsPage(QWidget):
         if isinstance(window, QMainWindow):
             for action in window.menuBar().actions():
                 taken.update(mnemonic_letter(action.text()))
-        for holder in self.mnemonic_holders.values():
-            holder.setText(with_mnemonic(holder.text().replace("&", ""), taken))
+        self.field_letters.assign(taken)
 
     def _add_password_row(self, form: QFormLayout) -> None:
         self.password = QLineEdit()
@@ -322,7 +326,7 @@ class ExportOptionsPage(QWidget):
         cell_layout.addWidget(message)
         label = self._row_label(f"{PASSWORD_LABEL}:")
         label.setBuddy(self.password)
-        self.mnemonic_holders["password"] = label
+        self._give_letter("password", label)
         form.addRow(label, cell)
 
     def _add_test_connection_row(self, form: QFormLayout) -> None:
@@ -340,7 +344,8 @@ class ExportOptionsPage(QWidget):
         row.addWidget(self.test_connection_button)
         row.addWidget(self.test_result, 1)
         form.addRow(self._row_label(""), row)
-        self._test_call: BackgroundCall | None = None
+        self._tests = JobRunner(self)
+        self._test_call: Job | None = None
 
     def test_connection(self) -> None:
         """Connect to the active connection's host in the background and say what happened."""
@@ -354,12 +359,14 @@ class ExportOptionsPage(QWidget):
         self._tested = self._connection_tested()
         self.test_result.setStyleSheet("")
         self.test_result.setText(f"Connecting to {settings.host} port {settings.port}…")
-        self._test_call = BackgroundCall(lambda: check_connection(settings), self)
-        self._test_call.finished.connect(self._show_test_result)
-        self._test_call.failed.connect(
-            lambda text: self._show_test_result(ConnectionCheck(False, text))
+        self._test_call = self._tests.start(
+            lambda _context: check_connection(settings), name="test-connection"
         )
-        self._test_call.start()
+        self._test_call.finished.connect(self._show_test_result)
+        self._test_call.failed.connect(self._test_failed)
+
+    def _test_failed(self, message: str) -> None:
+        self._show_test_result(ConnectionCheck(False, message))
 
     def _show_test_result(self, check: ConnectionCheck) -> None:
         self.test_connection_button.setEnabled(self._tcpip_on_screen())
@@ -469,7 +476,8 @@ class ExportOptionsPage(QWidget):
         while tabs.count():
             tabs.removeTab(0)
         for connection in self.working.connections:
-            index = tabs.addTab(connection.name)
+            # A name's own "&" is shown, not taken as an Alt+letter ("R&D" would take Alt+D).
+            index = tabs.addTab(connection.name.replace("&", "&&"))
             tabs.setTabData(index, connection.id)
             tabs.setTabToolTip(index, f"Export to '{connection.name}'")
             if connection.id == self.working.active_id:

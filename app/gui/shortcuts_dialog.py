@@ -23,12 +23,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.gui.mnemonics import FieldLetters, alt_keys, mnemonic_letter
 from app.gui.sizing import fit_title
 
 MNEMONIC_HINT = (
     "Menus open with Alt and their underlined letter (Alt+F for File); in a menu, the "
     "underlined letter chooses. On a screen or in a dialog, Alt and a button's or label's "
-    "underlined letter presses the button or goes to the field."
+    "underlined letter presses the button or goes to the field. A letter that several fields "
+    "share goes to the first of them, and pressed again, to the next (from the last, back to "
+    "the first); fields that are greyed or folded away are skipped. A check box with a letter "
+    "of its own is checked or cleared by it; one sharing its letter gets the focus, and Space "
+    "checks or clears it."
 )
 
 
@@ -71,50 +76,47 @@ def _where(action: QAction) -> str:
     return ""
 
 
-def mnemonic_letter(text: str) -> str:
-    """The letter Alt reaches in a label's or button's text ("" when none), lower case."""
-    plain = text.replace("&&", "")
-    at = plain.find("&")
-    return plain[at + 1].lower() if 0 <= at < len(plain) - 1 else ""
-
-
-def with_mnemonic(text: str, taken: set[str]) -> str:
-    """``text`` with an Alt+letter not in ``taken`` (which gains it): a word's first letter
-    if one is free, else any letter of it; ``text`` as it is when every letter is taken."""
-    starts = [
-        i for i, c in enumerate(text) if c.isalpha() and (i == 0 or not text[i - 1].isalpha())
-    ]
-    others = [i for i, c in enumerate(text) if c.isalpha() and i not in starts]
-    for i in starts + others:
-        letter = text[i].lower()
-        if letter.isascii() and letter not in taken:
-            taken.add(letter)
-            return text[:i] + "&" + text[i:]
-    return text
-
-
 def screen_mnemonics(screen: QWidget) -> list[Shortcut]:
-    """The Alt+letters of the fields and buttons the screen shows, in its order."""
+    """What Alt and a letter does on the screen shown: the buttons it presses, then the fields
+    it goes to, in the screen's order; a field whose letter others share, with as many presses
+    as reach it. A field greyed or folded away is left out: its letter skips it."""
     found: list[Shortcut] = []
-    where = screen.accessibleName() or "this screen"
+    name = screen.accessibleName() or "this screen"
+    fields = screen.findChild(FieldLetters)
     for widget in screen.findChildren(QWidget):
-        if not widget.isVisibleTo(screen):
+        if not widget.isVisibleTo(screen) or (fields is not None and widget in fields.holders):
             continue
         if isinstance(widget, QLabel) and widget.buddy() is not None:
-            name = _plain(widget.text()).rstrip(":")
-            kind = "go to"
+            action = f"go to {_plain(widget.text()).rstrip(':')}"
         elif isinstance(widget, QAbstractButton):
-            name = _plain(widget.text())
             kind = "check or clear" if widget.isCheckable() else "press"
+            action = f"{kind} {_plain(widget.text())}"
         else:
             continue
         letter = mnemonic_letter(widget.text())
         if letter:
-            keys = QKeySequence(f"Alt+{letter.upper()}").toString(
-                QKeySequence.SequenceFormat.NativeText
-            )
-            found.append(Shortcut(where, f"{kind} {name}", keys, f"on {where}"))
+            found.append(Shortcut(name, action, alt_keys(letter), f"on {name}"))
+    if fields is not None:
+        found += [_field_shortcut(fields, holder, name) for holder in fields.reachable()]
     return found
+
+
+def _field_shortcut(
+    fields: FieldLetters, holder: QLabel | QAbstractButton, screen: str
+) -> Shortcut:
+    """Alt and a field's letter, pressed as often as it takes to reach the field."""
+    sharing = fields.sharing(holder)
+    letter = mnemonic_letter(holder.text())
+    field = _plain(holder.text()).rstrip(":").removesuffix(f" ({letter.upper()})")
+    checkable = isinstance(holder, QAbstractButton) and holder.isCheckable()
+    if len(sharing) == 1:
+        action = f"{'check or clear' if checkable else 'go to'} {field}"
+        return Shortcut(screen, action, alt_keys(letter), f"on {screen}")
+    where = (
+        f"on {screen}; {len(sharing)} fields share {alt_keys(letter)}, each press goes to the "
+        "next" + ("; Space checks or clears it" if checkable else "")
+    )
+    return Shortcut(screen, f"go to {field}", alt_keys(letter, sharing.index(holder) + 1), where)
 
 
 def _plain(text: str) -> str:
@@ -151,7 +153,9 @@ class ShortcutsDialog(QDialog):
         for row, shortcut in enumerate(self.shortcuts):
             action = shortcut.action + (f" ({shortcut.where})" if shortcut.where else "")
             for column, text in enumerate((shortcut.keys, action, shortcut.menu)):
-                table.setItem(row, column, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)  # all of it, where the column is too narrow
+                table.setItem(row, column, item)
         header = table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)

@@ -19,10 +19,8 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QTableView,
@@ -34,6 +32,7 @@ from app.core.store.savefile import VALIDATION_STATE_NAMES
 from app.core.validation.messages import ValidationMessage
 from app.core.validation.run import RecordValidation
 from app.core.validation.stored import LEVEL_NAMES
+from app.gui.row_list import set_up_row_list
 from app.gui.validation_icons import state_icon
 
 Index = QModelIndex | QPersistentModelIndex
@@ -278,23 +277,11 @@ class ValidationPanel(QWidget):
         self.close_button.setVisible(False)  # the page shows it when the panel is in the page
 
         view = QTableView()
-        view.setModel(self.model)
-        view.setAccessibleName("Validation results")
-        view.setAlternatingRowColors(True)
-        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        view.setWordWrap(False)
-        view.setTabKeyNavigation(False)
+        set_up_row_list(view, self.model, "Validation results", several=False)
         view.setShowGrid(False)
         view.activated.connect(self._activated)
-        rows = view.verticalHeader()
-        rows.hide()
-        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # uniform rows: fast to scroll
-        rows.setDefaultSectionSize(view.fontMetrics().height() + 8)
         header = view.horizontalHeader()
         header.setStretchLastSection(True)
-        header.setHighlightSections(False)
         metrics = view.fontMetrics()
         for column, sample in (
             (RECORD, "00000000000000"),

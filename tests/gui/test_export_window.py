@@ -221,7 +221,7 @@ def test_export_selected_sends_the_highlighted_records_when_the_list_changed(
     tcpip_settings(receiver)
     window = open_window()
     page = window.records_page
-    page.flagged_only.setChecked(True)
+    page.filter_bar.flagged_only.setChecked(True)
     select_rows(page, 3, 4)
     highlighted = [page.model.record(row).id for row in (3, 4)]
     assert highlighted == ids[3:5]
@@ -308,7 +308,7 @@ def test_logging_off_does_not_wait_long_for_a_run_that_is_stuck(
     monkeypatch.setattr(window.account, "password", keyring_waiting_to_be_unlocked)
     with qtbot.waitSignal(window.exports.exportStarted) as started:
         window.exports.export_flagged_action.trigger()
-    dialog, worker = started.args[0], window.exports.runner.worker
+    dialog = started.args[0]
     qtbot.waitUntil(asked.is_set)
     dialogs.answer("Yes")
     with qtbot.waitSignal(window.loggedOff):
@@ -317,7 +317,7 @@ def test_logging_off_does_not_wait_long_for_a_run_that_is_stuck(
         waited = time.monotonic() - began
     assert waited < 3
     # The run ends by itself once the keyring answers, sending nothing.
-    with qtbot.waitSignal(worker.ended, timeout=10_000):
+    with qtbot.waitSignal(dialog.job.ended, timeout=10_000):
         unlocked.set()
     qtbot.waitUntil(lambda: dialog.finished_running)
     assert [o.outcome for o in dialog.outcomes] == ["cancelled", "cancelled"]

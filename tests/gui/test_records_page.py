@@ -33,7 +33,7 @@ def test_a_big_save_file_opens_at_once_and_loads_rows_lazily(qtbot, save_file, m
     assert page.model.cached_rows <= 400  # the rows on screen, not the whole file
     page.table.scrollToBottom()
     assert page.model.index(2999, TITLE).data() == "Title 02999"
-    assert page.counts.text() == "3,000 records, 0 flagged"
+    assert page.filter_bar.counts.text() == "3,000 records, 0 flagged"
     page.shutdown()
 
 
@@ -42,11 +42,11 @@ def test_import_in_the_background_shows_the_new_records(qtbot, page, test_data):
     result = import_and_wait(qtbot, page, test_data / "pymarc-test.dat", test_data / "sample.mrk")
     assert result.imported == 13
     assert page.model.rowCount() == 13
-    assert not page.progress_box.isVisible()
+    assert not page.importer.progress_box.isVisible()
     assert not page.empty_hint.isVisible()
     assert page.summary.text() == "Imported 13 records, 1 could not be read."
-    page.details_button.click()
-    problems = page.problems_dialog.findChild(QPlainTextEdit).toPlainText()
+    page.importer.details_button.click()
+    problems = page.importer.problems_dialog.findChild(QPlainTextEdit).toPlainText()
     assert "sample.mrk: record 3" in problems and "line 23" in problems
     assert "{copy} was kept as text" in problems
 
@@ -57,9 +57,9 @@ def test_duplicates_ask_and_apply_to_all(qtbot, page, make_file):
     newer = make_file("newer.mrc", b"".join(bib_record(f"d{n}", f"New {n}") for n in range(3)))
     with qtbot.waitSignal(page.importFinished, timeout=20000) as finished:
         page.import_files([newer])
-        qtbot.waitUntil(lambda: page.duplicate_dialog is not None)
-        dialog = page.duplicate_dialog
-        assert "Old 0" in dialog.findChild(type(page.counts)).text()
+        qtbot.waitUntil(lambda: page.importer.duplicate_dialog is not None)
+        dialog = page.importer.duplicate_dialog
+        assert "Old 0" in dialog.findChild(type(page.filter_bar.counts)).text()
         dialog.apply_to_all.setChecked(True)
         qtbot.mouseClick(dialog.replace_button, Qt.MouseButton.LeftButton)
     assert (finished.args[0].replaced, finished.args[0].imported) == (3, 3)
@@ -73,8 +73,8 @@ def test_skipping_a_duplicate_with_escape(qtbot, page, make_file):
     import_and_wait(qtbot, page, source)
     with qtbot.waitSignal(page.importFinished, timeout=20000) as finished:
         page.import_files([source])
-        qtbot.waitUntil(lambda: page.duplicate_dialog is not None)
-        qtbot.keyClick(page.duplicate_dialog, Qt.Key.Key_Escape)
+        qtbot.waitUntil(lambda: page.importer.duplicate_dialog is not None)
+        qtbot.keyClick(page.importer.duplicate_dialog, Qt.Key.Key_Escape)
     assert finished.args[0].skipped == 1
     qtbot.waitUntil(lambda: not page.importing)
     assert page.model.rowCount() == 1
@@ -84,8 +84,8 @@ def test_cancel_keeps_what_was_imported(qtbot, page, make_file):
     source = many(make_file, 30000)
     with qtbot.waitSignal(page.importFinished, timeout=30000) as finished:
         page.import_files([source])
-        qtbot.waitUntil(lambda: page.progress_bar.value() > 0, timeout=10000)
-        qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: page.importer.progress_bar.value() > 0, timeout=10000)
+        qtbot.mouseClick(page.importer.cancel_button, Qt.MouseButton.LeftButton)
     result = finished.args[0]
     assert result.cancelled
     qtbot.waitUntil(lambda: not page.importing)
@@ -100,7 +100,7 @@ def test_space_toggles_the_flags_of_the_selection(qtbot, page, test_data):
     qtbot.keyClick(page.table, Qt.Key.Key_Space)
     assert page.save_file.flagged_ids() == [2, 3, 5]
     assert page.model.index(1, FLAG).data(Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked
-    assert page.counts.text() == "10 records, 3 flagged"
+    assert page.filter_bar.counts.text() == "10 records, 3 flagged"
     qtbot.keyClick(page.table, Qt.Key.Key_Space)
     assert page.save_file.flagged_ids() == []
     select_rows(page, 0, 1)
@@ -124,13 +124,13 @@ def test_select_all_and_space_flags_everything_shown(qtbot, page, test_data):
 def test_flag_selected_unflag_all_and_the_check_box(qtbot, page, test_data):
     import_and_wait(qtbot, page, test_data / "pymarc-test.dat")
     select_rows(page, 3, 4)
-    qtbot.mouseClick(page.flag_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(page.record_actions.flag_button, Qt.MouseButton.LeftButton)
     assert page.save_file.flagged_ids() == [4, 5]
     assert page.model.setData(
         page.model.index(0, FLAG), Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole
     )
     assert page.save_file.flagged_ids() == [1, 4, 5]
-    qtbot.mouseClick(page.unflag_all_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(page.record_actions.unflag_all_button, Qt.MouseButton.LeftButton)
     assert page.save_file.flagged_ids() == []
 
 
@@ -142,15 +142,17 @@ def test_filters_and_sorting_are_done_by_the_save_file(qtbot, page, test_data):
     page.search.clear()
     qtbot.waitUntil(lambda: page.model.rowCount() == 13)
     page.save_file.flag([2, 3])
-    page.flagged_only.setChecked(True)
+    page.filter_bar.flagged_only.setChecked(True)
     assert page.model.rowCount() == 2
-    page.flagged_only.setChecked(False)
+    page.filter_bar.flagged_only.setChecked(False)
     page.save_file.record_outcome(4, "rejected", "Alma", host_reply="Bad leader")
-    page.status_filter.setCurrentIndex(page.status_filter.findData("rejected"))
+    page.filter_bar.status_filter.setCurrentIndex(
+        page.filter_bar.status_filter.findData("rejected")
+    )
     assert page.model.rowCount() == 1
     assert page.model.index(0, STATUS).data() == "Rejected"
     assert page.model.index(0, STATUS).data(Qt.ItemDataRole.ToolTipRole) == "Bad leader"
-    page.status_filter.setCurrentIndex(0)
+    page.filter_bar.status_filter.setCurrentIndex(0)
     header = page.table.horizontalHeader()
     qtbot.mouseClick(
         header.viewport(),
@@ -203,10 +205,10 @@ def test_the_selection_follows_its_records_across_a_refresh(qtbot, page, test_da
 
 
 def test_a_huge_partial_selection_is_dropped_not_widened(qtbot, page, test_data, monkeypatch):
-    import app.gui.records.page as page_module
+    import app.gui.records.table as table_module
 
     import_and_wait(qtbot, page, test_data / "pymarc-test.dat")
-    monkeypatch.setattr(page_module, "MAX_REMEMBERED_SELECTION", 2)
+    monkeypatch.setattr(table_module, "MAX_REMEMBERED_SELECTION", 2)
     select_rows(page, 1, 2, 3)
     page.refresh()
     assert not page.table.selectionModel().hasSelection()
@@ -277,7 +279,7 @@ def test_closing_during_a_duplicate_question_stops_the_import_cleanly(qtbot, pag
     source = make_file("again.mrc", bib_record("a1", "Again"))
     import_and_wait(qtbot, page, source)
     page.import_files([source])
-    qtbot.waitUntil(lambda: page.duplicate_dialog is not None)
+    qtbot.waitUntil(lambda: page.importer.duplicate_dialog is not None)
     page.shutdown()
     assert not page.importing
     assert page.save_file.count() == 1
@@ -298,7 +300,7 @@ def test_actions_take_the_highlighted_records_when_an_export_changes_the_list(
     while the cataloger chooses; the action still takes the records that were highlighted."""
     import_and_wait(qtbot, page, test_data / "pymarc-test.dat")
     page.save_file.flag(range(1, 11))
-    page.flagged_only.setChecked(True)
+    page.filter_bar.flagged_only.setChecked(True)
     page.table.setFocus()
     select_rows(page, 4, 5)
     highlighted = [page.model.record(row).id for row in (4, 5)]

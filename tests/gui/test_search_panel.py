@@ -259,7 +259,7 @@ def test_cancel_stops_a_slow_search_and_its_late_answer_is_dropped(
         qtbot.keyClick(panel.cancel_button, Qt.Key.Key_Escape)
         assert not panel.busy and panel.search_button.isEnabled()
         assert panel.message.text() == "Search of target 'Slow' (SRU) cancelled."
-        with qtbot.waitSignal(panel.jobs.ended, timeout=LONG):
+        with qtbot.waitSignal(panel.jobs.runningChanged, timeout=LONG):
             slow.hold.set()  # the server answers after all: nothing of it is shown
         assert panel.model.rowCount() == 0
         assert panel.message.text() == "Search of target 'Slow' (SRU) cancelled."

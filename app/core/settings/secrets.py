@@ -22,14 +22,14 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TypeVar
-
-import keyring
-from keyring.backend import KeyringBackend
-from keyring.backends.chainer import ChainerBackend
-from keyring.errors import KeyringError, KeyringLocked, PasswordDeleteError
+from typing import TYPE_CHECKING, TypeVar
 
 from app.core.errors import SecretStoreError
+
+# keyring itself is imported on first use: loading it and its backends costs a window's
+# start and `exportdesk --version` a noticeable share of their time.
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 SERVICE = "exportdesk"
 T = TypeVar("T")
@@ -159,6 +159,8 @@ def _choice() -> _Choice:
     if stand_in is not None:
         return stand_in
     try:
+        import keyring
+
         configured = keyring.get_keyring()  # keyring's own choice: its configuration, or the best
     except Exception as error:  # a configured backend that can't be loaded, or a broken one
         named = os.environ.get("PYTHON_KEYRING_BACKEND", "").strip()  # only to name it
@@ -173,6 +175,8 @@ def _choice() -> _Choice:
 
 def _judge_configured(configured: KeyringBackend) -> _Choice:
     """keyring's choice judged: its chainer stands for the backends it chains, best first."""
+    from keyring.backends.chainer import ChainerBackend
+
     if not isinstance(configured, ChainerBackend):
         return _judge([configured])
     try:
@@ -207,6 +211,8 @@ def no_keyring_reason() -> str:
 
 def _guarded(action: str, secret: str | None, call: Callable[[], T]) -> T:
     """Run a keyring call, turning any failure into a message that never holds the secret."""
+    from keyring.errors import KeyringError, KeyringLocked
+
     try:
         return call()
     except KeyringLocked:
@@ -291,6 +297,8 @@ class Vault:
         name = entry_name(self.account, connection_id, kind)
 
         def delete() -> None:
+            from keyring.errors import PasswordDeleteError
+
             with contextlib.suppress(PasswordDeleteError):  # nothing was stored
                 backend.delete_password(SERVICE, name)
 

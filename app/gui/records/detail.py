@@ -56,7 +56,7 @@ from app.core.validation.stored import (
     messages_from_detail,
     state_of,
 )
-from app.gui.background import BackgroundCall
+from app.gui.jobs import JobRunner
 from app.gui.records.characters import CharacterPalette, insert_character
 from app.gui.records.editor import (
     LONG_TEXT,
@@ -105,7 +105,7 @@ class RecordView(QWidget):
         self._dirty = False
         self._mark_unmappable = False
         self._generation = 0
-        self._calls: set[BackgroundCall] = set()
+        self._checks = JobRunner(self)  # a long record's check, off the GUI thread
         self._first_problem_wanted = False
         self._closed = False
         self.last_check: EditorCheck | None = None
@@ -285,7 +285,7 @@ class RecordView(QWidget):
     @property
     def checking(self) -> bool:
         """A check of the text is waiting for its pause, or running."""
-        return self._check_timer.isActive() or bool(self._calls)
+        return self._check_timer.isActive() or bool(self._checks.running)
 
     def show_record(self, record_id: int | None) -> None:
         """Show this record. The record being edited with changes keeps its text (the page
@@ -417,22 +417,20 @@ class RecordView(QWidget):
             self._checked(generation, check_text(text, original, level_for, mark))
             return
         self.check_line.setText("Checking…")
-        call = BackgroundCall(lambda: check_text(text, original, level_for, mark))
-        self._calls.add(call)
+        job = self._checks.start(
+            lambda _context: (generation, check_text(text, original, level_for, mark)),
+            name="record-check",
+        )
+        job.finished.connect(self._checked_in_background)
+        job.failed.connect(self._check_failed)
 
-        def done(result: object, call: BackgroundCall = call) -> None:
-            self._calls.discard(call)
-            if isinstance(result, EditorCheck) and not self._closed:
-                self._checked(generation, result)
+    def _checked_in_background(self, result: tuple[int, EditorCheck]) -> None:
+        if not self._closed:
+            self._checked(*result)
 
-        def failed(message: str, call: BackgroundCall = call) -> None:
-            self._calls.discard(call)
-            if not self._closed:
-                self.check_line.setText(f"The record could not be checked: {message}")
-
-        call.finished.connect(done)
-        call.failed.connect(failed)
-        call.start()
+    def _check_failed(self, message: str) -> None:
+        if not self._closed:
+            self.check_line.setText(f"The record could not be checked: {message}")
 
     def _checked(self, generation: int, check: EditorCheck) -> None:
         if generation != self._generation or check.text != self.text.toPlainText():
@@ -726,7 +724,7 @@ class RecordView(QWidget):
             self.copied.emit()
 
     def shutdown(self) -> None:
-        """Stop the timers; a check running on a worker thread ends by itself."""
+        """Stop the timers; a check running in the background ends by itself."""
         self._closed = True
         self._check_timer.stop()
         self._save_timer.stop()

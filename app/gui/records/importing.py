@@ -1,87 +1,209 @@
-"""Importing in the background: the core's ImportJob in a QThread, its progress as signals,
-and the duplicate question put to the cataloger on the GUI thread."""
+"""Importing into the save file: the core's ImportJob as a job of app/gui/jobs.py, the page's
+progress and summary rows, and the duplicate question put to the cataloger."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
+    QHBoxLayout,
     QLabel,
+    QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
+    QWidget,
 )
 
-from app.core.errors import ExportDeskError
-from app.core.store.importer import DuplicateAction, DuplicateDecision, DuplicateQuestion, ImportJob
+from app.core.store.importer import (
+    DuplicateAction,
+    DuplicateDecision,
+    DuplicateQuestion,
+    ImportJob,
+    ImportProgress,
+    ImportResult,
+)
 from app.core.store.savefile import SaveFile
+from app.gui.jobs import JobContext, JobRunner, Work
+from app.gui.records.page_task import PageTask, ProgressRow
+
+if TYPE_CHECKING:
+    from app.gui.records.page_base import PageBase
+
+REFRESH_DURING_IMPORT_SECONDS = 1.0
+# A cancel answers the duplicate question this way, for the rest of the import.
+SKIP_THE_REST = DuplicateDecision("skip", apply_to_all=True)
 
 
-class ImportWorker(QObject):
-    """Runs one import on its own connection to the save file; lives in a worker thread.
+def import_work(save_file_path: Path, files: Sequence[Path | str]) -> Work:
+    """One import as a job's work, on its own connection to the save file: it reports each
+    ImportProgress, asks about duplicates, and returns the ImportResult."""
+    paths = list(files)
 
-    Signals arrive on the GUI thread (queued): ``progress(ImportProgress)``,
-    ``duplicateFound(DuplicateQuestion)`` (answer with :meth:`answer`),
-    ``finished(ImportResult)`` or ``failed(str)``.
-    """
+    def work(context: JobContext) -> ImportResult:
+        def ask(question: DuplicateQuestion) -> DuplicateDecision:
+            return context.ask(question, SKIP_THE_REST)
 
-    progress = Signal(object)
-    duplicateFound = Signal(object)
-    finished = Signal(object)
-    failed = Signal(str)
+        with SaveFile(save_file_path) as save_file:
+            job = ImportJob(save_file, paths, ask, context.cancel)
+            for step in job.run():
+                context.report(step)
+        return job.result
 
-    def __init__(self, save_file_path: Path, files: Sequence[Path | str]) -> None:
-        super().__init__()
-        self._path = save_file_path
-        self._files = list(files)
-        self._cancel = threading.Event()
-        self._answered = threading.Event()
-        self._decision = DuplicateDecision("skip")
+    return work
+
+
+class Importer(PageTask):
+    """Imports files one batch at a time (files asked for meanwhile wait their turn) and
+    shows how it goes in its two rows: ``progress_box`` while it runs (with Cancel), then
+    ``summary_box``. ``finished``: the ImportResult (also cancelled), or None."""
+
+    def __init__(self, page: PageBase, runner: JobRunner) -> None:
+        super().__init__(page, runner, ProgressRow("Import progress", "&Cancel import"))
+        self._queued: list[Path] = []
+        self.duplicate_dialog: DuplicateDialog | None = None
+        self.problems_dialog: QDialog | None = None
+        self.last_result: ImportResult | None = None
+        self.progress_box = self.row
+        self.progress_bar = self.row.bar
+        self.cancel_button = self.row.cancel_button
+
+        self.summary_box = QWidget()
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setAccessibleName("Import result")
+        self.details_button = QPushButton("Show &problems…")
+        self.details_button.clicked.connect(self.show_problems)
+        row = QHBoxLayout(self.summary_box)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.summary, 1)
+        row.addWidget(self.details_button)
+        self.summary_box.hide()
+
+    def import_files(self, paths: Sequence[Path | str]) -> None:
+        """Import these files in the background (after the current import, if one runs)."""
+        files = [Path(p) for p in paths]
+        if not files or self._closed:
+            return
+        if self.running:
+            self._queued.extend(files)
+            return
+        self.summary_box.hide()
+        names = files[0].name if len(files) == 1 else f"{len(files)} files"
+        work = import_work(self._page.save_file.path, files)
+        job = self._start(work, "import", f"Importing {names}…")
+        job.asked.connect(self._ask_about_duplicate)
 
     @Slot()
-    def run(self) -> None:
-        try:
-            with SaveFile(self._path) as save_file:
-                job = ImportJob(save_file, self._files, self._ask, self._cancel)
-                for step in job.run():
-                    self.progress.emit(step)
-        except ExportDeskError as error:
-            self.failed.emit(error.message)
-            return
-        except Exception as error:  # never let a worker die silently
-            self.failed.emit(f"The import stopped: {error}")
-            return
-        self.finished.emit(job.result)
-
-    def _ask(self, question: DuplicateQuestion) -> DuplicateDecision:
-        """Called on the worker thread: wait for the cataloger's answer (or a cancel)."""
-        self._answered.clear()
-        if self._cancel.is_set():
-            return DuplicateDecision("skip", apply_to_all=True)
-        self.duplicateFound.emit(question)
-        self._answered.wait()
-        return self._decision
-
-    def answer(self, decision: DuplicateDecision) -> None:
-        """From the GUI thread: the answer to the pending duplicate question."""
-        self._decision = decision
-        self._answered.set()
-
     def cancel(self) -> None:
         """Stop after the current record; what was imported so far stays."""
-        self._cancel.set()
-        self._decision = DuplicateDecision("skip", apply_to_all=True)
-        self._answered.set()
+        super().cancel()
+        if self.duplicate_dialog is not None:
+            self.duplicate_dialog.reject()
 
-    @property
-    def cancelled(self) -> bool:
-        return self._cancel.is_set()
+    def shutdown(self) -> None:
+        self._queued.clear()
+        super().shutdown()
+
+    def progressed(self, items: list[object]) -> None:
+        progress = cast(ImportProgress, items[-1])  # the last says where it is
+        self.row.show_fraction(progress.fraction)
+        if not self.cancelling:
+            name = Path(progress.file).name
+            place = (
+                f" ({progress.file_index} of {progress.file_count})"
+                if progress.file_count > 1
+                else ""
+            )
+            self.row.label.setText(f"Importing {name}{place}: {progress.imported:,} imported")
+        # New rows appear while the import goes on.
+        self._page.refresh(unless_within=REFRESH_DURING_IMPORT_SECONDS)
+
+    @Slot(object)
+    def _ask_about_duplicate(self, question: DuplicateQuestion) -> None:
+        job = self._job
+        if job is None or self._closed:
+            return
+        dialog = DuplicateDialog(question, self._page)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        self.duplicate_dialog = dialog
+
+        def answered(_result: int) -> None:
+            self.duplicate_dialog = None
+            job.answer(dialog.decision())
+            dialog.deleteLater()
+
+        dialog.finished.connect(answered)
+        dialog.open()
+
+    def done(self, result: object) -> None:
+        assert isinstance(result, ImportResult)
+        self.last_result = result
+        parts = [f"Imported {result.imported:,} record{'' if result.imported == 1 else 's'}"]
+        if result.replaced:
+            parts.append(f"{result.replaced:,} of them replacing saved copies")
+        if result.skipped:
+            parts.append(f"skipped {result.skipped:,} already in the save file")
+        if result.errors:
+            parts.append(f"{len(result.errors):,} could not be read")
+        text = ", ".join(parts) + "."
+        if result.cancelled:
+            text = "Import cancelled. " + text
+        self.summary.setText(text)
+        self.details_button.setVisible(bool(result.errors or result.warnings))
+        self.summary_box.show()
+
+    def stopped(self, message: str) -> None:
+        self.summary.setText(f"The import stopped: {message}")
+        self.details_button.hide()
+        self.summary_box.show()
+
+    def job_ended(self) -> None:
+        self._page.refresh()
+
+    def idle(self) -> None:
+        if self._queued:
+            queued, self._queued = self._queued, []
+            self.import_files(queued)
+
+    def show_problems(self) -> None:
+        """The records the last import could not read, and its notes, in a dialog."""
+        result = self.last_result
+        if result is None:
+            return
+        lines = [f"Could not read {error.describe()}" for error in result.errors]
+        lines += [f"Note: {warning.describe()}" for warning in result.warnings]
+        dialog = QDialog(self._page)
+        dialog.setWindowTitle("Import problems")
+        text = QPlainTextEdit("\n".join(lines))
+        text.setReadOnly(True)
+        text.setAccessibleName("Import problems")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(dialog.reject)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(text)
+        layout.addWidget(buttons)
+        dialog.resize(700, 300)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.problems_dialog = dialog
+        dialog.open()
+
+
+def dropped_files(event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> list[Path]:
+    """The files dragged or dropped, when all it carries are local files."""
+    mime = event.mimeData()
+    if not mime.hasUrls():
+        return []
+    urls = mime.urls()
+    if not all(url.isLocalFile() for url in urls):
+        return []
+    return [Path(url.toLocalFile()) for url in urls]
 
 
 class DuplicateDialog(QDialog):

@@ -4,8 +4,8 @@ selected hit, and Save to Local File or Flag for Export the selected hits: their
 retrieved and stored through the import's path, the duplicate policy deciding (the OCLC number,
 or else 003 and 001). WorldCat targets also set and unset the institution's holdings.
 
-Every request runs off the GUI thread (``worker.Jobs``) and can be cancelled; a failure of the
-target is a message naming it, in the panel.
+Every request runs off the GUI thread (a job of app/gui/jobs.py) and can be cancelled; a
+failure of the target is a message naming it, in the panel.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QAction, QFontDatabase, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QGridLayout,
@@ -43,13 +42,17 @@ from app.core.sources.hits import Hit, SearchPage, SearchQuery
 from app.core.sources.worldcat import HoldingResult
 from app.core.store.importer import DuplicateAction, DuplicateDecision, DuplicateQuestion
 from app.core.store.savefile import SaveFile
+from app.gui.jobs import Job, JobRunner
+from app.gui.row_list import set_up_row_list
 from app.gui.search.results_model import AUTHOR, DATE, ID, POSITION, TITLE, HitsModel
 from app.gui.search.worker import (
-    DuplicateAsker,
-    Jobs,
+    STOP_SECONDS,
+    Clients,
     StoreResult,
+    TargetWork,
     holdings_work,
     search_work,
+    start_job,
     store_work,
 )
 
@@ -102,15 +105,10 @@ class SearchPanel(QWidget):
         self.targets: list[Target] = []
         self.target: Target | None = None  # the target of the hits shown
         self.query: SearchQuery | None = None
-        self.jobs = Jobs(account.vault, self)
-        self.jobs.finished.connect(self._job_finished)
-        self.jobs.failed.connect(self._job_failed)
-        self.jobs.ended.connect(self._job_ended)
-        self._job: int | None = None  # the job the panel waits for
+        self.jobs = JobRunner(self)
+        self.clients = Clients(account.vault)
+        self._job: Job | None = None  # the job the panel waits for
         self._job_kind = ""
-        self._store_jobs: set[int] = set()  # store jobs not yet ended, cancelled ones too
-        self._asker: DuplicateAsker | None = None  # the duplicate question of the job
-        self._askers: dict[int, DuplicateAsker] = {}  # by job, until the job ends
         self._more_pending = False
         self._closed = False
         self.last_error = ""
@@ -159,20 +157,8 @@ class SearchPanel(QWidget):
         self.model = HitsModel(self)
         self.model.moreWanted.connect(self._more_wanted)
         view = QTableView()
-        view.setModel(self.model)
-        view.setAccessibleName("Search results")
-        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        view.setAlternatingRowColors(True)
-        view.setWordWrap(False)
-        view.setTabKeyNavigation(False)
-        rows = view.verticalHeader()
-        rows.hide()
-        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        rows.setDefaultSectionSize(view.fontMetrics().height() + 8)
+        set_up_row_list(view, self.model, "Search results")
         header = view.horizontalHeader()
-        header.setHighlightSections(False)
         metrics = view.fontMetrics()
         header.resizeSection(POSITION, metrics.horizontalAdvance("0000") + 16)
         header.resizeSection(AUTHOR, metrics.horizontalAdvance("Author, An Ex") + 16)
@@ -417,8 +403,14 @@ class SearchPanel(QWidget):
         if error:
             self.last_error = text
 
-    def _start(self, kind: str, target: Target, work: Any) -> None:
-        self._job = self.jobs.start(target, work)
+    def _start(self, kind: str, target: Target, work: TargetWork[Any]) -> None:
+        job = start_job(self.jobs, self.clients, target, work, f"search-{kind}")
+        job.finished.connect(self._job_finished)
+        job.cancelled.connect(self._job_finished)  # a store's records stay stored
+        job.failed.connect(self._job_failed)
+        job.asked.connect(self._ask_about_duplicate)
+        job.ended.connect(self._job_ended)
+        self._job = job
         self._job_kind = kind
         self._update_actions()
         self.busyChanged.emit(True)
@@ -478,10 +470,12 @@ class SearchPanel(QWidget):
 
     # -- the job's news -------------------------------------------------------------------
 
-    def _job_finished(self, number: int, result: Any) -> None:
-        if number in self._store_jobs and isinstance(result, StoreResult):
+    # The slots learn which job speaks from sender(): one the panel gave up on is not _job.
+
+    def _job_finished(self, result: Any) -> None:
+        if isinstance(result, StoreResult):
             self.recordsStored.emit(result)  # even cancelled: what was stored is there
-        if number != self._job or self._closed:
+        if self.sender() is not self._job or self._closed:
             return
         kind = self._job_kind
         if kind in ("search", "more") and isinstance(result, SearchPage):
@@ -491,23 +485,18 @@ class SearchPanel(QWidget):
         elif kind == "holdings" and isinstance(result, list):
             self._holdings_done(result)
 
-    def _job_failed(self, number: int, message: str) -> None:
-        if number != self._job or self._closed:
+    def _job_failed(self, message: str) -> None:
+        if self.sender() is not self._job or self._closed:
             return
         if self._job_kind == "more":
             self.model.page_failed()
         self._show_message(message, error=True)
 
-    def _job_ended(self, number: int) -> None:
-        self._store_jobs.discard(number)
-        asker = self._askers.pop(number, None)
-        if asker is not None:  # its job's thread is done with it
-            asker.deleteLater()
-        if number != self._job or self._closed:
+    def _job_ended(self) -> None:
+        if self.sender() is not self._job or self._closed:
             return
         self._job = None
         self._job_kind = ""
-        self._asker = None
         self._update_actions()
         self.busyChanged.emit(False)
         if self._more_pending:
@@ -519,13 +508,10 @@ class SearchPanel(QWidget):
         is dropped); a retrieval stops before the next record, keeping those stored."""
         if self._job is None:
             return
-        number, kind = self._job, self._job_kind
-        self.jobs.cancel(number)
-        if self._asker is not None:
-            self._asker.cancel()
+        kind = self._job_kind
+        self._job.cancel()  # a duplicate question waiting is answered "skip the rest"
         self._job = None
         self._job_kind = ""
-        self._asker = None
         if kind == "more":
             self.model.loading = False
         target = self.target.describe() if self.target is not None else "the target"
@@ -606,33 +592,19 @@ class SearchPanel(QWidget):
         if self.busy or not hits or self.target is None:
             return
         policy = str(self.duplicate_box.currentData())
-        on_duplicate: Any
-        if policy == "ask":
-            asker = DuplicateAsker(self)
-            asker.asked.connect(self._ask_about_duplicate)
-            self._asker = asker
-            on_duplicate = asker
-        else:
-            on_duplicate = policy
         self._show_message(
             f"Retrieving {_plural(len(hits), 'record')} from {self.target.describe()}…"
         )
         self._start(
             "store",
             self.target,
-            store_work(self.target, hits, self.save_file.path, on_duplicate, flag),
+            store_work(self.target, hits, self.save_file.path, policy, flag),
         )
-        assert self._job is not None
-        self._store_jobs.add(self._job)
-        if self._asker is not None:
-            self._askers[self._job] = self._asker
 
     def _ask_about_duplicate(self, question: DuplicateQuestion) -> None:
-        asker = self.sender()
-        if not isinstance(asker, DuplicateAsker) or asker is not self._asker or self._closed:
-            if isinstance(asker, DuplicateAsker):
-                asker.cancel()
-            return
+        job = self._job
+        if self.sender() is not job or job is None or self._closed:
+            return  # a job given up on: its question was answered "skip the rest"
         existing = question.existing
         box = QMessageBox(
             QMessageBox.Icon.Question,
@@ -661,7 +633,7 @@ class SearchPanel(QWidget):
             action: DuplicateAction = (
                 "replace" if clicked is replace else "keep" if clicked is keep else "skip"
             )
-            asker.answer(DuplicateDecision(action, all_box.isChecked()))
+            job.answer(DuplicateDecision(action, all_box.isChecked()))
             box.deleteLater()
 
         box.finished.connect(answered)
@@ -722,6 +694,5 @@ class SearchPanel(QWidget):
         if self._closed:
             return
         self._closed = True
-        if self._asker is not None:
-            self._asker.cancel()
-        self.jobs.shutdown()
+        self.jobs.shutdown(STOP_SECONDS)
+        self.clients.close()

@@ -1,25 +1,20 @@
 """The search panel's network work, off the GUI thread: searching a target, retrieving records
-into the save file, setting holdings. Each piece of work is a job in a daemon thread with a
-cancel event; its result comes back to the GUI thread as a signal carrying the job's number,
-so the panel can drop the answer of a job it has given up on (a cancelled search whose server
-answers late).
+into the save file, setting holdings. Each piece of work runs as a job of app/gui/jobs.py
+(cancel event, failure message, the duplicate question put to the GUI thread); the panel
+drops the answer of a job it has given up on (a cancelled search whose server answers late).
 
 A client is kept per target between jobs (an SRU server's connection stays open from one page
-to the next, a WorldCat token is asked for once); a job holds it alone, and a cancelled job
-closes its client when it ends instead of giving it back.
+to the next, a WorldCat token is asked for once); a job holds it alone, and a job that failed
+or was cancelled closes its client when it ends instead of giving it back.
 """
 
 from __future__ import annotations
 
-import contextlib
-import itertools
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from PySide6.QtCore import QObject, Signal
+from typing import TypeVar, cast
 
 from app.core.errors import ExportDeskError
 from app.core.marc.readresults import RecordRead
@@ -32,16 +27,21 @@ from app.core.sources.hits import Hit, SearchPage, SearchQuery
 from app.core.sources.sru import SruClient
 from app.core.sources.worldcat import HoldingResult, WorldCatClient
 from app.core.store.importer import (
+    DuplicateAction,
     DuplicateDecision,
     DuplicatePolicy,
-    DuplicateQuestion,
     ImportJob,
 )
 from app.core.store.savefile import SaveFile
+from app.gui.jobs import Job, JobContext, JobRunner
 
 Client = SruClient | WorldCatClient
+R = TypeVar("R")
+TargetWork = Callable[[Client, JobContext], R]
 # How long closing the window waits for jobs under way (each was told to cancel).
 STOP_SECONDS = 2.0
+# A cancel answers the duplicate question this way, for the rest of the records.
+SKIP_THE_REST = DuplicateDecision("skip", apply_to_all=True)
 
 
 def failure_message(target: Target, error: BaseException) -> str:
@@ -94,38 +94,6 @@ class Clients:
             client.close()
 
 
-class DuplicateAsker(QObject):
-    """The duplicate policy "ask": the job's thread puts the question to the GUI thread
-    (``asked``) and waits for :meth:`answer`; a cancel answers "skip" for the rest."""
-
-    asked = Signal(object)  # a DuplicateQuestion
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._answered = threading.Event()
-        self._decision = DuplicateDecision("skip")
-        self._cancelled = False
-
-    def __call__(self, question: DuplicateQuestion) -> DuplicateDecision:
-        if self._cancelled:
-            return DuplicateDecision("skip", apply_to_all=True)
-        self._answered.clear()
-        try:
-            self.asked.emit(question)
-        except RuntimeError:  # the panel is gone
-            return DuplicateDecision("skip", apply_to_all=True)
-        self._answered.wait()
-        return self._decision
-
-    def answer(self, decision: DuplicateDecision) -> None:
-        self._decision = decision
-        self._answered.set()
-
-    def cancel(self) -> None:
-        self._cancelled = True
-        self.answer(DuplicateDecision("skip", apply_to_all=True))
-
-
 @dataclass
 class StoreFailure:
     hit: Hit
@@ -146,103 +114,33 @@ class StoreResult:
     cancelled: bool = False
 
 
-class Jobs(QObject):
-    """Starts jobs and hands their results to the GUI thread."""
+def start_job(
+    runner: JobRunner, clients: Clients, target: Target, work: TargetWork[R], name: str
+) -> Job:
+    """Run ``work(client, context)`` with the target's client as a job of ``runner``; its
+    failure is a message naming the target."""
 
-    finished = Signal(int, object)  # the job's number, its result
-    failed = Signal(int, str)  # the job's number, a message naming the target
-    ended = Signal(int)  # the job's number, last of all, however it ended
-
-    def __init__(self, vault: Vault, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.clients = Clients(vault)
-        self._numbers = itertools.count(1)
-        self._running: dict[int, tuple[threading.Thread, threading.Event]] = {}
-        self._lock = threading.Lock()
-        self.ended.connect(self._forget)
-
-    @property
-    def running(self) -> int:
-        with self._lock:
-            return len(self._running)
-
-    def start(self, target: Target, work: Callable[[Client, threading.Event], Any]) -> int:
-        """Run ``work(client, cancel)`` with the target's client in a thread of its own."""
-        number = next(self._numbers)
-        cancel = threading.Event()
-        thread = threading.Thread(
-            target=self._run,
-            args=(number, target, work, cancel),
-            name=f"exportdesk-search-{number}",
-            daemon=True,
-        )
-        with self._lock:
-            self._running[number] = (thread, cancel)
-        thread.start()
-        return number
-
-    def cancel(self, number: int) -> None:
-        with self._lock:
-            held = self._running.get(number)
-        if held is not None:
-            held[1].set()
-
-    def _run(
-        self,
-        number: int,
-        target: Target,
-        work: Callable[[Client, threading.Event], Any],
-        cancel: threading.Event,
-    ) -> None:
-        client: Client | None = None
+    def with_client(context: JobContext) -> R:
+        client = clients.take(target)
+        reusable = False
         try:
-            try:
-                client = self.clients.take(target)
-                result = work(client, cancel)
-            except BaseException as error:  # shown as a message, never a traceback
-                if client is not None:
-                    self.clients.give_back(target, client, reusable=False)
-                    client = None
-                self._emit(self.failed, number, failure_message(target, error))
-            else:
-                self._emit(self.finished, number, result)
-            finally:
-                if client is not None:
-                    self.clients.give_back(target, client, reusable=not cancel.is_set())
+            result = work(client, context)
+            reusable = not context.cancelled
+            return result
         finally:
-            self._emit(self.ended, number)
+            clients.give_back(target, client, reusable)
 
-    @staticmethod
-    def _emit(signal: Any, *args: Any) -> None:
-        with contextlib.suppress(RuntimeError):  # the panel is gone (the window closed)
-            signal.emit(*args)
-
-    def _forget(self, number: int) -> None:
-        with self._lock:
-            held = self._running.pop(number, None)
-        if held is not None:
-            held[0].join(STOP_SECONDS)  # it emitted ``ended`` last: at once
-
-    def shutdown(self) -> None:
-        """Cancel every job, wait a little for them, and close the clients. A job still
-        waiting for an answer then ends by itself (its thread is a daemon)."""
-        with self._lock:
-            running = list(self._running.values())
-        for _, cancel in running:
-            cancel.set()
-        for thread, _ in running:
-            thread.join(STOP_SECONDS / max(len(running), 1))
-        self.clients.close()
+    return runner.start(
+        with_client, name=name, describe_error=lambda error: failure_message(target, error)
+    )
 
 
 # -- the work (in the job's thread) ---------------------------------------------------------
 
 
-def search_work(
-    query: SearchQuery, start: int, count: int
-) -> Callable[[Client, threading.Event], SearchPage]:
-    def work(client: Client, cancel: threading.Event) -> SearchPage:
-        return client.search(query, start=start, count=count, cancel=cancel)
+def search_work(query: SearchQuery, start: int, count: int) -> TargetWork[SearchPage]:
+    def work(client: Client, context: JobContext) -> SearchPage:
+        return client.search(query, start=start, count=count, cancel=context.cancel)
 
     return work
 
@@ -258,17 +156,24 @@ def store_work(
     target: Target,
     hits: Sequence[Hit],
     save_file_path: Path,
-    on_duplicate: DuplicatePolicy,
+    on_duplicate: str,
     flag: bool,
-) -> Callable[[Client, threading.Event], StoreResult]:
+) -> TargetWork[StoreResult]:
     """Retrieve each hit's record and store it through the import's path (each record in a
-    transaction of its own, the duplicate policy deciding), flagging when asked. An SRU hit
-    that came with its whole record is stored as it came; other hits are retrieved by id."""
+    transaction of its own, the duplicate policy deciding: "ask" puts the question to the
+    GUI thread), flagging when asked. An SRU hit that came with its whole record is stored as
+    it came; other hits are retrieved by id."""
 
-    def work(client: Client, cancel: threading.Event) -> StoreResult:
+    def work(client: Client, context: JobContext) -> StoreResult:
+        cancel = context.cancel
+        policy: DuplicatePolicy = (
+            (lambda question: context.ask(question, SKIP_THE_REST))
+            if on_duplicate == "ask"
+            else cast(DuplicateAction, on_duplicate)
+        )
         result = StoreResult(flag=flag)
         with SaveFile(save_file_path) as save_file:
-            job = ImportJob(save_file, [], on_duplicate=on_duplicate, cancel=cancel)
+            job = ImportJob(save_file, [], on_duplicate=policy, cancel=cancel)
             for hit in hits:
                 if cancel.is_set():
                     result.cancelled = True
@@ -311,17 +216,17 @@ def _record_of(client: Client, target: Target, hit: Hit, cancel: threading.Event
     return client.retrieve(hit.id, cancel=cancel)
 
 
-def holdings_work(
-    action: str, numbers: Sequence[str]
-) -> Callable[[Client, threading.Event], list[HoldingResult]]:
-    def work(client: Client, cancel: threading.Event) -> list[HoldingResult]:
+def holdings_work(action: str, numbers: Sequence[str]) -> TargetWork[list[HoldingResult]]:
+    def work(client: Client, context: JobContext) -> list[HoldingResult]:
         if not isinstance(client, WorldCatClient):
             raise TargetError(client.target, "only WorldCat targets keep holdings")
         results: list[HoldingResult] = []
         for number in numbers:
-            if cancel.is_set():
+            if context.cancelled:
                 break
-            results.append(client.holdings("set" if action == "set" else "unset", number, cancel))
+            results.append(
+                client.holdings("set" if action == "set" else "unset", number, context.cancel)
+            )
         return results
 
     return work
