@@ -302,6 +302,18 @@ def test_connections_are_edits_like_any_other(page, account, dialogs) -> None:
     assert not page.connection_buttons["delete"].isEnabled()  # the last one stays
 
 
+def test_an_ampersand_in_a_connections_name_is_shown_not_taken_as_a_key(page, dialogs) -> None:
+    from PySide6.QtGui import QKeySequence
+
+    dialogs.answer("OK", "R&D Sandbox")
+    page.connection_buttons["add"].click()
+    tabs = page.connection_tabs
+    shown = tabs.tabText(tabs.currentIndex())
+    assert shown.replace("&&", "&") == "R&D Sandbox"
+    # No Alt+D taken from Save My Default: Qt reads "&&" as a plain "&".
+    assert QKeySequence.mnemonic(shown).isEmpty()
+
+
 def test_switching_the_active_connection_changes_the_title(qtbot, account) -> None:
     from app.gui.main_window import MainWindow
 

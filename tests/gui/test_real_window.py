@@ -1,9 +1,15 @@
-"""The real window on a real X display (Xvfb), driven with the keyboard as a person would
-(xdotool): Export Options through the menus, a setting changed and saved for the session,
-flags changed in the list, Export Flagged, and the receiver holds exactly the flagged records
-that are valid, exported with the changed setting.
+"""The real window on a real X display (Xvfb), driven with the keyboard and mouse as a person
+would (xdotool).
 
-`exportdesk --demo` runs as a separate process; it prints where its receiver writes."""
+A cataloger: Export Options through the menus, a setting changed and saved for the session,
+flags changed in the list, Export Flagged, and the receiver holds exactly the flagged records
+that are valid, exported with the changed setting. `exportdesk --demo` runs as a separate
+process; it prints where its receiver writes.
+
+An administrator: CARLI's set-up entered field by field with Alt and the fields' letters, Save
+My Default (the password into gnome-keyring), the app started anew, every value checked, the
+page scrolled with the mouse wheel over spin boxes and combo boxes, and nothing changed. The
+app runs under tests/fixtures/window_probe.py, which reads the screen back for the test."""
 
 from __future__ import annotations
 
@@ -18,8 +24,9 @@ import pytest
 from app.core.export.demo import DEMO_ACCOUNT, DEMO_CATALOGUE_ONLY, demo_samples
 from app.core.marc.iso2709 import parse_record
 from app.core.marc.reading import read_records
+from app.core.settings.options import BY_KEY
 from app.core.validation import validate_record
-from tests.fixtures.real_window import ROOT, XDisplay
+from tests.fixtures.real_window import ROOT, SecretService, XDisplay
 
 pytestmark = pytest.mark.system
 
@@ -151,3 +158,252 @@ def test_a_person_sets_up_flags_and_exports_with_the_keyboard(x_display: XDispla
     x.wait_until(lambda: x.app.poll() is not None, 20, "the app did not quit on Ctrl+Q")
     assert x.app.returncode == 0
     assert not demo.home.exists()
+
+
+# -- An administrator sets up CARLI's export, and it survives a restart and the wheel ----------
+
+ACCOUNT = "100-123-456"
+LOG_ON = "Log On$"
+RENAME = "^Rename Connection$"
+CONNECTION = "CARLI Network Zone"
+# A stand-in for the logon ID's password: it may go to the keyring and nowhere else.
+PASSWORD = "Alma-Imp0rt-Pr0file!"
+# CARLI's set-up for its Alma Network Zone (EXPORT-OPTIONS.md), as the screen shows each value.
+CARLI = {
+    "format": "marc",
+    "charset": "utf8",
+    "destination": "tcpip",
+    "fields_to_delete": "029 938 9XX",
+    "validate_bib": "full",
+    "validate_auth": "none",
+    "mark_for_export": "off",
+    "host": "i-share-network.alma.exlibrisgroup.com",
+    "port": "5500",
+    "permanent_connection": "off",
+    "notify_before_disconnect": "on",
+    "timeout": "90",
+    "retries": "3",
+    "delay": "0",
+    "send_logon_id": "on",
+    "logon_id": "01CARLI_NETWORK",
+    "send_user_id": "off",
+    "user_id": "",
+}
+# The account's set-up before: for a vendor's test server. Each value the administrator enters
+# differs from it, so a value that was never saved can't pass for one that was.
+EARLIER = {
+    "format": "marcxml",
+    "fields_to_delete": "029",
+    "validate_bib": "basic",
+    "validate_auth": "structure",
+    "mark_for_export": "on",
+    "host": "sandbox.example.org",
+    "port": "2100",
+    "permanent_connection": "on",
+    "notify_before_disconnect": "off",
+    "timeout": "30",
+    "retries": "0",
+    "delay": "5",
+    "logon_id": "01CARLI_SANDBOX",
+}
+
+
+def exportdesk(env: dict[str, str], *arguments: str) -> str:
+    """The command line, in the app's environment: its output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "app", *arguments],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, f"exportdesk {' '.join(arguments)}: {done.stderr.strip()}"
+    return done.stdout
+
+
+class Administrator:
+    """A person at the Export Options screen: Alt and a field's letter (pressed as often as
+    Help > Keyboard Shortcuts says), then the keys a field takes. Each step waits until the
+    screen shows what was done."""
+
+    def __init__(self, x: XDisplay) -> None:
+        self.x = x
+
+    def value(self, key: str) -> str:
+        return str(self.x.screen()["values"][key])
+
+    def reach(self, key: str) -> None:
+        screen = self.x.screen()
+        letters = screen["letters"]
+        letter, place = letters[key]
+        sharing = [p for other, p in letters.values() if other == letter]
+        at = letters.get(screen["focus"])
+        # Each press goes to the next field with the letter: from one of them, on from it.
+        presses = (place - at[1]) % len(sharing) if at and at[0] == letter else place
+        if presses:  # none when the focus is there already
+            self.x.keys(*[f"alt+{letter}"] * presses)
+        self.x.wait_until(
+            lambda: self.x.screen()["focus"] == key,
+            10,
+            f"Alt+{letter.upper()} pressed {presses} times did not reach {key}",
+        )
+
+    def choose(self, key: str, value: str) -> None:
+        """A combo box's choice: the first with Home, then Down as often as it is below."""
+        self.reach(key)
+        index = BY_KEY[key].choice_values.index(value)
+        self.x.keys("Home", *["Down"] * index)
+        self.wait_for(key, value)
+
+    def type_into(self, key: str, text: str) -> None:
+        self.reach(key)
+        self.x.keys("ctrl+a")
+        self.x.type_text(text)
+        self.wait_for(key, text)
+
+    def check(self, key: str, wanted: str) -> None:
+        """A check box on or off: a letter of its own checks or clears it; a shared one
+        goes to it, and Space does."""
+        if self.value(key) == wanted:
+            return
+        letters = self.x.screen()["letters"]
+        alone = [letter for letter, _ in letters.values()].count(letters[key][0]) == 1
+        self.reach(key)
+        if not alone:
+            self.x.keys("space")
+        self.wait_for(key, wanted)
+
+    def wait_for(self, key: str, value: str) -> None:
+        self.x.wait_until(
+            lambda: self.value(key) == value, 10, f"{key} does not show {value!r} on the screen"
+        )
+
+
+def test_an_administrator_sets_up_carli_and_it_survives_a_restart_and_the_wheel(
+    x_display: XDisplay, secret_service: SecretService, tmp_path: Path
+) -> None:
+    x = x_display
+    env = {
+        **secret_service.env,
+        "PYTHONPATH": str(ROOT),
+        "EXPORTDESK_HOME": str(tmp_path / "exportdesk"),
+        "EXPORTDESK_INSTITUTION_FILE": str(tmp_path / "no-institution-file.json"),
+    }
+    exportdesk(env, "account", "add", ACCOUNT)
+    exportdesk(
+        env, "options", "set", "--account", ACCOUNT, *[f"{k}={v}" for k, v in EARLIER.items()]
+    )
+    person = Administrator(x)
+
+    def open_export_options() -> str:
+        x.start_app([], env, probe=True)
+        x.focus(x.wait_for_window(LOG_ON))
+        x.keys("Return")  # the account known on this machine is the one chosen
+        window = x.wait_for_window(MAIN_WINDOW)
+        x.focus(window)
+        x.keys("ctrl+shift+o")  # General > Admin > Export Options
+        x.wait_until(lambda: x.screen()["shown"], 20, "Export Options did not open")
+        return window
+
+    window = open_export_options()
+    assert {k: person.value(k) for k in EARLIER} == EARLIER
+
+    person.choose("format", CARLI["format"])
+    person.reach("destination")  # the chosen radio button: File
+    x.keys("Right")
+    person.wait_for("destination", "tcpip")
+    person.type_into("fields_to_delete", CARLI["fields_to_delete"])
+    for key in ("validate_bib", "validate_auth"):
+        person.choose(key, CARLI[key])
+    person.check("mark_for_export", CARLI["mark_for_export"])
+
+    # Connections > Rename…, with the mouse; the name in the dialog, with the keyboard.
+    left, top, width, height = x.screen()["rename_button"]
+    x.click(left + width // 2, top + height // 2)
+    x.focus(x.wait_for_window(RENAME))
+    x.keys("ctrl+a")
+    x.type_text(CONNECTION)
+    x.keys("Return")
+    x.wait_until(lambda: not x.windows(RENAME), 10, "the Rename Connection dialog stayed")
+    x.focus(window)
+    x.wait_until(lambda: x.screen()["active"] == CONNECTION, 10, "the connection kept its name")
+
+    for key in ("host", "port", "timeout", "retries", "delay", "logon_id"):
+        person.type_into(key, CARLI[key])
+    for key in ("permanent_connection", "notify_before_disconnect"):
+        person.check(key, CARLI[key])
+    person.reach("password")
+    x.type_text(PASSWORD, secret=True)
+    x.wait_until(lambda: not x.screen()["password"]["empty"], 10, "the password was not typed")
+    entered = x.screen()
+    assert {k: entered["values"][k] for k in CARLI} == CARLI
+
+    x.keys("alt+d")  # Save My Default
+    saved = x.wait_until(
+        lambda: (s := x.screen())["status"].startswith("Saved as your default.") and s,
+        20,
+        "Save My Default did not say it saved",
+    )
+    assert "keyring" in saved["status"] and not saved["dirty"]
+    shown = json.loads(exportdesk(env, "options", "show", "--account", ACCOUNT, "--json"))
+    assert shown["connection"] == CONNECTION and shown["password_stored"] is True
+    assert {k: shown["sources"][k] for k in CARLI} == dict.fromkeys(CARLI, "account")
+    x.keys("ctrl+q")
+    assert x.app is not None
+    x.wait_until(lambda: x.app.poll() is not None, 20, "the app did not quit on Ctrl+Q")
+    assert x.app.returncode == 0
+
+    # A new process: every value as saved, the password in the keyring, nothing unsaved.
+    open_export_options()
+    again = x.screen()
+    assert {k: again["values"][k] for k in CARLI} == CARLI
+    assert again["connections"] == [CONNECTION]
+    assert again["password"] == {
+        "empty": True,
+        "placeholder": "(saved in the keyring; type to change)",
+    }
+    assert not again["dirty"]
+
+    # The wheel over the fields, down the page and back up, the pointer over a spin box or a
+    # combo box (whichever is in sight, turn about) and never over the field with the focus:
+    # the page scrolls, and no value changes.
+    focus, values = again["focus"], again["values"]
+    turns: list[str] = []
+    screen = again
+    assert screen["scroll"][1] > 0, "the page fits the window: nothing to scroll"
+    for down in (True, False):
+        while screen["scroll"][0] != (screen["scroll"][1] if down else 0):
+            assert len(turns) < 80, "the wheel did not bring the page to its end"
+            kinds = ["spin", "combo"] if len(turns) % 2 else ["combo", "spin"]
+            kind, key, (left, top, width, height) = next(
+                (kind, key, place)
+                for kind in [*kinds, "other"]
+                for key, place in screen["in_sight"][kind].items()
+                if key != focus
+            )
+            at = screen["scroll"][0]
+            x.wheel(left + width // 2, top + height // 2, down=down)
+            turns.append(kind)
+            screen = x.wait_until(
+                lambda at=at: ((s := x.screen())["scroll"][0] != at or s["values"] != values) and s,
+                10,
+                f"the wheel over {key} did not scroll the page",
+            )
+            changed = {k: v for k, v in screen["values"].items() if v != values[k]}
+            assert not changed, f"the wheel over {key} changed {changed}"
+    assert {"spin", "combo"} <= set(turns), f"the wheel turned only over {turns}"
+    after = x.screen()
+    assert after["values"] == values
+    assert after["focus"] == focus and not after["dirty"]
+    x.keys("ctrl+q")
+    x.wait_until(lambda: x.app.poll() is not None, 20, "the app did not quit on Ctrl+Q")
+    assert x.app.returncode == 0
+
+    # The password is in the keyring, and in no file, log or output.
+    assert secret_service.holds("exportdesk", f"{ACCOUNT}/default", PASSWORD)
+    assert PASSWORD not in "".join(x.printed)
+    for folder in (tmp_path, x.artifacts):
+        for path in folder.rglob("*"):
+            if path.is_file():
+                assert PASSWORD.encode() not in path.read_bytes(), path
