@@ -254,6 +254,7 @@ class MainWindow(QMainWindow):
         action_menu.addAction(self.search_action)
         results_menu = action_menu.addMenu("Search Resul&ts")
         results_menu.addActions(self.search_panel.actions_for_menu)
+        action_menu.addActions(self._build_record_holdings())
         action_menu.addSeparator()
         action_menu.addActions(self.exports.actions)
         action_menu.addSeparator()
@@ -327,6 +328,16 @@ class MainWindow(QMainWindow):
         self.search_panel.reload_targets()
         self.search_panel.focus_terms()
         return self.search_panel
+
+    def _build_record_holdings(self) -> list[QAction]:
+        """Set / Unset WorldCat Holdings on the selected records: through the search panel,
+        which the window shows while they run (its progress and Cancel)."""
+        from app.gui.holdings_actions import RecordHoldings
+
+        self.record_holdings = RecordHoldings(
+            self.records_page, self.search_panel, self.account, self.show_search
+        )
+        return self.record_holdings.actions
 
     def _validating_changed(self, validating: bool) -> None:
         if validating:

@@ -11,6 +11,7 @@ failure of the target is a message naming it, in the panel.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
@@ -39,7 +40,7 @@ from app.core.settings.account_settings import AccountSettings
 from app.core.settings.files import take_notices
 from app.core.settings.targets import Target, TargetKind, Targets
 from app.core.sources.hits import Hit, SearchPage, SearchQuery
-from app.core.sources.worldcat import HoldingResult
+from app.core.sources.worldcat import HoldingAction, HoldingResult
 from app.core.store.importer import DuplicateAction, DuplicateDecision, DuplicateQuestion
 from app.core.store.savefile import SaveFile
 from app.gui.jobs import Job, JobRunner
@@ -109,6 +110,8 @@ class SearchPanel(QWidget):
         self.clients = Clients(account.vault)
         self._job: Job | None = None  # the job the panel waits for
         self._job_kind = ""
+        self._job_target: Target | None = None  # the target the job asks
+        self._holdings_skipped: list[str] = []  # what the holdings' caller left out, and why
         self._more_pending = False
         self._closed = False
         self.last_error = ""
@@ -412,6 +415,7 @@ class SearchPanel(QWidget):
         job.ended.connect(self._job_ended)
         self._job = job
         self._job_kind = kind
+        self._job_target = target
         self._update_actions()
         self.busyChanged.emit(True)
 
@@ -490,6 +494,8 @@ class SearchPanel(QWidget):
             return
         if self._job_kind == "more":
             self.model.page_failed()
+        if self._job_kind == "holdings":
+            message = " ".join([message, *self._skipped_note()])
         self._show_message(message, error=True)
 
     def _job_ended(self) -> None:
@@ -497,6 +503,7 @@ class SearchPanel(QWidget):
             return
         self._job = None
         self._job_kind = ""
+        self._job_target = None
         self._update_actions()
         self.busyChanged.emit(False)
         if self._more_pending:
@@ -508,13 +515,14 @@ class SearchPanel(QWidget):
         is dropped); a retrieval stops before the next record, keeping those stored."""
         if self._job is None:
             return
-        kind = self._job_kind
+        kind, asked = self._job_kind, self._job_target
         self._job.cancel()  # a duplicate question waiting is answered "skip the rest"
         self._job = None
         self._job_kind = ""
+        self._job_target = None
         if kind == "more":
             self.model.loading = False
-        target = self.target.describe() if self.target is not None else "the target"
+        target = asked.describe() if asked is not None else "the target"
         if kind == "store":
             text = f"Retrieval from {target} cancelled; the records saved before it stay."
         elif kind == "holdings":
@@ -662,31 +670,58 @@ class SearchPanel(QWidget):
 
     # -- holdings -------------------------------------------------------------------------
 
-    def update_holdings(self, action: str) -> None:
+    def update_holdings(self, action: HoldingAction) -> None:
+        """Set Holdings / Unset Holdings on the selected hits, in the hits' target."""
         hits = self.selected_hits()
-        target = self.target
-        if self.busy or not hits or target is None or target.kind is not TargetKind.WORLDCAT:
-            return
+        if hits and self.target is not None:
+            self.update_holdings_on([hit.id for hit in hits], self.target, action)
+
+    def update_holdings_on(
+        self,
+        numbers: Sequence[str],
+        target: Target,
+        action: HoldingAction,
+        skipped: Sequence[str] = (),
+    ) -> bool:
+        """Set or unset the institution's holdings on these OCLC numbers in a WorldCat target,
+        off the GUI thread, with the panel's Cancel (it stops before the next number); the
+        result is the panel's message, which names ``skipped`` too (what the caller left out,
+        and why: "record 12 has no OCLC number"). The hits' actions and the records' (the
+        window's Action menu) both come here. False when nothing was started: the panel is
+        busy, there are no numbers, or the target is not WorldCat."""
+        numbers = list(dict.fromkeys(numbers))  # two saved copies share a number
+        if self.busy or not numbers or target.kind is not TargetKind.WORLDCAT:
+            return False
+        self._holdings_skipped = list(skipped)
         verb = "Setting" if action == "set" else "Unsetting"
         self._show_message(
-            f"{verb} holdings on {_plural(len(hits), 'record')} in {target.describe()}…"
+            f"{verb} holdings on {_plural(len(numbers), 'record')} in {target.describe()}…"
         )
-        self._start("holdings", target, holdings_work(action, [hit.id for hit in hits]))
+        self._start("holdings", target, holdings_work(action, numbers))
+        return True
 
     def _holdings_done(self, results: list[HoldingResult]) -> None:
-        assert self.target is not None
-        failed = [r for r in results if r.outcome == "failed"]
+        target = self._job_target
+        assert target is not None
         done = [r for r in results if r.outcome != "failed"]
+        failed: dict[str, list[str]] = {}  # a target that broke fails every number after
+        for result in results:
+            if result.outcome == "failed":
+                failed.setdefault(result.message.rstrip("."), []).append(result.oclc)
         parts = []
         if done:
             verb = "set" if done[0].outcome == "set" else "unset"
             numbers = ", ".join(r.oclc for r in done)
-            parts.append(f"Holdings {verb} in {self.target.describe()} on {numbers}.")
-        for result in failed:
-            parts.append(f"Not changed on {result.oclc}: {result.message}.")
-        text = " ".join(parts)
+            parts.append(f"Holdings {verb} in {target.describe()} on {numbers}.")
+        for message, numbers_failed in failed.items():
+            parts.append(f"Not changed on {', '.join(numbers_failed)}: {message}.")
+        text = " ".join([*parts, *self._skipped_note()])
         self._show_message(text, error=bool(failed))
         self.notice.emit(text)
+
+    def _skipped_note(self) -> list[str]:
+        skipped = self._holdings_skipped
+        return [f"Skipped: {'; '.join(skipped)}."] if skipped else []
 
     # -- closing --------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from app.core.sources.clients import open_client, secret_for
 from app.core.sources.faults import TargetDiagnostic, TargetError
 from app.core.sources.hits import Hit, SearchPage, SearchQuery
 from app.core.sources.sru import SruClient
-from app.core.sources.worldcat import HoldingResult, WorldCatClient
+from app.core.sources.worldcat import HoldingAction, HoldingResult, WorldCatClient
 from app.core.store.importer import (
     DuplicateAction,
     DuplicateDecision,
@@ -216,17 +216,29 @@ def _record_of(client: Client, target: Target, hit: Hit, cancel: threading.Event
     return client.retrieve(hit.id, cancel=cancel)
 
 
-def holdings_work(action: str, numbers: Sequence[str]) -> TargetWork[list[HoldingResult]]:
+def holdings_work(action: HoldingAction, numbers: Sequence[str]) -> TargetWork[list[HoldingResult]]:
+    """Set or unset the holdings on each number, as ``exportdesk holdings`` does: a number
+    WorldCat refuses fails alone; once the target itself fails, every number left fails with
+    its message (no use going on). A cancel stops before the next number."""
+
     def work(client: Client, context: JobContext) -> list[HoldingResult]:
         if not isinstance(client, WorldCatClient):
             raise TargetError(client.target, "only WorldCat targets keep holdings")
         results: list[HoldingResult] = []
+        broken: TargetError | None = None
         for number in numbers:
             if context.cancelled:
                 break
-            results.append(
-                client.holdings("set" if action == "set" else "unset", number, context.cancel)
-            )
+            if broken is not None:
+                results.append(HoldingResult(number, "failed", broken.message))
+                continue
+            try:
+                results.append(client.holdings(action, number, context.cancel))
+            except TargetError as error:
+                if context.cancel.is_set():  # TargetCancelled: the panel gave the job up
+                    break
+                broken = error
+                results.append(HoldingResult(number, "failed", error.message))
         return results
 
     return work
