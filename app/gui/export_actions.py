@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QInputDialog, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from app.core.errors import ExportDeskError
 from app.core.export.run import FILE_FORMATS, recover_if_idle, split_unconfirmed
 from app.core.settings.options import BY_KEY
-from app.gui import exporting
+from app.gui import exporting, messages
 from app.gui.export_dialog import ExportDialog
 from app.gui.export_log import ExportLogDialog
 from app.gui.jobs import JobRunner
@@ -110,7 +110,7 @@ class ExportActions(QObject):
         try:
             to_send, left_out = split_unconfirmed(self.records_page.save_file, ids)
         except ExportDeskError as error:
-            QMessageBox.warning(self.window, "Export", error.message)
+            messages.warning(self.window, "Export", error.message)
             return None
         if left_out:
             send_again = self._ask_about_unconfirmed(len(left_out), len(to_send))
@@ -175,7 +175,7 @@ class ExportActions(QObject):
         errors, _ = account.check(settings)
         if errors:
             problem = errors[0]
-            answer = QMessageBox.warning(
+            answer = messages.warning(
                 self.window,
                 "Export",
                 f"The export settings need attention first: {problem.key}: {problem.message}."
@@ -216,13 +216,11 @@ class ExportActions(QObject):
 
     def _ask_format(self) -> str | None:
         labels = [FORMAT_LABELS[value] for value in FILE_FORMATS]
-        label, ok = QInputDialog.getItem(
+        label, ok = messages.get_item(
             self.window,
             "Export Format",
             "Export the flagged bibliographic records as:",
             labels,
-            0,
-            False,
         )
         return FILE_FORMATS[labels.index(label)] if ok else None
 
@@ -233,7 +231,7 @@ class ExportActions(QObject):
         """Before log off or quit: an export under way is cancelled (after asking)."""
         if not self.runner.running:
             return True
-        answer = QMessageBox.question(
+        answer = messages.question(
             self.window,
             "Export Under Way",
             "An export is running. Stop it? It stops within a few seconds: a record sent "

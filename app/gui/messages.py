@@ -1,4 +1,5 @@
-"""Message boxes that fit their titles: the window's own question, warning and information.
+"""Message boxes and input dialogs that fit their titles: the window's own question, warning,
+information, get_text and get_item.
 
 Qt's static helpers (``QMessageBox.warning`` and the like) build and show a box at once, so a
 title longer than the text is cut by the window manager. These take the same arguments, size
@@ -7,7 +8,7 @@ the box to its title (app.gui.sizing), and show it modally the same way.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QDialog, QInputDialog, QMessageBox, QWidget
 
 from app.gui.sizing import fit_title
 
@@ -57,3 +58,31 @@ def information(
     default: Button = Button.NoButton,
 ) -> Button:
     return _show(QMessageBox.Icon.Information, parent, title, text, buttons, default)
+
+
+def get_text(parent: QWidget | None, title: str, label: str, text: str = "") -> tuple[str, bool]:
+    """``QInputDialog.getText`` sized to its title: the text typed, and whether OK was chosen."""
+    dialog = QInputDialog(parent)
+    dialog.setWindowTitle(title)
+    dialog.setLabelText(label)
+    dialog.setTextValue(text)
+    fit_title(dialog)
+    accepted = dialog.exec() == QDialog.DialogCode.Accepted
+    return dialog.textValue(), accepted
+
+
+def get_item(
+    parent: QWidget | None, title: str, label: str, items: list[str], current: int = 0
+) -> tuple[str, bool]:
+    """``QInputDialog.getItem`` (not editable) sized to its title: the item chosen, and
+    whether OK was chosen."""
+    dialog = QInputDialog(parent)
+    dialog.setWindowTitle(title)
+    dialog.setLabelText(label)
+    dialog.setComboBoxItems(items)
+    dialog.setComboBoxEditable(False)
+    if items:
+        dialog.setTextValue(items[current])
+    fit_title(dialog)
+    accepted = dialog.exec() == QDialog.DialogCode.Accepted
+    return dialog.textValue(), accepted

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -54,6 +53,7 @@ from app.core.settings.secrets import (
     keyring_description,
     no_keyring_reason,
 )
+from app.gui import messages
 from app.gui.jobs import Job, JobRunner
 from app.gui.mnemonics import FieldLetters, mnemonic_letter
 from app.gui.option_editors import (
@@ -575,7 +575,7 @@ class ExportOptionsPage(QWidget):
         self._refresh()
 
     def add_connection(self) -> None:
-        name, ok = QInputDialog.getText(self, "Add Connection", "Name of the new connection:")
+        name, ok = messages.get_text(self, "Add Connection", "Name of the new connection:")
         if not ok or not name.strip():
             return
         created = self.working.add_connection(name, self.account.taken_connection_ids())
@@ -585,7 +585,7 @@ class ExportOptionsPage(QWidget):
 
     def _refuse_locked_connection(self, title: str, refused: bool) -> bool:
         if refused:
-            QMessageBox.information(
+            messages.information(
                 self,
                 title,
                 f"{LOCKED_TEXT}: this connection can't be changed here{self.account.locks.ask()}.",
@@ -597,15 +597,13 @@ class ExportOptionsPage(QWidget):
         locks = self.account.locks
         if self._refuse_locked_connection("Rename Connection", locks.name_locked(active.id)):
             return
-        name, ok = QInputDialog.getText(
-            self, "Rename Connection", "New name:", QLineEdit.EchoMode.Normal, active.name
-        )
+        name, ok = messages.get_text(self, "Rename Connection", "New name:", active.name)
         if not ok:
             return
         try:
             self.working.rename_connection(active.id, name)
         except ExportDeskError as error:
-            QMessageBox.warning(self, "Rename Connection", error.message)
+            messages.warning(self, "Rename Connection", error.message)
             return
         self._show_connections()
         self._refresh()
@@ -637,7 +635,7 @@ class ExportOptionsPage(QWidget):
         active = self.working.active
         if self._refuse_locked_connection("Delete Connection", self.account.locks.kept(active.id)):
             return
-        answer = QMessageBox.question(
+        answer = messages.question(
             self,
             "Delete Connection",
             f"Delete the connection '{active.name}'? Its stored password is removed when you "
@@ -762,7 +760,7 @@ class ExportOptionsPage(QWidget):
             return False
         if warnings:
             text = "\n".join(f"{p.key}: {p.message}" for p in warnings)
-            answer = QMessageBox.warning(
+            answer = messages.warning(
                 self,
                 "Export Options",
                 f"{text}\n\nSave anyway?",
@@ -776,7 +774,7 @@ class ExportOptionsPage(QWidget):
             else:
                 outcome = self.account.save_for_session(self.working, self.pending_passwords)
         except ExportDeskError as error:
-            QMessageBox.warning(self, "Export Options", f"Nothing was saved.\n\n{error.message}")
+            messages.warning(self, "Export Options", f"Nothing was saved.\n\n{error.message}")
             return False
         message = "Saved as your default." if default else "Saved for this session."
         if outcome.kept_in_memory_for_lack_of_keyring:
@@ -807,7 +805,7 @@ class ExportOptionsPage(QWidget):
         active = self.working.active
         cleared = self.account.reset_clears(active.id)
         if not cleared:
-            QMessageBox.information(
+            messages.information(
                 self,
                 "Reset Export Options",
                 "Nothing to reset: neither your saved default nor this session holds a value "
@@ -853,7 +851,7 @@ class ExportOptionsPage(QWidget):
         try:
             self._resets.append(self.account.reset(active.id))
         except ExportDeskError as error:
-            QMessageBox.warning(self, "Reset Export Options", error.message)
+            messages.warning(self, "Reset Export Options", error.message)
             return
         self.undo_reset_action.setEnabled(True)
         self.load()
@@ -881,7 +879,7 @@ class ExportOptionsPage(QWidget):
         try:
             self.account.undo_reset(undo)
         except ExportDeskError as error:
-            QMessageBox.warning(self, "Undo Reset", f"Nothing was put back.\n\n{error.message}")
+            messages.warning(self, "Undo Reset", f"Nothing was put back.\n\n{error.message}")
             return False
         return True
 

@@ -4,7 +4,16 @@ between the window's icon and its title-bar buttons."""
 from __future__ import annotations
 
 from PySide6.QtGui import QFont, QFontMetrics
-from PySide6.QtWidgets import QApplication, QGridLayout, QMessageBox, QSpacerItem, QStyle, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QBoxLayout,
+    QGridLayout,
+    QLayout,
+    QMessageBox,
+    QSpacerItem,
+    QStyle,
+    QWidget,
+)
 
 # The title bar's icon and buttons (minimize, maximize, close), in title-bar heights, with
 # the margins between them.
@@ -24,11 +33,17 @@ def title_width(widget: QWidget) -> int:
 def fit_title(widget: QWidget) -> None:
     """Make ``widget`` at least as wide as its title needs (call after setWindowTitle).
 
-    A message box sizes itself when shown, so it is given a spacer that wide instead."""
+    A message box sizes itself when shown, and an input dialog's layout sets its minimum size,
+    so those are given a spacer that wide instead."""
     needed = title_width(widget)
-    if isinstance(widget, QMessageBox):
-        grid = widget.layout()
-        if isinstance(grid, QGridLayout):
-            grid.addItem(QSpacerItem(needed, 0), grid.rowCount(), 0, 1, grid.columnCount())
-        return
-    widget.setMinimumWidth(max(widget.minimumWidth(), needed))
+    widget.minimumSizeHint()  # QInputDialog builds its layout only when asked for a size
+    layout = widget.layout()
+    if isinstance(layout, QGridLayout) and isinstance(widget, QMessageBox):
+        layout.addItem(QSpacerItem(needed, 0), layout.rowCount(), 0, 1, layout.columnCount())
+    elif (
+        isinstance(layout, QBoxLayout)
+        and layout.sizeConstraint() == QLayout.SizeConstraint.SetMinAndMaxSize
+    ):
+        layout.addSpacerItem(QSpacerItem(needed, 0))
+    else:
+        widget.setMinimumWidth(max(widget.minimumWidth(), needed))

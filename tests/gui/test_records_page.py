@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
-from PySide6.QtWidgets import QApplication, QMessageBox, QPlainTextEdit
+from PySide6.QtWidgets import QApplication, QPlainTextEdit
 
 from app.core.store.importer import import_files
 from app.core.store.savefile import SaveFile
@@ -241,19 +241,13 @@ def test_drag_and_drop_imports(qtbot, page, test_data):
     qtbot.waitUntil(lambda: page.model.rowCount() == 2)
 
 
-def test_delete_selected_after_asking(qtbot, page, test_data, monkeypatch):
+def test_delete_selected_after_asking(qtbot, page, test_data, dialogs):
     import_and_wait(qtbot, page, test_data / "pymarc-test.dat")
-    asked = []
-
-    def answer(*args):
-        asked.append(args[2])
-        return QMessageBox.StandardButton.Yes
-
-    monkeypatch.setattr(QMessageBox, "question", answer)
+    dialogs.answer("Yes")
     select_rows(page, 0, 1)
     page.table.setFocus()
     qtbot.keyClick(page.table, Qt.Key.Key_Delete)
-    assert asked and "these 2 records" in asked[0]
+    assert dialogs.texts and "these 2 records" in dialogs.texts[0]
     assert page.model.rowCount() == 8
     assert page.save_file.missing([1, 2]) == [1, 2]
 
@@ -294,7 +288,7 @@ def test_the_context_menu_offers_the_actions(page):
 @pytest.mark.parametrize("refreshed", [False, True], ids=["before-the-refresh", "after-it"])
 @pytest.mark.parametrize("action", ["space", "delete"])
 def test_actions_take_the_highlighted_records_when_an_export_changes_the_list(
-    qtbot, page, test_data, monkeypatch, action, refreshed
+    qtbot, page, test_data, dialogs, action, refreshed
 ):
     """Flagged only: an export (another connection) clears flags, so rows leave the list
     while the cataloger chooses; the action still takes the records that were highlighted."""
@@ -315,15 +309,9 @@ def test_actions_take_the_highlighted_records_when_an_export_changes_the_list(
         qtbot.keyClick(page.table, Qt.Key.Key_Space)
         assert page.save_file.flagged_ids() == [4, 7, 8, 9, 10]
     else:
-        asked = []
-
-        def answer(*args):
-            asked.append(args[2])
-            return QMessageBox.StandardButton.Yes
-
-        monkeypatch.setattr(QMessageBox, "question", answer)
+        dialogs.answer("Yes")
         qtbot.keyClick(page.table, Qt.Key.Key_Delete)
-        assert asked and "these 2 records" in asked[0]
+        assert dialogs.texts and "these 2 records" in dialogs.texts[0]
         assert page.save_file.missing(range(1, 11)) == highlighted
 
 

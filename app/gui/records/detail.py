@@ -56,6 +56,7 @@ from app.core.validation.stored import (
     messages_from_detail,
     state_of,
 )
+from app.gui import messages
 from app.gui.jobs import JobRunner
 from app.gui.records.characters import CharacterPalette, insert_character
 from app.gui.records.editor import (
@@ -604,7 +605,7 @@ class RecordView(QWidget):
         except TextError as problem:
             self.check_now()
             self.notice.emit(f"Record {record_id} was not saved: {problem.message}")
-            QMessageBox.warning(
+            messages.warning(
                 self,
                 "Save Record",
                 f"Record {record_id} can't be saved until its text reads as a record: "
@@ -622,7 +623,7 @@ class RecordView(QWidget):
             self._save_timer.start()
             return False
         except ExportDeskError as error:
-            QMessageBox.warning(self, "Save Record", error.message)
+            messages.warning(self, "Save Record", error.message)
             return False
         check = self.last_check
         if check is not None and check.raw == edited.raw and check.level:
@@ -662,7 +663,7 @@ class RecordView(QWidget):
         """Discard the changes, after asking; True when there are none left."""
         if not self._dirty:
             return True
-        answer = QMessageBox.question(
+        answer = messages.question(
             self,
             "Revert Record",
             f"Discard your changes to record {self._record_id}?",
@@ -685,7 +686,7 @@ class RecordView(QWidget):
         the cataloger answers; False when they chose to stay."""
         if not self._dirty:
             return True
-        answer = QMessageBox.question(
+        answer = messages.question(
             self,
             "Unsaved Changes",
             f"Save your changes to record {self._record_id}?",

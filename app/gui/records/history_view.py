@@ -35,6 +35,7 @@ from app.core.store.history import (
     revisions,
 )
 from app.core.store.savefile import SaveFile
+from app.gui import messages
 
 CHANGE_NAMES = {
     "same": "",
@@ -155,7 +156,7 @@ class HistoryDialog(QDialog):
         picked = self.selected()
         if picked is None or picked.current:
             return False
-        answer = QMessageBox.question(
+        answer = messages.question(
             self,
             "Revert",
             f"Make revision {picked.revision} the record's again? The record as it is now "
@@ -168,7 +169,7 @@ class HistoryDialog(QDialog):
         try:
             revert(self._save_file, self.record_id, picked.revision, wait=0)
         except ExportDeskError as error:
-            QMessageBox.warning(self, "Revert", error.message)
+            messages.warning(self, "Revert", error.message)
             return False
         self.reverted.emit(self.record_id)
         self.load()

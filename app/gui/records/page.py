@@ -36,7 +36,6 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -47,6 +46,7 @@ from app.core.settings.account_settings import AccountSettings
 from app.core.store.savefile import SaveFile
 from app.core.validation.messages import ValidationMessage
 from app.core.validation.run import ACCOUNT_LEVELS, AccountLevels
+from app.gui import messages
 from app.gui.jobs import JobRunner
 from app.gui.records.detail import RecordView
 from app.gui.records.filter_bar import FilterBar
@@ -302,7 +302,7 @@ class RecordsPage(PageBase):
         try:
             result = call()
         except ExportDeskError as error:
-            QMessageBox.warning(self, "Save file", error.message)
+            messages.warning(self, "Save file", error.message)
             return None
         return True if result is None else result
 

@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING
 
 import filelock
 from PySide6.QtCore import QObject, Slot
-from PySide6.QtWidgets import QInputDialog, QMessageBox, QPushButton
+from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from app.core.errors import ExportDeskError
 from app.core.export.constant_data import all_templates, find_template
 from app.core.export.run import lock_path
 from app.core.store.templates import apply_template
+from app.gui import messages
 
 if TYPE_CHECKING:
     from app.gui.records.page_base import PageBase
@@ -116,7 +117,7 @@ class RecordActions(QObject):
         if not ids:
             return
         noun = "this record" if len(ids) == 1 else f"these {len(ids):,} records"
-        answer = QMessageBox.question(
+        answer = messages.question(
             self.page,
             "Delete records",
             f"Delete {noun} from the save file? Their export history stays in the journal.",
@@ -142,7 +143,7 @@ class RecordActions(QObject):
         flagged = page.guarded(lambda: save_file.flagged_among(ids))
         if not flagged:
             if flagged is not None:
-                QMessageBox.information(
+                messages.information(
                     page,
                     "Mark as Exported",
                     "None of the selected records is flagged: none is waiting to be exported.",
@@ -156,7 +157,7 @@ class RecordActions(QObject):
         if len(flagged) == 1:
             record = page.guarded(lambda: save_file.get(flagged[0]))
             title = f" ({record.title})" if record and record.title else ""
-            text, ok = QInputDialog.getText(
+            text, ok = messages.get_text(
                 page,
                 "Mark as Exported",
                 f"Mark record {flagged[0]}{title} as exported? "
@@ -168,7 +169,7 @@ class RecordActions(QObject):
                 return
             local_id = text.strip() or None
         else:
-            answer = QMessageBox.question(
+            answer = messages.question(
                 page,
                 "Mark as Exported",
                 f"Mark these {len(flagged):,} flagged records as exported? "
@@ -183,7 +184,7 @@ class RecordActions(QObject):
             with filelock.FileLock(lock_path(save_file), timeout=0):
                 marked = page.guarded(lambda: save_file.mark_exported(flagged, local_id=local_id))
         except filelock.Timeout:
-            QMessageBox.information(
+            messages.information(
                 page,
                 "Mark as Exported",
                 "An export is running; mark the records when it has finished.",
@@ -211,10 +212,10 @@ class RecordActions(QObject):
         try:
             names = [t.name for t in all_templates(page.save_file)]
         except ExportDeskError as error:
-            QMessageBox.warning(page, "Apply Constant Data", error.message)
+            messages.warning(page, "Apply Constant Data", error.message)
             return False
         if not names:
-            QMessageBox.information(
+            messages.information(
                 page,
                 "Apply Constant Data",
                 "This account has no constant data templates yet. Add one with "
@@ -222,14 +223,12 @@ class RecordActions(QObject):
                 "from the institution file.",
             )
             return False
-        name, chosen = QInputDialog.getItem(
+        name, chosen = messages.get_item(
             page,
             "Apply Constant Data",
             f"Add the fields of which template to {len(ids):,} record"
             f"{'' if len(ids) == 1 else 's'}?",
             names,
-            0,
-            False,
         )
         if not chosen:
             return False
@@ -241,7 +240,7 @@ class RecordActions(QObject):
             template = find_template(page.save_file, name)
             result = apply_template(page.save_file, record_ids, template, wait=0)
         except ExportDeskError as error:
-            QMessageBox.warning(page, "Apply Constant Data", error.message)
+            messages.warning(page, "Apply Constant Data", error.message)
             return False
         page.refresh()
         added = len(result.changed)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QEvent, QObject, Slot
 from PySide6.QtGui import QAction, QActionGroup
-from PySide6.QtWidgets import QMenu, QMessageBox
+from PySide6.QtWidgets import QMenu
 
 from app.core.errors import ExportDeskError
 from app.core.store.savefile import SaveFile
@@ -25,6 +25,7 @@ from app.core.validation.run import (
     ValidationSummary,
 )
 from app.core.validation.stored import LEVEL_NAMES, messages_from_detail
+from app.gui import messages
 from app.gui.jobs import JobContext, JobRunner, Work
 from app.gui.records.page_task import PageTask, ProgressRow
 from app.gui.validation_panel import ValidationPanel
@@ -203,7 +204,7 @@ class Validator(PageTask):
         try:
             account_levels = self.account_levels()
         except ExportDeskError as error:
-            QMessageBox.warning(self._page, "Validation", error.message)
+            messages.warning(self._page, "Validation", error.message)
             return False
         ids = list(record_ids)
         self._total = len(ids)
