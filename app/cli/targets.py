@@ -36,7 +36,8 @@ from app.core.settings.targets import (
 )
 from app.core.sources.clients import secret_for
 from app.core.sources.faults import TargetError
-from app.core.sources.worldcat import HoldingResult, WorldCatClient
+from app.core.sources.holdings import HoldingResult
+from app.core.sources.worldcat import WorldCatClient
 
 
 def register(subparsers: Any) -> None:

@@ -20,7 +20,7 @@ from app.core.export.holdings import TARGET_KEY
 from app.core.settings.account_settings import AccountSettings
 from app.core.settings.options import option
 from app.core.settings.targets import KIND_NAMES, Target, TargetKind, Targets
-from app.core.sources.worldcat import HoldingAction
+from app.core.sources.holdings import HoldingAction
 from app.core.store.rows import RecordRow
 from app.gui import messages
 from app.gui.records import RecordsPage

@@ -11,7 +11,7 @@ export's own journal entry; a failure never changes the export's outcome.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.core.errors import OptionError
 from app.core.export.run import RecordOutcome
@@ -19,8 +19,11 @@ from app.core.settings.secrets import Vault
 from app.core.settings.targets import KIND_NAMES, TargetKind, Targets
 from app.core.sources.clients import secret_for
 from app.core.sources.faults import MissingSecret, TargetError
-from app.core.sources.worldcat import HoldingResult, WorldCatClient
+from app.core.sources.holdings import HoldingResult
 from app.core.store.savefile import SaveFile
+
+if TYPE_CHECKING:  # loaded when the option is on: bookops-worldcat and requests
+    from app.core.sources.worldcat import WorldCatClient
 
 TARGET_KEY = "worldcat_holdings_target"
 
@@ -60,6 +63,8 @@ class HoldingsOnExport:
         except MissingSecret as missing:
             raise OptionError(TARGET_KEY, missing.message) from None
         assert secret is not None
+        from app.core.sources.worldcat import WorldCatClient
+
         return cls(save_file, WorldCatClient(target, secret))
 
     def __call__(self, outcome: RecordOutcome) -> None:

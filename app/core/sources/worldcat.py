@@ -15,8 +15,7 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import requests
 from bookops_worldcat.authorize import WorldcatAccessToken
@@ -36,6 +35,7 @@ from app.core.sources.faults import (
     TargetResponseError,
 )
 from app.core.sources.hits import Hit, SearchPage, SearchQuery
+from app.core.sources.holdings import HoldingAction, HoldingResult
 from app.core.sources.http import (
     USER_AGENT,
     call,
@@ -60,18 +60,6 @@ INDEX_LABELS = {
     "keyword": "kw",
 }
 _NUMBER_INDEXES = ("oclc", "isbn", "issn", "lccn")
-
-HoldingAction = Literal["set", "unset"]
-
-
-@dataclass(frozen=True)
-class HoldingResult:
-    oclc: str
-    outcome: Literal["set", "unset", "failed"]
-    message: str
-
-    def as_json(self) -> dict[str, str]:
-        return {"oclc": self.oclc, "outcome": self.outcome, "message": self.message}
 
 
 def query_for(query: SearchQuery) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QAction, QFontDatabase, QKeySequence, QShowEvent
@@ -40,7 +40,7 @@ from app.core.settings.account_settings import AccountSettings
 from app.core.settings.files import take_notices
 from app.core.settings.targets import Target, TargetKind, Targets
 from app.core.sources.hits import Hit, SearchPage, SearchQuery
-from app.core.sources.worldcat import HoldingAction, HoldingResult
+from app.core.sources.holdings import HoldingAction, HoldingResult
 from app.core.store.importer import DuplicateAction, DuplicateDecision, DuplicateQuestion
 from app.core.store.savefile import SaveFile
 from app.gui.jobs import Job, JobRunner
@@ -50,12 +50,14 @@ from app.gui.search.worker import (
     STOP_SECONDS,
     Clients,
     StoreResult,
-    TargetWork,
     holdings_work,
     search_work,
     start_job,
     store_work,
 )
+
+if TYPE_CHECKING:
+    from app.gui.search.worker import TargetWork
 
 PAGE_SIZE = 20  # hits asked for at a time
 RAW = "raw"

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from app.core.errors import ExportDeskError
 from app.core.marc.readresults import RecordRead
@@ -24,8 +24,7 @@ from app.core.settings.targets import Target, TargetKind
 from app.core.sources.clients import open_client, secret_for
 from app.core.sources.faults import TargetDiagnostic, TargetError
 from app.core.sources.hits import Hit, SearchPage, SearchQuery
-from app.core.sources.sru import SruClient
-from app.core.sources.worldcat import HoldingAction, HoldingResult, WorldCatClient
+from app.core.sources.holdings import HoldingAction, HoldingResult
 from app.core.store.importer import (
     DuplicateAction,
     DuplicateDecision,
@@ -35,9 +34,14 @@ from app.core.store.importer import (
 from app.core.store.savefile import SaveFile
 from app.gui.jobs import Job, JobContext, JobRunner
 
-Client = SruClient | WorldCatClient
 R = TypeVar("R")
-TargetWork = Callable[[Client, JobContext], R]
+
+if TYPE_CHECKING:  # WorldCat's client loads bookops-worldcat and requests: with its first use
+    from app.core.sources.sru import SruClient
+    from app.core.sources.worldcat import WorldCatClient
+
+    Client = SruClient | WorldCatClient
+    TargetWork = Callable[[Client, JobContext], R]  # the work of a job on one target's client
 # How long closing the window waits for jobs under way (each was told to cancel).
 STOP_SECONDS = 2.0
 # A cancel answers the duplicate question this way, for the rest of the records.
@@ -222,6 +226,8 @@ def holdings_work(action: HoldingAction, numbers: Sequence[str]) -> TargetWork[l
     its message (no use going on). A cancel stops before the next number."""
 
     def work(client: Client, context: JobContext) -> list[HoldingResult]:
+        from app.core.sources.worldcat import WorldCatClient  # loaded with the client
+
         if not isinstance(client, WorldCatClient):
             raise TargetError(client.target, "only WorldCat targets keep holdings")
         results: list[HoldingResult] = []
