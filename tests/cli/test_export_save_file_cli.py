@@ -56,7 +56,7 @@ def test_a_save_file_where_wal_cannot_be_set_is_used_with_a_warning(
             return real_connect(f"file:{database}?vfs=unix-none", *args, uri=True, **kwargs)
         return real_connect(database, *args, **kwargs)
 
-    monkeypatch.setattr(savefile.sqlite3, "connect", connect)
+    monkeypatch.setattr(sqlite3, "connect", connect)
     savefile.take_notices()
     tcpip_settings(receiver)
     run = cli("export", "--account", ACCOUNT, "--json")

@@ -17,10 +17,6 @@ Everything else imports the save file from here; the names above are re-exported
 
 from __future__ import annotations
 
-# Tests replace sqlite3.connect through this module (savefile.sqlite3) to open a file on
-# another file system; the module is the same one connection.py calls.
-import sqlite3  # noqa: F401
-
 from app.core.store.connection import SaveFileDamaged, SaveFileError, take_notices
 from app.core.store.journal import (
     MANUAL_DESTINATION,
