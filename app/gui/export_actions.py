@@ -12,15 +12,15 @@ from PySide6.QtWidgets import QMessageBox
 from app.core.errors import ExportDeskError
 from app.core.export.run import FILE_FORMATS, recover_if_idle, split_unconfirmed
 from app.core.settings.options import BY_KEY
-from app.gui import exporting, messages
-from app.gui.export_dialog import ExportDialog
-from app.gui.export_log import ExportLogDialog
+from app.gui import messages
 from app.gui.jobs import JobRunner
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QMainWindow
 
     from app.core.settings.account_settings import AccountSettings
+    from app.gui.export_dialog import ExportDialog
+    from app.gui.exporting import ClientPool
     from app.gui.records import RecordsPage
 
 FORMAT_LABELS = dict(BY_KEY["format"].choices)
@@ -38,7 +38,8 @@ class ExportActions(QObject):
         self.records_page = records_page
         self.account = account
         self.runner = JobRunner(self)  # one export at a time
-        self.clients = exporting.ClientPool()
+        # The export's modules (the run, the transport, holdings) load with the first export.
+        self._clients: ClientPool | None = None
         self.dialog: ExportDialog | None = None
         self.export_flagged_action = self._action(
             "Export &Flagged", self.export_flagged, "Ctrl+E",
@@ -191,13 +192,18 @@ class ExportActions(QObject):
             if fmt is None:
                 return None
         active = settings.active_id
+        from app.gui import exporting
+        from app.gui.export_dialog import ExportDialog
+
+        if self._clients is None:
+            self._clients = exporting.ClientPool()
         work = exporting.export_work(
             self.records_page.save_file.path,
             settings,
             ids,
             fmt,
             lambda: account.password(active),
-            self.clients,
+            self._clients,
             account=account.account,
         )
         job = self.runner.start(work, name="export")
@@ -225,6 +231,8 @@ class ExportActions(QObject):
         return FILE_FORMATS[labels.index(label)] if ok else None
 
     def show_log(self) -> None:
+        from app.gui.export_log import ExportLogDialog
+
         ExportLogDialog(self.records_page.save_file, self.window).exec()
 
     def confirm_stop(self) -> bool:
@@ -246,8 +254,13 @@ class ExportActions(QObject):
         """Cancel the run under way and wait a few seconds at most (exporting.STOP_SECONDS)
         for it: one that has not stopped by then goes on to its end unwatched; every record
         not sent by then is ``cancelled``, one sent without a reply ``unconfirmed``."""
+        if self._clients is None:  # no export was started: nothing to wait for
+            self.runner.shutdown(0)
+            return
+        from app.gui import exporting
+
         self.runner.shutdown(exporting.STOP_SECONDS)
-        self.clients.close()  # at once, or when the run still under way ends
+        self._clients.close()  # at once, or when the run still under way ends
 
 
 def _records(count: int, kind: str = "") -> str:

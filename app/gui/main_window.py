@@ -33,7 +33,6 @@ from app.core import paths
 from app.core.settings.account_settings import AccountSettings
 from app.core.settings.files import take_notices
 from app.core.settings.secrets import keyring_description
-from app.core.store.recovery import RecoveryReport, recover
 from app.core.store.savefile import SaveFile, SaveFileDamaged
 from app.core.store.savefile import take_notices as take_save_file_notices
 from app.core.validation.run import AccountLevels, ValidationSummary
@@ -47,6 +46,7 @@ from app.gui.sizing import fit_title
 from app.gui.window_state import restore_layout, save_layout
 
 if TYPE_CHECKING:
+    from app.core.store.recovery import RecoveryReport
     from app.gui.account_report import AccountReportDialog
     from app.gui.options_page import ExportOptionsPage
 
@@ -170,6 +170,8 @@ class MainWindow(QMainWindow):
         self.pages.setEnabled(False)
         self.menuBar().setEnabled(False)
         self.statusBar().showMessage("Recovering the save file…")
+        from app.core.store.recovery import recover
+
         call = self.jobs.start(
             lambda _context: recover(path, account=account), name="save file recovery"
         )
