@@ -12,11 +12,12 @@ fsyncs each record it stores) and without fsync (a receiver that answers as fast
 which leaves nothing of the client's own work hidden). Goal: a ratio of at least 0.8.
 
 Then the same export runs from the window (offscreen), started with Action > Export Flagged,
-while a 10 ms timer measures the longest stall of the event loop. Goal: under 50 ms. The
-window runs in a fresh process, as a cataloger's first export does: nothing (the MARC 21 rule
-tables, the MARC-8 tables) is loaded by an earlier phase.
+while a 10 ms timer measures the longest gap between its ticks (its own 10 ms included).
+Goal: under 50 ms. The window runs in a fresh process, as a cataloger's first export does:
+nothing (the MARC 21 rule tables, the MARC-8 tables, the record parser) is loaded by an earlier
+phase; the records were put in its save file by this process.
 
-    python bench/export.py [--records N] [--chunk N] [--permanent] [--no-window]
+    python bench/export.py [--records N] [--chunk N] [--permanent] [--no-window | --window]
 """
 
 from __future__ import annotations
@@ -140,8 +141,11 @@ def compare(raws: list[bytes], durable: bool, permanent: bool, chunk: int) -> No
     )
 
 
-def window(raws: list[bytes], permanent: bool) -> None:
-    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+def window(count: int, permanent: bool) -> None:
+    """In a process of its own that has loaded nothing of ExportDesk but the window: the
+    records were put in the save file by the parent process."""
+    # Offscreen unless told otherwise (QT_QPA_PLATFORM=xcb under xvfb-run: a real X server).
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QEventLoop, QTimer
 
     from app.core.settings.account_settings import AccountSettings
@@ -151,7 +155,6 @@ def window(raws: list[bytes], permanent: bool) -> None:
     app = make_application()
     with receiver_process(True) as port:
         set_up_account(port, permanent)
-        fresh_records(raws)
         account = AccountSettings(ACCOUNT)
         account.vault.save_session(account.effective().active_id, PASSWORD)
         main = MainWindow(account)
@@ -181,10 +184,14 @@ def window(raws: list[bytes], permanent: bool) -> None:
         timer.stop()
         exported = sum(1 for o in dialog.outcomes if o.outcome == "exported")
         main.close()
-    stall = max(0.0, longest - timer.interval() / 1000)  # beyond the timer's own 10 ms
+    # The longest gap between two ticks, the timer's own 10 ms included (the window issue's
+    # measure); what lies beyond the 10 ms is shown beside it.
+    beyond = max(0.0, longest - timer.interval() / 1000)
     print(
-        f"window (offscreen)     {len(raws) / elapsed:6.0f} rec/s, {exported} of {len(raws)} "
-        f"exported; longest stall of the event loop {stall * 1000:.0f} ms (goal: under 50)"
+        f"window ({os.environ['QT_QPA_PLATFORM']}) {count / elapsed:6.0f} rec/s, "
+        f"{exported} of {count} exported; "
+        f"longest gap between ticks {longest * 1000:.0f} ms (goal: under 50; "
+        f"{beyond * 1000:.0f} ms beyond the timer's own 10 ms)"
     )
 
 
@@ -194,24 +201,28 @@ def main() -> int:
     parser.add_argument("--chunk", type=int, default=500)
     parser.add_argument("--permanent", action="store_true", help="one permanent connection")
     parser.add_argument("--no-window", action="store_true", help="skip the window's part")
+    parser.add_argument("--window", action="store_true", help="only the window's part")
     parser.add_argument("--window-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
+    if args.window_only:  # the window's process: its home and save file are the parent's
+        window(args.records, args.permanent)
+        return 0
     home = tempfile.mkdtemp(prefix="exportdesk-bench-home-")
     os.environ["EXPORTDESK_HOME"] = home
     os.environ["EXPORTDESK_INSTITUTION_FILE"] = str(Path(home) / "none.json")
     rng = random.Random(7)
     raws = [make_record(n, rng) for n in range(args.records)]
-    if args.window_only:
-        window(raws, args.permanent)
-        return 0
     mode = "one permanent connection" if args.permanent else "a connection per record"
     print(f"{len(raws)} records (one in five MARC-8), {mode}, turns of {args.chunk}")
-    for durable in (True, False):
-        compare(raws, durable, args.permanent, args.chunk)
+    if not args.window:
+        for durable in (True, False):
+            compare(raws, durable, args.permanent, args.chunk)
     if not args.no_window:
         # A fresh process: the phases above loaded the rule tables, a cataloger's first
-        # export of the day finds them not loaded.
+        # export of the day finds them not loaded. The records go into the save file here, so
+        # that the window's process reads them as a cataloger's would, parsing none before.
+        fresh_records(raws)
         command = [sys.executable, __file__, "--window-only", "--records", str(args.records)]
         subprocess.run([*command, *(["--permanent"] if args.permanent else [])], check=True)
     return 0
