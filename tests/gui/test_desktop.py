@@ -187,6 +187,25 @@ def test_alt_letters_of_buttons_and_menus_are_never_shared(window, page_name) ->
         assert len(fields) > 10, fields  # the fields do have letters
 
 
+def test_no_two_items_of_a_menu_share_a_letter(window) -> None:
+    """In an open menu the underlined letter chooses an item at once; a letter two items
+    share only moves between them."""
+
+    def shared(menu) -> dict[str, list[str]]:
+        letters: dict[str, list[str]] = {}
+        for action in menu.actions():
+            if letter := mnemonic(action.text()):
+                letters.setdefault(letter, []).append(action.text())
+        found = {k: v for k, v in letters.items() if len(v) > 1}
+        for action in menu.actions():
+            if action.menu() is not None:
+                found.update(shared(action.menu()))
+        return found
+
+    for top in window.menuBar().actions():
+        assert shared(top.menu()) == {}, top.text()
+
+
 def test_frequent_actions_have_keys_and_no_key_does_two_things(window) -> None:
     shortcuts = window_shortcuts(window)
     by_action = {s.action: s.keys for s in shortcuts}

@@ -272,7 +272,7 @@ def test_the_main_window_offers_action_validate_and_docks_the_results(qtbot, acc
     shortcuts = {a.text(): a.shortcut().toString() for a in actions}
     assert shortcuts["&Validate Selected"] == "Ctrl+Shift+V"
     assert shortcuts["Validate &Record"] == "F7"
-    assert "Validation &Level" in shortcuts and "Validation Res&ults" in shortcuts
+    assert "Validat&ion Level" in shortcuts and "Validation Res&ults" in shortcuts
     page = window.records_page
     page.update_level_texts()
     assert "Bibliographic: Structure" in page.level_actions["account"].text()

@@ -185,18 +185,18 @@ class RecordView(QWidget):
         self.revert_action = self._editor_action(
             "Re&vert Record", self.revert, "Esc", "Discard the changes since the last save"
         )
-        self.undo_action = self._editor_action("&Undo Typing", self.text.undo, "Ctrl+Z", "Undo")
+        self.undo_action = self._editor_action("U&ndo Typing", self.text.undo, "Ctrl+Z", "Undo")
         self.redo_action = self._editor_action(
-            "&Redo Typing", self.text.redo, "Ctrl+Shift+Z", "Redo"
+            "Redo T&yping", self.text.redo, "Ctrl+Shift+Z", "Redo"
         )
         self.insert_field_action = self._editor_action(
             "&Insert Field", self.insert_field, "Ctrl+Return", "Add a field after this line"
         )
         self.delete_field_action = self._editor_action(
-            "De&lete Field", self.delete_field, "Ctrl+Shift+K", "Remove the field of this line"
+            "Delete Fi&eld", self.delete_field, "Ctrl+Shift+K", "Remove the field of this line"
         )
         self.characters_action = self._editor_action(
-            "Enter &Diacritics/Special Characters…",
+            "En&ter Diacritics/Special Characters…",
             self.show_characters,
             "Ctrl+Shift+D",
             "The MARC-8 diacritics, special letters and symbols",

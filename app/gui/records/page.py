@@ -116,7 +116,7 @@ class RecordsPage(PageBase):
         self.table = RecordsTable(self.model, self.guarded)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self._build_record_actions()
-        self.find_action = self.add_action("Find", self._focus_search, "Ctrl+F")
+        self.find_action = self.add_action("&Find", self._focus_search, "Ctrl+F")
         self.detail = RecordView(
             self._save_file, level_for=self._editor_level, export_charset=export_charset
         )

@@ -45,7 +45,7 @@ class RecordActions(QObject):
             "export that did arrive): no export sends them again"
         )
         self.apply_template_action = page.add_action(
-            "Apply &Constant Data…", self.apply_template_to_selected
+            "Apply C&onstant Data…", self.apply_template_to_selected
         )
         self.apply_template_action.setToolTip(
             "Add a constant data template's fields to the selected records (never twice)"

@@ -94,7 +94,7 @@ class Validator(PageTask):
         )
         self.validate_selected_action.setToolTip("Validate the selected records (Ctrl+Shift+V)")
         self.validate_flagged_action = page.add_action(
-            "Validate &Flagged", self.validate_flagged, "Shift+F7"
+            "Validate Fla&gged", self.validate_flagged, "Shift+F7"
         )
         self.validate_flagged_action.setToolTip(
             "Validate the records flagged for export (Shift+F7)"
@@ -103,7 +103,7 @@ class Validator(PageTask):
         self.cancel_validation_action.setEnabled(False)
 
         # The level every Validate uses until changed: the account's, or one for all records.
-        self.level_menu = QMenu("Validation &Level", page)
+        self.level_menu = QMenu("Validat&ion Level", page)
         self.level_menu.aboutToShow.connect(self.update_level_texts)
         self.level_group = QActionGroup(page)
         self.level_actions: dict[str, QAction] = {}
