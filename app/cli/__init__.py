@@ -101,9 +101,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 def run_command(args: argparse.Namespace) -> int:
     try:
-        from app.core.settings.institution_url import put_fetched_in_force
+        if getattr(args, "reads_settings", True):
+            # An institution file fetched at the last start applies now, before any setting
+            # is read. A command that reads none (validate) leaves it to the next one.
+            from app.core.settings.institution_url import put_fetched_in_force
 
-        put_fetched_in_force()  # an institution file fetched at the last start applies now
+            put_fetched_in_force()
         status: int = args.func(args)
     except ExportDeskError as error:
         print(f"exportdesk: error: {error.message}", file=sys.stderr)

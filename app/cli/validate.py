@@ -62,7 +62,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="one JSON object per record and line on standard output, nothing else",
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="a file of MARC records")
-    parser.set_defaults(func=run)
+    # It reads no settings: the institution file need not be looked at (app.cli.run_command).
+    parser.set_defaults(func=run, reads_settings=False)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,12 +19,18 @@ try:
     main(sys.argv[1:])
 except SystemExit:
     pass
+pymarc_loaded = "pymarc" in sys.modules  # before marc8 below loads it
 from app.core.marc import marc8
 loaded = {
     "keyring": "keyring" in sys.modules,
     "gui": any(name.startswith(("app.gui", "PySide6")) for name in sys.modules),
     "cli": sorted(n for n in sys.modules if n.startswith("app.cli.")),
     "marc8_tables": bool(marc8._REVERSE),
+    "pymarc": pymarc_loaded,
+    "settings": sorted(n for n in sys.modules if n.startswith("app.core.settings")),
+    "readers": sorted(
+        n for n in sys.modules if n in ("app.core.marc.marcxml", "app.core.marc.mnemonic")
+    ),
 }
 print(json.dumps(loaded), file=sys.stderr)
 """
@@ -57,7 +63,10 @@ def test_modules_for_a_command_line() -> None:
 
 def test_version_loads_nothing_heavy() -> None:
     loaded = loaded_by("--version")
-    assert loaded == {"keyring": False, "gui": False, "cli": [], "marc8_tables": False}
+    assert loaded["keyring"] is False
+    assert loaded["gui"] is False
+    assert loaded["cli"] == []
+    assert loaded["marc8_tables"] is False
 
 
 def test_validate_loads_its_module_only(tmp_path, test_data) -> None:
@@ -65,3 +74,32 @@ def test_validate_loads_its_module_only(tmp_path, test_data) -> None:
     assert loaded["cli"] == ["app.cli.validate"]
     assert loaded["keyring"] is False
     assert loaded["gui"] is False
+    # Validating UTF-8 ISO 2709 reads no settings (no institution file is put in force) and
+    # needs neither pymarc nor the MARCXML and mnemonic readers.
+    assert loaded["settings"] == []
+    assert loaded["pymarc"] is False
+    assert loaded["readers"] == []
+
+
+def test_validate_loads_a_reader_when_the_file_needs_it(test_data) -> None:
+    loaded = loaded_by("validate", "--json", str(test_data / "pymarc-batch.xml"))
+    assert loaded["readers"] == ["app.core.marc.marcxml"]
+
+
+def test_a_command_reading_settings_puts_a_fetched_institution_file_in_force() -> None:
+    from app.cli import run_command
+
+    calls: list[str] = []
+    args = argparse.Namespace(func=lambda _: calls.append("ran") or 0)
+    import app.core.settings.institution_url as institution_url
+
+    original = institution_url.put_fetched_in_force
+    institution_url.put_fetched_in_force = lambda: calls.append("fetched") or False  # type: ignore[assignment]
+    try:
+        assert run_command(args) == 0
+        assert calls == ["fetched", "ran"]
+        calls.clear()
+        assert run_command(argparse.Namespace(func=args.func, reads_settings=False)) == 0
+        assert calls == ["ran"]
+    finally:
+        institution_url.put_fetched_in_force = original

@@ -12,13 +12,14 @@ Authority records are always MARC; when the export's format is an XML one they g
 own file beside it, ``<name>-authorities.mrc`` (``export-authorities.mrc`` beside
 ``export.xml``), numbered with it (``export-1.xml``, ``export-1-authorities.mrc``).
 
-How nothing is left half-written: while the run goes on, records are written to a hidden
-``.NAME.PID.XXXX.part`` file in the same folder. :meth:`FileExport.commit` writes the complete
-new file to another such part file (the old content for a cumulative file, or the document's
-header; the records; the footer), flushes it to disk, and renames it into place in one step
-(for an individual file, a link that fails rather than overwrite). Until then the folder holds
-the old file unchanged; a killed run leaves only its ``.part`` files, which the next export to
-the same file removes.
+How nothing is left half-written: while the run goes on, the document's header and the
+records are written to a hidden ``.NAME.PID.XXXX.part`` file in the same folder.
+:meth:`FileExport.commit` ends it with the footer when it is to be a new file (individual, or
+cumulative with no file there yet), or else writes the complete new file to another such part
+file (the old content of the cumulative file; the records; the footer); either way flushes it
+to disk and renames it into place in one step (for an individual file, a link that fails
+rather than overwrite). Until then the folder holds the old file unchanged; a killed run
+leaves only its ``.part`` files, which the next export to the same file removes.
 
 Two runs adding to one cumulative file (two accounts, two ExportDesks) take turns: each holds
 ``NAME.lock`` beside the file from reading the old content to the rename, so neither replaces
@@ -239,6 +240,9 @@ class FileExport:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             handle, buffer_path = _new_part_file(target)
+            # The document's header first: when the run makes a new file (individual, or
+            # a cumulative one not there yet), this part file becomes it, not copied.
+            handle.write(document_header(fmt))
         except OSError as error:
             raise _write_error(target, error) from error
         return _Part(target, fmt, handle, buffer_path)
@@ -268,20 +272,20 @@ class FileExport:
         target = part.target
         try:
             existing = _existing_document(target, part.fmt)
+            if existing is None:  # a new file: the part file (header, records) is it
+                tmp = _finish_part_file(part)
+            else:
 
-            def write(out: BinaryIO) -> None:
-                if existing is None:
-                    out.write(document_header(part.fmt))
-                    footer = document_footer(part.fmt)
-                else:
+                def write(out: BinaryIO) -> None:
                     keep, footer = existing
                     with target.open("rb") as old:
                         _copy(old, out, keep)
-                with part.buffer_path.open("rb") as records:
-                    _copy(records, out, None)
-                out.write(footer)
+                    with part.buffer_path.open("rb") as records:
+                        records.seek(len(document_header(part.fmt)))  # the old file has one
+                        _copy(records, out, None)
+                    out.write(footer)
 
-            tmp = _write_part_file(target, write)
+                tmp = _write_part_file(target, write)
             try:
                 os.replace(tmp, target)
             except BaseException:
@@ -295,15 +299,8 @@ class FileExport:
     def _commit_individual(self, parts: list[_Part]) -> tuple[Path, ...]:
         finished: list[tuple[_Part, Path]] = []
         try:
-            for part in parts:
-
-                def write(out: BinaryIO, part: _Part = part) -> None:
-                    out.write(document_header(part.fmt))
-                    with part.buffer_path.open("rb") as records:
-                        _copy(records, out, None)
-                    out.write(document_footer(part.fmt))
-
-                finished.append((part, _write_part_file(part.target, write)))
+            for part in parts:  # each part file (header, records) becomes a new file
+                finished.append((part, _finish_part_file(part)))
             published = _publish_numbered(finished, self.path)
         except OSError as error:
             raise _write_error(self.path, error) from error
@@ -404,7 +401,18 @@ def _part_prefix(target: Path) -> str:
 
 def _new_part_file(target: Path) -> tuple[BinaryIO, Path]:
     fd, name = tempfile.mkstemp(dir=target.parent, prefix=_part_prefix(target), suffix=".part")
-    return os.fdopen(fd, "wb"), Path(name)
+    # Written a megabyte at a time, not a system call every record or two.
+    return os.fdopen(fd, "wb", buffering=_CHUNK), Path(name)
+
+
+def _finish_part_file(part: _Part) -> Path:
+    """The run's part file (closed, holding the header and the records) ended with the
+    document's footer and flushed to disk: ready to become the new file."""
+    with part.buffer_path.open("ab") as out:
+        out.write(document_footer(part.fmt))
+        out.flush()
+        os.fsync(out.fileno())
+    return part.buffer_path
 
 
 def _write_part_file(target: Path, write: Callable[[BinaryIO], None]) -> Path:

@@ -39,7 +39,7 @@ from app.core.marc.encode import (
     encode_utf8_fields,
 )
 from app.core.marc.encoding_report import ReplacedCharacter
-from app.core.marc.fields import delete_fields, deleted_tags
+from app.core.marc.fields import delete_fields, deleted_tags, kept_fields
 from app.core.marc.iso2709 import build_parsed, build_record, parse_record
 from app.core.marc.mrk import with_constant_data
 from app.core.marc.recode import marc8_record_to_utf8_parsed, utf8_fields
@@ -60,6 +60,7 @@ from app.core.store.savefile import (
     RecordQuery,
     SaveFile,
     SaveFileError,
+    StoredRecord,
 )
 from app.core.store.templates import Template
 from app.core.validation import ValidationResult, validate_record
@@ -73,6 +74,9 @@ MESSAGES_IN_DETAIL = 5
 # marking at most MAX_MARKED records in flight at a time.
 WRITE_EVERY = 0.1
 MAX_MARKED = 64
+# A file export reads this many records from the save file in one query, and marks as many
+# in flight ("writing") in one commit: done for each record, the two were a quarter of its time.
+READ_AHEAD = 100
 
 
 class ExportBusy(ExportDeskError):
@@ -354,8 +358,7 @@ def prepare(raw: bytes, plan: ExportPlan) -> _Ready | str:
             declared = "utf8"
         fields = None if as_marc else utf8_fields(raw, parsed, plan.fields_to_delete)
         if as_marc and declared == plan.charset:
-            deleted = deleted_tags(plan.fields_to_delete)
-            kept = [field for field in parsed.fields if not deleted[field.tag]]
+            kept = kept_fields(parsed.fields, deleted_tags(plan.fields_to_delete))
             if len(kept) == len(parsed.fields):
                 data, checked_parse = raw, parsed
             else:
@@ -394,14 +397,24 @@ def prepare(raw: bytes, plan: ExportPlan) -> _Ready | str:
 class _Preparer:
     """Reads and prepares the records of a run in order, one ahead of the sender: the
     next record is prepared while the host works on the current one (see
-    ConnexionClient.send's ``while_waiting``)."""
+    ConnexionClient.send's ``while_waiting``).
 
-    def __init__(self, save_file: SaveFile, plan: ExportPlan, ids: list[int]) -> None:
+    The records are read from the save file ``read_ahead`` at a time, with their list
+    columns, in one query (a file export reads READ_AHEAD: two queries for each record were
+    an eighth of its time); should that read fail, each record of the chunk is read on its
+    own, so a record that can't be read is invalid with the reason and the others still go.
+    """
+
+    def __init__(
+        self, save_file: SaveFile, plan: ExportPlan, ids: list[int], read_ahead: int = 1
+    ) -> None:
         self._save_file = save_file
         self._plan = plan
         self._ids = ids
         self._next = 0
         self._ahead: _Prepared | None = None
+        self._read_ahead = max(1, read_ahead)
+        self._stored: dict[int, StoredRecord | None] = {}
 
     def next(self) -> _Prepared:
         if self._ahead is None:
@@ -416,8 +429,7 @@ class _Preparer:
         index, record_id = self._next, self._ids[self._next]
         self._next += 1
         try:
-            title = self._save_file.get(record_id).title
-            raw = self._save_file.get_raw(record_id)
+            title, raw = self._read(index, record_id)
         except ExportDeskError as error:
             self._ahead = _Prepared(index, record_id, "", problem=error.message)
             return
@@ -426,6 +438,18 @@ class _Preparer:
             self._ahead = _Prepared(index, record_id, title, problem=outcome)
         else:
             self._ahead = _Prepared(index, record_id, title, ready=outcome)
+
+    def _read(self, index: int, record_id: int) -> tuple[str, bytes]:
+        """The record's title and bytes; raises ExportDeskError when they can't be read."""
+        if record_id not in self._stored:
+            self._stored.clear()
+            chunk = self._ids[index : index + self._read_ahead]
+            with contextlib.suppress(ExportDeskError):  # read one by one below
+                self._stored.update(self._save_file.stored_records(chunk, len(chunk)))
+        stored = self._stored.pop(record_id, None)
+        if stored is None:  # gone from the save file, or the chunk could not be read
+            return self._save_file.get(record_id).title, self._save_file.get_raw(record_id)
+        return stored.row.title, stored.raw
 
 
 class _Run:
@@ -568,53 +592,91 @@ class _Run:
         return result
 
     def to_file(self) -> Generator[ExportEvent]:
+        """Write the records to the export file, published once all are written.
+
+        Records are marked in flight ("writing") READ_AHEAD at a time, before they are
+        written: should the process die, each comes back cancelled (no file was published),
+        which is true of those marked but not yet written too. A consumer stopping early
+        takes the mark off those never written, as before."""
         assert self.plan.file_path is not None
         written: list[_Prepared] = []
+        marked: set[int] = set()  # marked in flight ("writing"); outcome not yet written
         stopped_at: int | None = None
-        preparer = _Preparer(self.save_file, self.plan, self.ids)
-        with FileExport(self.plan.file_path, self.plan.file_type, self.plan.fmt) as out:
-            for index in range(len(self.ids)):
-                if self.cancel.is_set():
-                    stopped_at = index
-                    break
-                item = preparer.next()
-                yield RecordStarted(index, len(self.ids), item.record_id, item.title)
-                if item.record_id in self.settled:
-                    yield self._settled_outcome(item)
-                    continue
-                if item.ready is None:
-                    yield self._record(item, "invalid", detail=item.problem)
-                    continue
-                try:
-                    out.add(item.record_id, item.ready.encoded)
-                except FileExportError as error:
-                    yield from self._file_failed([*written, item], error)
-                    return
-                self.save_file.mark_in_flight([item.record_id], self.destination, "writing")
-                written.append(item)
-            try:
-                out.commit()
-            except FileExportError as error:
-                yield from self._file_failed(written, error, stop=stopped_at)
-                if stopped_at is not None:
-                    yield from self._cancel_from(stopped_at)
-                return
-            ids = [item.record_id for item in written]
-            self.save_file.mark_in_flight(ids, self.destination, "published")
-            with self.save_file.transaction():
-                outcomes = [
-                    self._record(
-                        item,
-                        "exported",
-                        detail=f"written to {out.destination(item.record_id)}",
-                        warnings=item.ready.warnings if item.ready else (),
-                        replaced=item.ready.encoded.replaced if item.ready else (),
+        preparer = _Preparer(self.save_file, self.plan, self.ids, READ_AHEAD)
+        finished = unwinding = False
+        try:
+            with FileExport(self.plan.file_path, self.plan.file_type, self.plan.fmt) as out:
+                for index in range(len(self.ids)):
+                    if self.cancel.is_set():
+                        stopped_at = index
+                        break
+                    item = preparer.next()
+                    yield RecordStarted(index, len(self.ids), item.record_id, item.title)
+                    if item.record_id in self.settled:
+                        yield self._settled_outcome(item)
+                        continue
+                    if item.ready is None:
+                        yield self._record(item, "invalid", detail=item.problem)
+                        marked.discard(item.record_id)
+                        continue
+                    if item.record_id not in marked:
+                        upcoming = [
+                            record_id
+                            for record_id in self.ids[index : index + READ_AHEAD]
+                            if record_id not in self.settled
+                        ]
+                        self.save_file.mark_in_flight(upcoming, self.destination, "writing")
+                        marked.update(upcoming)
+                    try:
+                        out.add(item.record_id, item.ready.encoded)
+                    except FileExportError as error:
+                        finished = True  # every record left gets an outcome below
+                        yield from self._file_failed([*written, item], error)
+                        return
+                    # Its bytes are in the file now: holding every record's until the file
+                    # is published would keep the whole export in memory.
+                    encoded = item.ready.encoded
+                    item.ready.encoded = EncodedRecord(
+                        b"", encoded.format, encoded.charset, encoded.warnings, encoded.replaced
                     )
-                    for item in written
-                ]
-            yield from outcomes
-        if stopped_at is not None:
-            yield from self._cancel_from(stopped_at)
+                    written.append(item)
+                finished = True  # from here on every record gets an outcome
+                try:
+                    out.commit()
+                except FileExportError as error:
+                    yield from self._file_failed(written, error, stop=stopped_at)
+                    if stopped_at is not None:
+                        yield from self._cancel_from(stopped_at)
+                    return
+                ids = [item.record_id for item in written]
+                self.save_file.mark_in_flight(ids, self.destination, "published")
+                with self.save_file.transaction():
+                    outcomes = [
+                        self._record(
+                            item,
+                            "exported",
+                            detail=f"written to {out.destination(item.record_id)}",
+                            warnings=item.ready.warnings if item.ready else (),
+                            replaced=item.ready.encoded.replaced if item.ready else (),
+                        )
+                        for item in written
+                    ]
+                yield from outcomes
+            if stopped_at is not None:
+                yield from self._cancel_from(stopped_at)
+        except BaseException:
+            unwinding = True
+            raise
+        finally:
+            # Stopped early: records marked but never written lose their mark (those
+            # written to the unpublished file keep it, and come back cancelled).
+            unwritten = marked - {item.record_id for item in written}
+            if not finished and unwritten:
+                try:
+                    self.save_file.clear_in_flight(unwritten)
+                except SaveFileError:
+                    if not unwinding:
+                        raise
 
     def _file_failed(
         self, failed: list[_Prepared], error: FileExportError, stop: int | None = None

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from itertools import compress
+from operator import itemgetter, not_
+from typing import TypeVar
 
 from pymarc import Field, Record
 
@@ -76,6 +79,16 @@ class DeletedTags(dict[str, bool]):
 def deleted_tags(patterns: tuple[str, ...]) -> DeletedTags:
     """A :class:`DeletedTags` for these patterns, shared (the same patterns, the same answers)."""
     return DeletedTags(patterns)
+
+
+_T = TypeVar("_T", bound=tuple[str, bytes])
+_TAG = itemgetter(0)
+
+
+def kept_fields(fields: Sequence[_T], deleted: DeletedTags) -> list[_T]:
+    """The (tag, data) fields ``deleted`` does not delete, in order: the same as
+    ``[f for f in fields if not deleted[f.tag]]``, without a step of Python per field."""
+    return list(compress(fields, map(not_, map(deleted.__getitem__, map(_TAG, fields)))))
 
 
 def deletes_control_number(patterns: Iterable[str]) -> bool:

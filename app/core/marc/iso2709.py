@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import accumulate, repeat
+from operator import add, itemgetter, mul
 from typing import BinaryIO
 
 from app.core.marc.readresults import ReadError, ReadResult, RecordRead
@@ -37,6 +39,12 @@ _PLAUSIBLE_LEADER = re.compile(rb"\d{5}[a-z ][a-z][a-z ].{4}\d{5}...\d", re.DOTA
 
 # Directory entries: any three-character tag, four digits of length, five of position.
 _DIRECTORY = re.compile(r"(?:.{3}[0-9]{9})+", re.DOTALL)
+# One entry: its tag, and its length and position as one nine-digit number.
+_ENTRY = re.compile(r"(.{3})([0-9]{9})", re.DOTALL)
+_POSITION_DIGITS = 100_000  # an entry's number is length * 100,000 + position
+_new_tuple = tuple.__new__
+_TAG = itemgetter(0)  # a field's tag
+_DATA = itemgetter(1)  # a field's data
 
 
 def subfields(data: bytes) -> list[tuple[str, bytes]]:
@@ -51,6 +59,42 @@ def subfields(data: bytes) -> list[tuple[str, bytes]]:
 
 def parse_record(raw: bytes) -> ParsedRecord:
     """Split a record into its leader and fields, or raise StructureError saying what is wrong."""
+    return _parse_well_formed(raw) or _parse_carefully(raw)
+
+
+def _parse_well_formed(raw: bytes) -> ParsedRecord | None:
+    """The usual record in a few C-level operations over the whole record: a record
+    terminator at the end, the fields end to end in directory order, each ending with its
+    terminator and none inside. None for anything else: _parse_carefully reads it then
+    (and says what is wrong), giving the same fields for the records taken here."""
+    size = len(raw)
+    base_text = raw[12:17]
+    if not LEADER_LENGTH + 2 <= size <= MAX_RECORD_LENGTH or not base_text.isdigit():
+        return None
+    base, end = int(base_text), size - 1
+    if raw[end] != RECORD_TERMINATOR or not LEADER_LENGTH < base <= end:
+        return None
+    if raw[base - 1] != FIELD_TERMINATOR:
+        return None
+    directory = raw[LEADER_LENGTH : base - 1].decode("latin-1")
+    entries = _ENTRY.findall(directory)
+    # Twelve characters each, none skipped: the entries cover the directory exactly.
+    if not entries or len(entries) * ENTRY_LENGTH != len(directory):
+        return None
+    pieces = raw[base:end].split(b"\x1e")
+    if pieces.pop() or len(pieces) != len(entries):
+        return None  # not every field ends with its terminator, or one holds another
+    tags, numbers = zip(*entries, strict=True)
+    lengths = [len(piece) + 1 for piece in pieces]
+    positions = accumulate(lengths, initial=0)
+    expected = map(add, map(mul, lengths, repeat(_POSITION_DIGITS)), positions)
+    if list(expected) != list(map(int, numbers)) or raw.find(b"\x1d", base, end) >= 0:
+        return None
+    fields = tuple(map(_new_tuple, repeat(Field), zip(tags, pieces, strict=True)))
+    return ParsedRecord(raw[:LEADER_LENGTH].decode("latin-1"), fields, True)
+
+
+def _parse_carefully(raw: bytes) -> ParsedRecord:
     if len(raw) < LEADER_LENGTH:
         raise StructureError(f"the record is only {len(raw)} bytes long, too short for a leader")
     if len(raw) < LEADER_LENGTH + 2:
@@ -132,6 +176,32 @@ def build_record(leader: str, fields: Sequence[Field]) -> bytes:
     ``leader`` positions 00-04, 10-16 and 20-23 are overwritten with what the structure
     needs; the others are kept as given.
     """
+    tags = list(map(_TAG, fields))
+    data = list(map(_DATA, fields))
+    lengths = [len(field_data) + 1 for field_data in data]
+    if not fields or set(map(len, tags)) != {3} or max(lengths) > MAX_FIELD_LENGTH:
+        return _build_record_checked(leader, fields)  # says what is wrong
+    positions = list(accumulate(lengths, initial=0))
+    base = LEADER_LENGTH + ENTRY_LENGTH * len(fields) + 1
+    total = base + positions[-1] + 1
+    if total > MAX_RECORD_LENGTH:
+        return _build_record_checked(leader, fields)
+    head = leader.ljust(LEADER_LENGTH)[:LEADER_LENGTH]
+    head = f"{total:05d}{head[5:10]}22{base:05d}{head[17:20]}4500"
+    # Positions has one more item (the end): zip stops at the last field. printf-style
+    # formatting of a tuple is the fastest way to write an entry.
+    entries = zip(tags, lengths, positions, strict=False)
+    directory = "".join(["%s%04d%05d" % entry for entry in entries])  # noqa: UP031
+    # Leader and directory in one text, one byte a character (a tag that is not Latin-1
+    # becomes "?"); then the fields, each with its terminator, and the record's.
+    return (
+        (head + directory).encode("latin-1", "replace") + b"\x1e" + b"\x1e".join(data) + b"\x1e\x1d"
+    )
+
+
+def _build_record_checked(leader: str, fields: Sequence[Field]) -> bytes:
+    """:func:`build_record` a field at a time, raising StructureError for what can't be
+    built."""
     if not fields:
         raise StructureError("the record has no fields")
     entries = []

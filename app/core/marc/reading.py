@@ -6,13 +6,11 @@ for ISO 2709); the file name's extension only decides when the content can't.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from app.core.marc.iso2709 import read_iso2709
-from app.core.marc.marcxml import read_marcxml
-from app.core.marc.mnemonic import read_mnemonic
 from app.core.marc.readresults import ReadError, ReadResult, SourceFormat
 
 _EXTENSIONS: dict[str, SourceFormat] = {
@@ -85,8 +83,21 @@ def read_stream(stream: BinaryIO, name: str) -> Iterator[ReadResult]:
             "use MARC (ISO 2709), MARCXML or MARC mnemonic text (.mrk)",
         )
         return
-    readers = {"iso2709": read_iso2709, "marcxml": read_marcxml, "mnemonic": read_mnemonic}
     try:
-        yield from readers[kind](stream, name)
+        yield from _reader(kind)(stream, name)
     except OSError as problem:
         yield ReadError(name, 0, 0, f"reading stopped: {problem.strerror or problem}")
+
+
+def _reader(kind: SourceFormat) -> Callable[[BinaryIO, str], Iterator[ReadResult]]:
+    """The reader of ``kind``; the MARCXML and mnemonic ones are imported when first needed
+    (with pymarc and the MARC-8 tables), so reading ISO 2709 loads neither."""
+    if kind == "marcxml":
+        from app.core.marc.marcxml import read_marcxml
+
+        return read_marcxml
+    if kind == "mnemonic":
+        from app.core.marc.mnemonic import read_mnemonic
+
+        return read_mnemonic
+    return read_iso2709

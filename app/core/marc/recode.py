@@ -69,14 +69,17 @@ def _utf8(text: bytes) -> bytes:
 # letters or digits, no control character XML can't hold (tab, line feed and carriage
 # return can be held), and none of U+FFFE, U+FFFF.
 _PLAIN_LEADER = re.compile(rb"[0-9]{5}[\x20-\x7e]{19}")
-_TAGS = re.compile(rb"(?:[0-9A-Za-z]{3}[0-9]{9})+")
 _DATA_FIELD = re.compile(rb"[\x20-\x7e]{2}(?:\x1f[0-9A-Za-z][^\x1f]*)+")
 _BAD_CODE = re.compile(rb"\x1f[^0-9A-Za-z]")
 _DELIMITER = b"\x1f"
 _CONTROL_TAGS = frozenset(f"00{digit}" for digit in range(10))
-_DATA_FIELD_START = re.compile(rb"[\x20-\x7e]{2}\x1f")
-# Across a whole record's data: terminators and delimiters are where they belong.
-_NOT_XML_IN_RECORD = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1c]|\xef\xbf[\xbe\xbf]")
+# A field terminator (or the directory's) not followed by a data field's start.
+_NOT_DATA_FIELD_START = re.compile(rb"\x1e(?![\x20-\x7e]{2}\x1f)")
+# Every byte but the control characters XML can't hold (tab, line feed and carriage return
+# it can; terminators and delimiters are where they belong).
+_XML_IN_RECORD = bytes(
+    sorted(set(range(256)) - set(range(0x09)) - {0x0B, 0x0C} - set(range(0x0E, 0x1D)))
+)
 _NOT_XML_IN_DATA = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1e]|\xef\xbf[\xbe\xbf]")
 _NOT_XML_IN_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
 # pymarc's MARC-8 converter drops control characters (and turns DEL into a space) where the
@@ -100,30 +103,44 @@ def utf8_fields(raw: bytes, record: ParsedRecord, patterns: Sequence[str]) -> li
         or raw[end] != 0x1D
         or not _PLAIN_LEADER.fullmatch(raw, 0, 24)
         or int(raw[:5]) > len(raw)
-        or not _TAGS.fullmatch(raw, 24, base - 1)
+        # Tags of letters and digits: the directory's other characters are digits.
+        or not raw[24 : base - 1].isalnum()
         # pymarc decodes every field, those left out too: each must decode as it would.
         or _BAD_CODE.search(raw, base, end)
     ):
         return None
-    deleted = deleted_tags(tuple(patterns))
+    patterns = tuple(patterns)
     if record.leader[9:10] != "a":
-        return _marc8_fields(record, deleted)
-    if _NOT_XML_IN_RECORD.search(raw, base, end) or not _is_utf8(raw[base:end]):
+        return _marc8_fields(record, deleted_tags(patterns))
+    if raw.translate(None, _XML_IN_RECORD):  # a control character XML can't hold
         return None
-    fields: list[Field] = []
-    start = _DATA_FIELD_START.match
-    for field in record.fields:
-        tag = field.tag
-        if tag in _CONTROL_TAGS:
-            if _DELIMITER in field.data:
-                return None
-        elif not start(field.data):
+    data = raw[base:end]
+    if not data.isascii():
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
             return None
-        if not deleted[tag] and tag != _CHARACTER_SETS_PRESENT:
-            fields.append(field)
+        if "\ufffe" in text or "\uffff" in text:  # not characters: XML can't hold them
+            return None
+    # One pass: the control fields' data (no delimiter may be in it), and the fields kept.
+    dropped = deleted_tags((*patterns, _CHARACTER_SETS_PRESENT))
+    control = []
+    kept = []
+    for field in record.fields:
+        tag = field[0]
+        if tag in _CONTROL_TAGS:
+            control.append(field[1])
+        if not dropped[tag]:
+            kept.append(field)
+    if _DELIMITER in b"".join(control):
+        return None
+    # Every data field starts with two plain indicators and a delimiter: each field that
+    # does not (its terminator before it not followed so) must be a control field.
+    if len(_NOT_DATA_FIELD_START.findall(raw, base - 1, end - 1)) != len(control):
+        return None
     # Only what is written, and in UTF-8 already: no longer than the record read. A record
     # left with no fields at all takes the general way too.
-    return fields or None
+    return kept or None
 
 
 def _marc8_fields(record: ParsedRecord, deleted: dict[str, bool]) -> list[Field] | None:
@@ -154,16 +171,6 @@ def _marc8_fields(record: ParsedRecord, deleted: dict[str, bool]) -> list[Field]
     if size > MAX_RECORD_LENGTH or any(len(f.data) >= MAX_FIELD_LENGTH for f in fields):
         return None
     return fields or None
-
-
-def _is_utf8(data: bytes) -> bool:
-    if data.isascii():
-        return True
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def _data_field_to_utf8(data: bytes) -> bytes | None:

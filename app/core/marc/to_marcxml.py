@@ -9,8 +9,8 @@ are written in that order (each group in the record's order). XML is Unicode: le
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
+from operator import itemgetter
 
 from pymarc import Record
 
@@ -77,14 +77,23 @@ def _plain(value: str, what: str) -> str:
 
 
 # --- from the parsed record's UTF-8 fields (recode.utf8_fields), without pymarc -----------------
-# The same text as record_to_marcxml gives for the same record, written a field at a time with
-# bytes operations rather than a call per subfield.
+# The same text as record_to_marcxml gives for the same record, written from the UTF-8 bytes
+# with a few bytes operations over the whole record rather than a call per subfield, and
+# without decoding the text (it is UTF-8 already, and goes out as UTF-8).
 
-_SUBFIELD_OPEN = '</subfield>\n    <subfield code="'
-_AFTER_CODE = re.compile("(?<=\x1f[0-9A-Za-z])")
-_TEXT_SPECIAL_TEXT = re.compile("[&<>\r]")
-_ATTRIBUTE_TEXT = {chr(byte): xml_attribute(chr(byte)) for byte in range(0x20, 0x7F)}
-_FIELD_END = "\x1e"
+_SUBFIELD_OPEN = b'</subfield>\n    <subfield code="'
+# A subfield code (a byte) as MARCXML has it, with the end of the subfield before.
+_SUBFIELD_START = {
+    code: _SUBFIELD_OPEN + bytes([code]) + b'">'
+    for code in b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+}
+_CODE = itemgetter(0)  # a subfield's code, after its delimiter
+_AFTER_CODE = itemgetter(slice(1, None))  # and its text
+_ATTRIBUTE_BYTES = {byte: xml_attribute(chr(byte)).encode("ascii") for byte in range(0x20, 0x7F)}
+_RECORD_OPEN = f'<record xmlns="{MARC_NAMESPACE}">\n  <leader>'.encode("ascii")
+_FIELD_END = b"\x1e"
+_DATA = itemgetter(1)  # a field's data
+_SUBFIELDS = itemgetter(slice(2, None))  # a data field's data after its indicators
 _CONTROL_TAGS = frozenset(f"00{digit}" for digit in range(10))
 
 
@@ -93,34 +102,50 @@ def fields_to_marcxml(leader: str, fields: Sequence[Field]) -> bytes:
     indicators and codes; UTF-8 text XML can hold). The record's text is escaped and its
     subfields tagged in a few operations over the whole record, not one per subfield."""
     leader = leader[:9] + "a" + leader[10:]
-    control: list[Field] = []
-    data_fields: list[Field] = []
-    for field in fields:
-        (control if field.tag in _CONTROL_TAGS else data_fields).append(field)
+    control = [field for field in fields if field.tag in _CONTROL_TAGS]
+    if list(fields[: len(control)]) == control:  # the usual order: control fields first
+        data_fields = list(fields[len(control) :])
+    else:
+        data_fields = [field for field in fields if field.tag not in _CONTROL_TAGS]
     # All the text at once: control fields, then the data fields' subfields, one field
     # terminator between fields (no field holds one).
-    text = b"\x1e".join(
-        [field.data for field in control] + [field.data[2:] for field in data_fields]
-    ).decode("utf-8")
-    if _TEXT_SPECIAL_TEXT.search(text):
-        text = (
-            text.replace("&", "&amp;")
-            .replace("<", "&lt;")
-            .replace(">", "&gt;")
-            .replace("\r", "&#13;")
+    text = _FIELD_END.join([*map(_DATA, control), *map(_SUBFIELDS, map(_DATA, data_fields))])
+    if b"&" in text:
+        text = text.replace(b"&", b"&amp;")
+    if b"<" in text:
+        text = text.replace(b"<", b"&lt;")
+    if b">" in text:
+        text = text.replace(b">", b"&gt;")
+    if b"\r" in text:
+        text = text.replace(b"\r", b"&#13;")
+    # Each part after a delimiter starts with its subfield's code: the code becomes its
+    # tags, the text after it follows.
+    parts = text.split(b"\x1f")
+    subfields = parts[1:]
+    tagged = [b""] * (2 * len(parts) - 1)
+    tagged[0] = parts[0]
+    tagged[1::2] = map(_SUBFIELD_START.__getitem__, map(_CODE, subfields))
+    tagged[2::2] = map(_AFTER_CODE, subfields)
+    pieces = b"".join(tagged).split(_FIELD_END)
+    attribute = _ATTRIBUTE_BYTES
+    out = [_RECORD_OPEN, xml_attribute(leader).encode("ascii"), b"</leader>\n"]
+    extend = out.extend
+    for (tag, _), piece in zip(control, pieces, strict=False):
+        extend((b'  <controlfield tag="', tag.encode("ascii"), b'">', piece, b"</controlfield>\n"))
+    for (tag, data), piece in zip(data_fields, pieces[len(control) :], strict=True):
+        # piece[12:]: the first subfield opens without closing one before it.
+        extend(
+            (
+                b'  <datafield tag="',
+                tag.encode("ascii"),
+                b'" ind1="',
+                attribute[data[0]],
+                b'" ind2="',
+                attribute[data[1]],
+                b'">\n',
+                piece[12:],
+                b"</subfield>\n  </datafield>\n",
+            )
         )
-    text = _AFTER_CODE.sub('">', text).replace("\x1f", _SUBFIELD_OPEN)
-    pieces = text.split(_FIELD_END)
-    attribute = _ATTRIBUTE_TEXT
-    lines = [f'<record xmlns="{MARC_NAMESPACE}">\n  <leader>{xml_attribute(leader)}</leader>']
-    lines += [
-        f'  <controlfield tag="{field.tag}">{piece}</controlfield>'
-        for field, piece in zip(control, pieces, strict=False)
-    ]
-    lines += [
-        f'  <datafield tag="{field.tag}" ind1="{attribute[chr(field.data[0])]}"'
-        f' ind2="{attribute[chr(field.data[1])]}">\n{piece[12:]}</subfield>\n  </datafield>'
-        for field, piece in zip(data_fields, pieces[len(control) :], strict=True)
-    ]
-    lines.append("</record>\n")
-    return "\n".join(lines).encode("utf-8")
+    out.append(b"</record>\n")
+    return b"".join(out)

@@ -16,6 +16,8 @@ import logging
 import select
 import socket
 import ssl
+import struct
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -114,17 +116,64 @@ class _Line(enum.Enum):
     UNASKED = "unasked"  # the host sent bytes no request asked for
 
 
-def _look_at(sock: socket.socket) -> tuple[_Line, bytes]:
+# Where the system can wake a blocked send or receive itself after a time (SO_SNDTIMEO,
+# SO_RCVTIMEO, a struct timeval on Linux and macOS), a plain socket waits that way: each send
+# and receive is then one system call, where the socket's own timeout first polls the socket
+# (two more system calls a record). Every wait still ends within CANCEL_POLL to look at the
+# cancel event and Timeout; elsewhere, and with TLS, the socket's timeout does the same.
+_WAITS_IN_THE_KERNEL = sys.platform in ("linux", "darwin")
+
+
+def _set_waits(sock: socket.socket, wait: float) -> bool:
+    """Make each send and receive on ``sock`` wait at most ``wait`` seconds: by the system's
+    own timeouts on a plain socket where the platform has them (a wait that ends raises
+    BlockingIOError), by the socket's timeout otherwise (TimeoutError). Whether the system's
+    are used."""
+    if _WAITS_IN_THE_KERNEL and not isinstance(sock, ssl.SSLSocket):
+        seconds = int(wait)
+        value = struct.pack("@ll", seconds, max(1, round((wait - seconds) * 1_000_000)))
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, value)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, value)
+            sock.settimeout(None)  # blocking: no poll before each call
+            return True
+        except OSError:
+            pass
+    sock.settimeout(wait)
+    return False
+
+
+class _Watch:
+    """Whether a socket has something to read (bytes, or the host's close or reset) within a
+    wait: with poll where the platform has it (one system call, nothing to build for each
+    look), with select elsewhere."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._poll: select.poll | None = None
+        if hasattr(select, "poll"):
+            try:
+                self._poll = select.poll()
+                self._poll.register(sock, select.POLLIN)
+            except (OSError, ValueError):
+                self._poll = None
+
+    def readable(self, seconds: float) -> bool:
+        if self._poll is not None:
+            return bool(self._poll.poll(seconds * 1000))  # any event: look at the socket
+        try:
+            readable, _, _ = select.select([self._sock], [], [], seconds)
+        except (OSError, ValueError):  # a descriptor select can't watch: ask the socket itself
+            return True
+        return bool(readable)
+
+
+def _look_at(sock: socket.socket, watch: _Watch | None = None) -> tuple[_Line, bytes]:
     """Without blocking: has the host closed the connection, or sent something unasked?
     Bytes found are read (the connection is not used again either way)."""
     pending = isinstance(sock, ssl.SSLSocket) and sock.pending() > 0
-    if not pending:
-        try:
-            readable, _, _ = select.select([sock], [], [], 0)
-        except (OSError, ValueError):  # a descriptor select can't watch: ask the socket itself
-            readable = [sock]
-        if not readable:
-            return _Line.QUIET, b""  # the usual case, in one system call
+    if not pending and not (watch or _Watch(sock)).readable(0):
+        return _Line.QUIET, b""  # the usual case, in one system call
     received = bytearray()
     timeout = sock.gettimeout()
     sock.setblocking(False)
@@ -182,7 +231,13 @@ class ConnexionClient:
         # A connection is kept only with Permanent and Notify both on.
         self._permanent = settings.permanent and settings.notify
         self._sock: socket.socket | None = None
+        self._watch: _Watch | None = None  # the socket's, for looks before each request
         self._requests_on_socket = 0
+        # The last complete reply and its classification: a host that answers every
+        # record in the same words ("Import ok") is classified once (same bytes, same
+        # patterns and secrets: the same Reply).
+        self._last_received: bytes | None = None
+        self._last_reply: Reply | None = None
         self._halted: str | None = None  # why the run stopped (not_sent)
         # False once the host closed a connection after its reply: from then on, in this
         # run, a new connection per record, so a request never races the host's close.
@@ -207,6 +262,7 @@ class ConnexionClient:
             with contextlib.suppress(OSError):
                 self._sock.close()
             self._sock = None
+            self._watch = None
             self._requests_on_socket = 0
 
     @property
@@ -259,7 +315,7 @@ class ConnexionClient:
         earlier_note = None
         attempts = 1
         if self._sock is not None:
-            line, unasked = _look_at(self._sock)
+            line, unasked = _look_at(self._sock, self._watch)
             if line is _Line.CLOSED:
                 self._reuse = False
             elif line is _Line.UNASKED:
@@ -294,15 +350,11 @@ class ConnexionClient:
         """Whether the host leaves the connection open after a reply, watched once, so that
         the next request never races a host closing right after replying; and a note of
         any bytes it sent unasked meanwhile."""
-        assert self._sock is not None
-        try:
-            readable, _, _ = select.select([self._sock], [], [], CLOSE_GRACE)
-        except (OSError, ValueError):
-            readable = [self._sock]
-        if not readable:
+        assert self._sock is not None and self._watch is not None
+        if not self._watch.readable(CLOSE_GRACE):
             self._host_keeps = True
             return True, None
-        line, unasked = _look_at(self._sock)
+        line, unasked = _look_at(self._sock, self._watch)
         if line is _Line.CLOSED:  # the host closes after its replies: none kept this run
             self._reuse = False
             return False, None
@@ -322,12 +374,16 @@ class ConnexionClient:
             return SendResult(
                 index, Outcome.UNCONFIRMED, None, attempts, exchange.problem, note, earlier_note
             )
-        reply = classify_reply(
-            exchange.raw,
-            complete=exchange.complete,
-            patterns=self._patterns,
-            secrets=self._secrets,
-        )
+        reply = self._last_reply
+        if reply is None or not exchange.complete or exchange.raw != self._last_received:
+            reply = classify_reply(
+                exchange.raw,
+                complete=exchange.complete,
+                patterns=self._patterns,
+                secrets=self._secrets,
+            )
+            if exchange.complete:
+                self._last_received, self._last_reply = exchange.raw, reply
         if not exchange.complete:
             outcome, reason = Outcome.UNCONFIRMED, exchange.problem
         elif reply.kind is ReplyKind.SUCCESS:
@@ -370,6 +426,10 @@ class ConnexionClient:
                 elif cancel.wait(settings.delay) or cancel.is_set():
                     raise Cancelled() from None
                 continue
+            # Each wait at most CANCEL_POLL, and no longer than Timeout itself: a reply later
+            # than a short Timeout is not waited for until CANCEL_POLL is over.
+            _set_waits(self._sock, min(CANCEL_POLL, settings.timeout))
+            self._watch = _Watch(self._sock)
             self._requests_on_socket = 0
             self.connections_opened += 1
             return attempts
@@ -418,7 +478,7 @@ class ConnexionClient:
             while view:
                 try:
                     view = view[sock.send(view) :]
-                except TimeoutError:
+                except (TimeoutError, BlockingIOError):  # a wait of CANCEL_POLL went by
                     if cancel is not None and cancel.is_set():
                         return "Cancelled while sending the record; the host may have part of it"
                     if time.monotonic() >= deadline:
@@ -443,7 +503,7 @@ class ConnexionClient:
         while True:
             try:
                 chunk = sock.recv(4096)
-            except TimeoutError:
+            except (TimeoutError, BlockingIOError):  # a wait of CANCEL_POLL went by
                 if cancel is not None and cancel.is_set():
                     return self._cut(received, "Cancelled while waiting for the host's reply")
                 if time.monotonic() >= deadline:

@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from functools import cache
-
-from pymarc import marc8_mapping
+from types import ModuleType
 
 from app.core.validation.findings import Findings, field_name
 from app.core.validation.structure import ParsedRecord
@@ -38,11 +37,20 @@ NOT_CONTROL = bytes(range(0x20, 0x100)) + b"\x1d\x1e\x1f"
 
 
 @cache
+def _marc8_mapping() -> ModuleType:
+    """pymarc's MARC-8 tables, imported when a MARC-8 record first needs them (with pymarc:
+    validating UTF-8 records loads neither)."""
+    from pymarc import marc8_mapping
+
+    return marc8_mapping
+
+
+@cache
 def _single_byte_sets() -> dict[int, frozenset[int]]:
     """For each single-byte MARC-8 set, the byte values it defines, in both halves (a set
     designated as G0 uses 0x21-0x7E, as G1 0xA1-0xFE)."""
     sets: dict[int, frozenset[int]] = {}
-    for final, table in marc8_mapping.CODESETS.items():
+    for final, table in _marc8_mapping().CODESETS.items():
         if final == CJK:
             continue
         values = set()
@@ -54,7 +62,7 @@ def _single_byte_sets() -> dict[int, frozenset[int]]:
 
 
 def _cjk() -> Mapping[int, object]:
-    table: Mapping[int, object] = marc8_mapping.CODESETS[CJK]
+    table: Mapping[int, object] = _marc8_mapping().CODESETS[CJK]
     return table
 
 
@@ -123,7 +131,7 @@ def marc8_problem(data: bytes) -> str | None:
                 if i + 3 > n:
                     return f"an East Asian (EACC) character is cut off at byte {i}"
                 code = (byte << 16) | (data[i + 1] << 8) | data[i + 2]
-                if code not in _cjk() and code not in marc8_mapping.ODD_MAP:
+                if code not in _cjk() and code not in _marc8_mapping().ODD_MAP:
                     return f"bytes {data[i : i + 3].hex(' ').upper()} are not an EACC character"
                 i += 3
                 continue

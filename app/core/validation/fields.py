@@ -119,10 +119,11 @@ def origin_note(rule: FieldRule) -> str:
     return ""
 
 
-def field_is_clean(data: bytes, rule: FieldRule) -> bool:
+def field_is_clean(data: bytes, rule: FieldRule, no_empty: bool = False) -> bool:
     """The common case, decided with a few C-level operations: indicators defined, every
     subfield code defined and current, no non-repeatable code repeated, no empty subfield, no
-    $6 to look at, field not obsolete. When False, check_field_content says what is wrong."""
+    $6 to look at, field not obsolete. When False, check_field_content says what is wrong.
+    ``no_empty``: the record is known to have no empty subfield (one search over it)."""
     if rule.obsolete:
         return False
     indicator = rule.indicators[0]
@@ -141,7 +142,7 @@ def field_is_clean(data: bytes, rule: FieldRule) -> bool:
         for code in present & rule.nonrepeatable_bytes:
             if codes.count(code) > 1:
                 return False
-    return EMPTY.search(data) is None
+    return no_empty or EMPTY.search(data) is None
 
 
 def check_field_content(
@@ -341,7 +342,7 @@ def check_880_content(field: DataField, rules: FormatRules, findings: Findings) 
         findings.error("880", field.occurrence, "$6", f"{name}: subfield $6 {problem}")
         return
     linked_tag = link[0]
-    rule = rules.fields.get(linked_tag)
+    rule = rules.fields[linked_tag]
     if linked_tag == "880" or rule is None:
         findings.error(
             "880",

@@ -225,7 +225,7 @@ class FormatRules:
     source_date: str
     leader: dict[int, PositionRule]  # by start position
     record_types: frozenset[str]
-    fields: dict[str, FieldRule | None]  # every numeric tag 000-999
+    fields: FieldRules  # by tag: rules[tag], None for a tag no table defines
     control_repeatable: dict[str, bool]
     f008_common: tuple[PositionRule, ...]
     f008_materials: dict[str, FixedLayout]
@@ -459,6 +459,51 @@ def _load_json(name: str) -> dict[str, Any]:
     return data
 
 
+class FieldRules(dict[str, FieldRule | None]):
+    """A format's field rules by tag, each compiled the first time it is looked up
+    (``rules[tag]``; a record uses a few dozen of the format's hundreds of fields, and
+    compiling them all was half the time of loading the tables). A tag that is not three
+    digits has no rule: None."""
+
+    def __init__(
+        self, marc_fields: dict[str, Any], oclc: dict[str, Any], holdings: dict[str, Any]
+    ) -> None:
+        super().__init__()
+        self._marc_fields = marc_fields
+        self._oclc = oclc
+        self._holdings = holdings
+
+    def __missing__(self, tag: str) -> FieldRule | None:
+        if not (len(tag) == 3 and tag.isascii() and tag.isdigit()):
+            return None
+        rule = self._compile(tag)
+        self[tag] = rule
+        return rule
+
+    def get(self, tag: str, default: FieldRule | None = None) -> FieldRule | None:  # type: ignore[override]
+        rule = self[tag]
+        return default if rule is None else rule
+
+    def _compile(self, tag: str) -> FieldRule | None:
+        entry = self._marc_fields.get(tag)
+        if entry is not None and not entry["obsolete"] and entry["detailed"]:
+            return _compile_field(tag, entry, "marc21", advisory=False)
+        if tag in self._oclc:
+            return _compile_oclc_field(tag, self._oclc[tag])
+        if int(tag) >= 10 and is_local_tag(tag):
+            return _local_rule(tag)
+        if entry is not None and not entry["obsolete"]:
+            # A holdings field the bibliographic list names without detail (853, 863...):
+            # checked against the holdings table when it has the field, as warnings only.
+            source = self._holdings.get(tag, {"name": entry["name"], "detailed": False})
+            return _compile_field(
+                tag, {**source, "repeatable": entry["repeatable"]}, "holdings", True
+            )
+        if entry is not None:
+            return _compile_field(tag, entry, "marc21", advisory=True)
+        return None
+
+
 @cache
 def format_rules(kind: str) -> FormatRules:
     """The compiled rules of one format, built on first use and kept for the session."""
@@ -472,29 +517,7 @@ def format_rules(kind: str) -> FormatRules:
     type_position = next(p for p in table["leader"]["positions"] if p["start"] == 6)
     record_types = frozenset(c for c, e in type_position["codes"].items() if not e["obsolete"])
 
-    marc_fields = table["fields"]
-    fields: dict[str, FieldRule | None] = {}
-    for number in range(1000):
-        tag = f"{number:03d}"
-        entry = marc_fields.get(tag)
-        rule: FieldRule | None = None
-        if entry is not None and not entry["obsolete"] and entry["detailed"]:
-            rule = _compile_field(tag, entry, "marc21", advisory=False)
-        elif tag in oclc:
-            rule = _compile_oclc_field(tag, oclc[tag])
-        elif number >= 10 and is_local_tag(tag):
-            rule = _local_rule(tag)
-        elif entry is not None and not entry["obsolete"]:
-            # A holdings field the bibliographic list names without detail (853, 863...):
-            # checked against the holdings table when it has the field, as warnings only.
-            source = holdings.get(tag, {"name": entry["name"], "detailed": False})
-            rule = _compile_field(
-                tag, {**source, "repeatable": entry["repeatable"]}, "holdings", True
-            )
-        elif entry is not None:
-            rule = _compile_field(tag, entry, "marc21", advisory=True)
-        fields[tag] = rule
-
+    fields = FieldRules(table["fields"], oclc, holdings)
     control_repeatable = {
         tag: bool(entry["repeatable"]) for tag, entry in table.get("control_fields", {}).items()
     }

@@ -9,6 +9,8 @@ linked fields) is kept from that pass.
 
 from __future__ import annotations
 
+import re
+
 from app.core.errors import UsageError
 from app.core.marc.record import ParsedRecord as ReadRecord
 from app.core.validation.encoding import check_encoding
@@ -39,7 +41,7 @@ from app.core.validation.structure import (
     parse_read_record,
     parse_record,
 )
-from app.core.validation.tables import FieldRule, FormatRules, format_rules, quoted
+from app.core.validation.tables import FieldRule, FieldRules, FormatRules, format_rules, quoted
 
 LEVELS = ("none", "structure", "basic", "full")
 RECORD_TYPES = ("auto", "bib", "auth")
@@ -47,6 +49,9 @@ HOLDINGS_TYPES = "uvxy"
 CONTROL_TAGS = frozenset(f"00{n}" for n in range(10))
 LINKAGE = b"\x1f6"
 MAX_MESSAGES = 200  # per record; beyond that one message says how many more there are
+# A delimiter followed by something other than a graphic code, or by a code and then a
+# delimiter or a field terminator (an empty subfield): BAD_CODE or EMPTY over a record.
+_CODE_PROBLEM = re.compile(rb"\x1f(?:[^\x21-\x7e]|.[\x1e\x1f])", re.DOTALL)
 
 
 def validate_record(
@@ -108,7 +113,7 @@ def validate_record(
         return result
     check_encoding(raw, record, findings)
     deep = level in ("basic", "full")
-    scan = _check_fields(record, rules, findings, deep)
+    scan = _check_fields(record, rules, findings, deep, _codes_plain(raw, leader))
     _check_required(scan, kind, findings)
     if not deep:
         return result
@@ -226,9 +231,20 @@ def _check_required(scan: Scan, kind: str, findings: Findings) -> None:
 # --- the pass over the fields -----------------------------------------------------------------
 
 
-def _check_fields(parsed: ParsedRecord, rules: FormatRules, findings: Findings, deep: bool) -> Scan:
+def _codes_plain(raw: bytes, leader: str) -> bool:
+    """Whether no delimiter in the (sound) record's fields is followed by anything but a
+    graphic ASCII code and then some text: one search over the record, after which no
+    field needs looking at for a bad code or an empty subfield. Each field's data is
+    followed by its terminator in ``raw``, so one at the end of a field shows too."""
+    return _CODE_PROBLEM.search(raw, int(leader[12:17])) is None
+
+
+def _check_fields(
+    parsed: ParsedRecord, rules: FormatRules, findings: Findings, deep: bool, plain: bool
+) -> Scan:
     """Every data field's structure (level structure) and, when ``deep``, its tag,
-    indicators, subfields and repeatability (level basic)."""
+    indicators, subfields and repeatability (level basic). ``plain``: no field has a bad
+    subfield code or an empty subfield (_codes_plain)."""
     scan = Scan()
     counts = scan.counts
     field_rules = rules.fields
@@ -253,13 +269,13 @@ def _check_fields(parsed: ParsedRecord, rules: FormatRules, findings: Findings, 
             or data[2] != SUBFIELD
             or not 0x20 <= data[0] < 0x7F
             or not 0x20 <= data[1] < 0x7F
-            or BAD_CODE.search(data)
+            or (not plain and BAD_CODE.search(data))
         ):
             split_field(raw_field, findings)  # reports what is wrong
             continue
         keep = tag == "245" or tag[0] == "1" or LINKAGE in data
         related = False
-        rule = field_rules.get(tag) if deep else None
+        rule = field_rules[tag] if deep else None
         if deep:
             if rule is None:
                 _unknown_tag(raw_field, rules, findings)
@@ -274,7 +290,7 @@ def _check_fields(parsed: ParsedRecord, rules: FormatRules, findings: Findings, 
                 _keep(scan, split, rules.fields, None)
                 continue
             related = rule.has_relations and rule.relates(data[0], data[1])
-            if not field_is_clean(data, rule):
+            if not field_is_clean(data, rule, plain):
                 split = _split_checked(raw_field)
                 check_field_content(split, rule, findings, None)
                 if keep or related:
@@ -300,7 +316,7 @@ def _split_checked(raw_field: RawField) -> DataField:
 def _keep(
     scan: Scan,
     split: DataField,
-    field_rules: dict[str, FieldRule | None],
+    field_rules: FieldRules,
     rule: FieldRule | None,
 ) -> None:
     tag = split.tag
@@ -312,7 +328,7 @@ def _keep(
         scan.linked.append(split)
     if tag == "880":
         link = linkage(split)
-        partner = field_rules.get(link[0]) if link is not None else None
+        partner = field_rules[link[0]] if link is not None else None
         if link is not None and partner is not None and partner.has_relations:
             scan.related.append((split, partner, link[0]))
     elif rule is not None:
@@ -341,7 +357,7 @@ def _check_repeatability(counts: dict[str, int], rules: FormatRules, findings: F
                     tag, 2, None, f"Field {tag} is not repeatable, but occurs {count} times."
                 )
             continue
-        rule = rules.fields.get(tag)
+        rule = rules.fields[tag]
         if rule is not None and rule.checked and not rule.repeatable:
             findings.add(
                 "warning" if rule.advisory else "error",

@@ -157,6 +157,20 @@ def test_empty_subfield_is_a_warning() -> None:
     assert find(result, "500", "warning", "$a", "empty")
 
 
+def test_an_empty_subfield_is_found_in_its_own_field_only() -> None:
+    # One search over the record finds it (issue 16); only its field is then looked at.
+    record = bib_record(
+        extra=[
+            data_field("500", " ", " ", "a", "Note."),
+            data_field("504", " ", " ", "a", "Bibliography."),
+            data_field("500", " ", " ", "a", "Another note.", "5", ""),  # empty, at the end
+        ]
+    )
+    result = check(marc(record), "full")
+    assert not result.has_errors
+    assert [(m.tag, m.occurrence, m.where) for m in result.messages] == [("500", 2, "$5")]
+
+
 def test_control_field_may_not_hold_subfields(good_bib: bytes) -> None:
     damaged = with_field(good_bib, "003", b"\x1faDLC")
     only_error(check(damaged), "003")

@@ -83,3 +83,19 @@ def test_local_tag_patterns() -> None:
         True
     ] * 7
     assert [is_local_tag(t) for t in ("100", "490", "859", "019", "880")] == [False] * 5
+
+
+def test_field_rules_are_compiled_when_first_looked_up() -> None:
+    for kind in ("bib", "auth"):
+        fields = format_rules(kind).fields
+        every = {f"{number:03d}": fields[f"{number:03d}"] for number in range(1000)}
+        assert all(fields[tag] is rule for tag, rule in every.items())  # compiled once
+        assert fields.get("245") is every["245"]
+        for tag in ("A12", "24", "2450", "\uff12\uff14\uff15"):  # not three ASCII digits: no rule
+            assert fields[tag] is None
+            assert fields.get(tag) is None
+            assert tag not in fields
+    bib = format_rules("bib").fields
+    assert bib["245"] is not None and not bib["245"].repeatable
+    assert bib["999"] is not None and bib["999"].origin == "local"
+    assert bib["853"] is not None and bib["853"].origin == "holdings"
