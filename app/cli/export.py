@@ -21,11 +21,10 @@ from app.core.export.run import (
     RecordOutcome,
     RecordStarted,
     plan_export,
-    recover_if_idle,
     run_export,
-    split_unconfirmed,
     summarize,
 )
+from app.core.export.unsettled import recover_if_idle, split_unconfirmed
 from app.core.store.savefile import OUTCOME_NAMES, SaveFile
 
 _SHOWN_IDS = 20  # ids of records left out listed by name

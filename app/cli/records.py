@@ -28,7 +28,8 @@ import filelock
 from app.cli import editing
 from app.cli.record_args import account_option, open_save_file, record_id
 from app.core.errors import UsageError
-from app.core.export.run import ExportBusy, lock_path
+from app.core.export.run import ExportBusy
+from app.core.export.unsettled import lock_path
 from app.core.marc.display import display_text
 from app.core.marc.iso2709 import parse_record
 from app.core.marc.record import StructureError

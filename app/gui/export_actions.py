@@ -10,7 +10,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
 from app.core.errors import ExportDeskError
-from app.core.export.run import FILE_FORMATS, recover_if_idle, split_unconfirmed
+from app.core.export.unsettled import recover_if_idle, split_unconfirmed
 from app.core.settings.options import BY_KEY
 from app.gui import messages
 from app.gui.jobs import JobRunner
@@ -221,6 +221,8 @@ class ExportActions(QObject):
         return dialog
 
     def _ask_format(self) -> str | None:
+        from app.core.export.run import FILE_FORMATS
+
         labels = [FORMAT_LABELS[value] for value in FILE_FORMATS]
         label, ok = messages.get_item(
             self.window,

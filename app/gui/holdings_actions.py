@@ -16,9 +16,9 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
 
-from app.core.export.holdings import TARGET_KEY
 from app.core.settings.account_settings import AccountSettings
 from app.core.settings.options import option
+from app.core.settings.targets import HOLDINGS_TARGET_KEY as TARGET_KEY
 from app.core.settings.targets import KIND_NAMES, Target, TargetKind, Targets
 from app.core.sources.holdings import HoldingAction
 from app.core.store.rows import RecordRow

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from app.core.errors import OptionError
 from app.core.export.run import RecordOutcome
 from app.core.settings.secrets import Vault
+from app.core.settings.targets import HOLDINGS_TARGET_KEY as TARGET_KEY
 from app.core.settings.targets import KIND_NAMES, TargetKind, Targets
 from app.core.sources.clients import secret_for
 from app.core.sources.faults import MissingSecret, TargetError
@@ -24,8 +25,6 @@ from app.core.store.savefile import SaveFile
 
 if TYPE_CHECKING:  # loaded when the option is on: bookops-worldcat and requests
     from app.core.sources.worldcat import WorldCatClient
-
-TARGET_KEY = "worldcat_holdings_target"
 
 
 class HoldingsOnExport:

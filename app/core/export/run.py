@@ -30,6 +30,7 @@ from app.core.errors import ExportDeskError, OptionError
 from app.core.export.constant_data import export_template
 from app.core.export.filedest import FileExport, FileExportError, export_path
 from app.core.export.last_export import note_last_export
+from app.core.export.unsettled import lock_path
 from app.core.marc.charset import decode_record
 from app.core.marc.encode import (
     FORMATS,
@@ -57,7 +58,6 @@ from app.core.store.savefile import (
     OUTCOMES,
     JournalEntry,
     Outcome,
-    RecordQuery,
     SaveFile,
     SaveFileError,
     StoredRecord,
@@ -210,33 +210,6 @@ def summarize(outcomes: Sequence[RecordOutcome]) -> dict[str, int]:
     for item in outcomes:
         counts[item.outcome] += 1
     return counts
-
-
-def split_unconfirmed(
-    save_file: SaveFile, record_ids: Sequence[int]
-) -> tuple[list[int], list[int]]:
-    """The records to send and those left out, each in the order given: a record whose
-    status is ``unconfirmed`` may already be in the local system, so an ordinary export
-    leaves it out (PROTOCOL.md); sending it again takes the cataloger's explicit choice."""
-    unconfirmed = set(save_file.ids(RecordQuery(status="unconfirmed")))
-    to_send = [record_id for record_id in record_ids if record_id not in unconfirmed]
-    left_out = [record_id for record_id in record_ids if record_id in unconfirmed]
-    return to_send, left_out
-
-
-def lock_path(save_file: SaveFile) -> Path:
-    return save_file.path.with_name(save_file.path.name + ".export-lock")
-
-
-def recover_if_idle(save_file: SaveFile) -> int:
-    """When no run of this account is active, settle what a killed run left in flight
-    (see SaveFile.recover_interrupted); the number of records settled."""
-    lock = filelock.FileLock(lock_path(save_file), timeout=0)
-    try:
-        with lock:
-            return len(save_file.recover_interrupted())
-    except filelock.Timeout:
-        return 0  # a run is active: what is in flight is its own
 
 
 def run_export(

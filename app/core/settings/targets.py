@@ -53,6 +53,11 @@ SRU_INDEX_DEFAULTS: dict[str, str] = {
 DEFAULT_TIMEOUT = 30.0
 
 
+# The account option naming the WorldCat target that sets holdings (on export, and Action >
+# Set WorldCat Holdings when it names one).
+HOLDINGS_TARGET_KEY = "worldcat_holdings_target"
+
+
 class TargetKind(enum.StrEnum):
     WORLDCAT = "worldcat"
     SRU = "sru"

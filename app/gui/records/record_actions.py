@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from app.core.errors import ExportDeskError
 from app.core.export.constant_data import all_templates, find_template
-from app.core.export.run import lock_path
+from app.core.export.unsettled import lock_path
 from app.core.store.templates import apply_template
 from app.gui import messages
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from app.core.export.run import recover_if_idle
+from app.core.export.unsettled import recover_if_idle
 from app.core.net.receiver import Fault, FaultMode
 from app.core.store.savefile import SaveFile
 from tests.fixtures.exporting import ACCOUNT, tcpip_settings

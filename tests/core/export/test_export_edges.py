@@ -15,10 +15,9 @@ from pymarc import Record
 
 from app.core.export.run import (
     RecordOutcome,
-    recover_if_idle,
     run_export,
-    split_unconfirmed,
 )
+from app.core.export.unsettled import recover_if_idle, split_unconfirmed
 from app.core.net.receiver import Fault, FaultMode, ReplyStyle
 from app.core.store.savefile import SaveFile, SaveFileError
 from tests.fixtures.exporting import tcpip_plan

@@ -23,8 +23,8 @@ from app.core.export.run import (
     RecordOutcome,
     plan_export,
     run_export,
-    split_unconfirmed,
 )
+from app.core.export.unsettled import split_unconfirmed
 from app.core.net.transport import ConnexionClient, TransportSettings
 from app.core.store.savefile import SaveFile
 from tests.fixtures.exporting import fast, tcpip_plan, tcpip_settings
