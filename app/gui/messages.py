@@ -8,6 +8,8 @@ the box to its title (app.gui.sizing), and show it modally the same way.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from PySide6.QtWidgets import QDialog, QInputDialog, QMessageBox, QWidget
 
 from app.gui.sizing import fit_title
@@ -15,49 +17,39 @@ from app.gui.sizing import fit_title
 Button = QMessageBox.StandardButton
 
 
-def _show(
-    icon: QMessageBox.Icon,
-    parent: QWidget | None,
-    title: str,
-    text: str,
-    buttons: Button,
-    default: Button,
-) -> Button:
-    box = QMessageBox(icon, title, text, buttons, parent)
-    if default != Button.NoButton:
-        box.setDefaultButton(default)
-    fit_title(box)
-    return Button(box.exec())
+class _Box(Protocol):
+    """question, warning and information: QMessageBox's static helpers' arguments."""
+
+    def __call__(
+        self,
+        parent: QWidget | None,
+        title: str,
+        text: str,
+        buttons: Button = ...,
+        default: Button = ...,
+    ) -> Button: ...
 
 
-def question(
-    parent: QWidget | None,
-    title: str,
-    text: str,
-    buttons: Button = Button.Yes | Button.No,
-    default: Button = Button.NoButton,
-) -> Button:
-    return _show(QMessageBox.Icon.Question, parent, title, text, buttons, default)
+def _box(icon: QMessageBox.Icon, buttons_by_default: Button) -> _Box:
+    def show(
+        parent: QWidget | None,
+        title: str,
+        text: str,
+        buttons: Button = buttons_by_default,
+        default: Button = Button.NoButton,
+    ) -> Button:
+        box = QMessageBox(icon, title, text, buttons, parent)
+        if default != Button.NoButton:
+            box.setDefaultButton(default)
+        fit_title(box)
+        return Button(box.exec())
+
+    return show
 
 
-def warning(
-    parent: QWidget | None,
-    title: str,
-    text: str,
-    buttons: Button = Button.Ok,
-    default: Button = Button.NoButton,
-) -> Button:
-    return _show(QMessageBox.Icon.Warning, parent, title, text, buttons, default)
-
-
-def information(
-    parent: QWidget | None,
-    title: str,
-    text: str,
-    buttons: Button = Button.Ok,
-    default: Button = Button.NoButton,
-) -> Button:
-    return _show(QMessageBox.Icon.Information, parent, title, text, buttons, default)
+question = _box(QMessageBox.Icon.Question, Button.Yes | Button.No)
+warning = _box(QMessageBox.Icon.Warning, Button.Ok)
+information = _box(QMessageBox.Icon.Information, Button.Ok)
 
 
 def get_text(parent: QWidget | None, title: str, label: str, text: str = "") -> tuple[str, bool]:
