@@ -14,7 +14,13 @@ from app.core.settings.layers import Source, account_file
 from app.gui.account_report import AccountReportDialog
 from app.gui.main_window import MainWindow
 from app.gui.options_page import ExportOptionsPage
-from tests.fixtures.consortium import CONSORTIUM, CONTACT, NZ_HOST, write_institution
+from tests.fixtures.consortium import (
+    CONSORTIUM,
+    CONTACT,
+    NZ_HOST,
+    write_institution,
+    write_unlocked_institution,
+)
 from tests.fixtures.exporting import ACCOUNT
 
 
@@ -98,9 +104,7 @@ def test_locked_connections_can_t_be_renamed_deleted_or_switched(page, dialogs) 
 
 def test_save_my_default_and_reset_leave_locked_values_alone(qtbot, dialogs) -> None:
     # Saved before the lock: the account's own values.
-    write_institution({**CONSORTIUM, "locked": [], "connections": [
-        {**c, "locked": False} for c in CONSORTIUM["connections"]
-    ]})  # fmt: skip
+    write_unlocked_institution()
     account = AccountSettings(ACCOUNT)
     working = account.effective().copy()
     working.set_value("format", "marcxml")

@@ -12,7 +12,12 @@ from app.core.settings import files as settings_files
 from app.core.settings.account_settings import AccountSettings
 from app.core.settings.layers import Source, account_file
 from app.core.settings.locks import LockedError
-from tests.fixtures.consortium import CONSORTIUM, NZ_HOST, write_institution
+from tests.fixtures.consortium import (
+    CONSORTIUM,
+    NZ_HOST,
+    write_institution,
+    write_unlocked_institution,
+)
 
 ACCOUNT = "100-123-456"
 
@@ -29,9 +34,7 @@ def no_leftover_notices():
 
 def save_before_the_lock() -> None:
     """The account saves its own values while nothing is locked."""
-    write_institution({**CONSORTIUM, "locked": [], "connections": [
-        {**c, "locked": False} for c in CONSORTIUM["connections"]
-    ]})  # fmt: skip
+    write_unlocked_institution()
     account = AccountSettings(ACCOUNT)
     working = account.effective().copy()
     working.set_value("format", "marcxml")
@@ -83,9 +86,7 @@ def test_a_lock_never_erases_and_lifting_it_lets_the_account_value_apply_again()
     assert nz["name"] == "My NZ" and nz["options"]["host"] == "sandbox.example.org"
     assert next(c for c in held["connections"] if c["id"] == "iz")["options"]["port"] == 6000
 
-    write_institution({**CONSORTIUM, "locked": [], "connections": [
-        {**c, "locked": False} for c in CONSORTIUM["connections"]
-    ]})  # fmt: skip
+    write_unlocked_institution()
     lifted = AccountSettings(ACCOUNT).effective()
     assert lifted.options["format"] == "marcxml"
     assert lifted.source_of("format") is Source.ACCOUNT
@@ -140,9 +141,7 @@ def test_unset_of_a_locked_key_is_refused_and_keeps_the_account_value() -> None:
 
 
 def test_a_removed_connection_comes_back_while_the_institution_locks_it() -> None:
-    write_institution({**CONSORTIUM, "locked": [], "connections": [
-        {**c, "locked": False} for c in CONSORTIUM["connections"]
-    ]})  # fmt: skip
+    write_unlocked_institution()
     account = AccountSettings(ACCOUNT)
     working = account.effective().copy()
     working.remove_connection("nz")
