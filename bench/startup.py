@@ -17,13 +17,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 from marc_samples import CORPUS, split_records  # noqa: E402
+from processes import timed  # noqa: E402
 
 PROBE = """
 import json, sys
@@ -40,12 +40,6 @@ print(json.dumps({
     "MARC-8 tables built": bool(marc8._REVERSE),
 }))
 """
-
-
-def timed(command: list[str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
-    return time.perf_counter() - start
 
 
 def main() -> int:

@@ -26,16 +26,15 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 from marc_samples import CORPUS, split_records  # noqa: E402
+from processes import timed  # noqa: E402
 
 LOC_SAMPLE = CORPUS / "mrrc-testbed" / "lc-bibliographic-sample.mrc"
 
@@ -66,12 +65,6 @@ while (1) {
     print "$n\t$_\n" for $lint->warnings;
 }
 """
-
-
-def timed(command: list[str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
-    return time.perf_counter() - start
 
 
 def main() -> int:
