@@ -20,37 +20,42 @@ Limits, so no client can exhaust it:
   announcing more than the limit, a decimal length of more digits than any allowed) is a bad
   request in either style, answered at once.
 - The log: ``requests`` keeps the last ``log_size`` requests; ``requests_total`` counts all.
+
+The parts: :mod:`~app.core.net.receiver_faults` (reply styles, fault modes),
+:mod:`~app.core.net.receiver_session` (one connection's requests, replies and log lines),
+:mod:`~app.core.net.receiver_storage` (the record files). Import them all from here.
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
-import enum
-import hmac
 import logging
 import os
-import re
 import selectors
 import signal
 import socket
 import ssl
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-from app.core.atomicfile import fsync_directory
 from app.core.errors import UsageError
-from app.core.net.protocol import (
-    END_MARKER,
-    Incomplete,
-    PendingTooLargeError,
-    Request,
-    RequestError,
-    RequestStream,
-    parse_request,
-)
+from app.core.net.receiver_faults import Fault, FaultMode, ReplyStyle
+from app.core.net.receiver_session import ReceivedRequest, _Connection, _Drop, _Session
+from app.core.net.receiver_storage import first_free_sequence, record_files, write_record
+
+__all__ = [
+    "DEFAULT_LOG_SIZE",
+    "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_MAX_REQUEST_BYTES",
+    "LISTEN_BACKLOG",
+    "Fault",
+    "FaultMode",
+    "ReceivedRequest",
+    "Receiver",
+    "ReplyStyle",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -58,126 +63,9 @@ DEFAULT_MAX_REQUEST_BYTES = 100_000  # FOLIO's limit on pending bytes
 DEFAULT_MAX_CONNECTIONS = 32  # served at once; more wait in the listen queue
 DEFAULT_LOG_SIZE = 1000  # requests kept in ``Receiver.requests``
 LISTEN_BACKLOG = 64
-_RECORD_FILE = re.compile(r"(\d+)\.mrc")
-_GARBAGE = b"\x8f\xa0\x13~?#%\x02\x7f\xfe\xff 7\x00"  # matches no known reply
 
 
-class ReplyStyle(enum.StrEnum):
-    FOLIO = "folio"  # "Import ok" / "Error: ...", socket kept open, answers once the record is in
-    KOHA = "koha"  # Koha's texts, one record per connection, closed after the reply
-
-    @property
-    def default_idle_timeout(self) -> float:
-        return 5.0 if self is ReplyStyle.KOHA else 30.0
-
-
-class FaultMode(enum.StrEnum):
-    REFUSE = "refuse"  # connections are refused (bound, not listening)
-    CLOSE_BEFORE_REPLY = "close-before-reply"  # the record is saved, then the socket closed
-    NO_REPLY = "no-reply"  # the record is saved, no reply ever comes
-    SLOW = "slow"  # the record is saved, the reply comes after SECONDS
-    ERROR = "error"  # nothing saved, an error reply
-    GARBAGE = "garbage"  # the record is saved, the reply is bytes no client can classify
-    CLOSE_AFTER = "close-after"  # the socket is closed after N bytes of request, nothing saved
-
-
-@dataclass(frozen=True)
-class Fault:
-    """A way to fail. ``first``: only the first N connections fail (None: every one)."""
-
-    mode: FaultMode
-    seconds: float = 2.0  # slow
-    after_bytes: int = 0  # close-after
-    text: str = ""  # error: the reason given
-    first: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.mode is FaultMode.REFUSE and self.first is not None:
-            raise UsageError(
-                "The 'refuse' fault can't be limited to the first connections: a refused "
-                "connection never reaches the receiver to be counted."
-            )
-        if self.first is not None and self.first < 1:
-            raise UsageError("The number of failing connections must be at least 1.")
-        if self.seconds < 0 or self.after_bytes < 0:
-            raise UsageError("A fault's seconds or bytes can't be negative.")
-
-    @classmethod
-    def parse(cls, text: str, first: int | None = None) -> Fault:
-        """``MODE[:ARG]``: ``refuse``, ``close-before-reply``, ``no-reply``, ``slow:SECONDS``,
-        ``error[:TEXT]``, ``garbage``, ``close-after:BYTES``."""
-        name, _, arg = text.partition(":")
-        try:
-            mode = FaultMode(name.strip().lower())
-        except ValueError:
-            known = ", ".join(m.value for m in FaultMode)
-            raise UsageError(f"Unknown fault mode '{name}': use one of {known}.") from None
-        try:
-            if mode is FaultMode.SLOW:
-                return cls(mode, seconds=float(arg) if arg else 2.0, first=first)
-            if mode is FaultMode.CLOSE_AFTER:
-                if not arg:
-                    raise UsageError("close-after needs a number of bytes: close-after:40")
-                return cls(mode, after_bytes=int(arg), first=first)
-        except ValueError:
-            raise UsageError(f"'{arg}' is not a number for the fault mode {mode}.") from None
-        if mode is FaultMode.ERROR:
-            return cls(mode, text=arg, first=first)
-        if arg:
-            raise UsageError(f"The fault mode {mode} takes no value.")
-        return cls(mode, first=first)
-
-    def describe(self) -> str:
-        detail = {
-            FaultMode.SLOW: f" {self.seconds:g} s",
-            FaultMode.CLOSE_AFTER: f" {self.after_bytes} bytes",
-        }.get(self.mode, "")
-        scope = f" (first {self.first} connections)" if self.first else ""
-        return f"{self.mode}{detail}{scope}"
-
-
-@dataclass(frozen=True)
-class ReceivedRequest:
-    """One request as the receiver handled it (what its log line says), for tests and tools."""
-
-    connection: int  # the connection's number, from 1
-    number: int  # the request's number on its connection, from 1
-    ended_by: str  # "NUL", "half-close", "idle timeout", "complete record", "size limit", ...
-    tags: str  # the fields present in this request, e.g. "UAP" or ""
-    user_id: str | None
-    records: int
-    files: tuple[Path, ...]
-    reply: bytes  # b"" when none was sent
-    accepted: bool
-    note: str = ""
-
-
-class _Drop(Exception):
-    """The connection is over (closed, reset, stopped, or a fault closes it)."""
-
-
-class _Idle(Exception):
-    """Nothing arrived for the idle timeout."""
-
-
-class _Connection:
-    def __init__(self, sock: socket.socket, number: int, peer: str, fault: Fault | None) -> None:
-        self.sock = sock
-        self.number = number
-        self.peer = peer
-        self.fault = fault
-        self.bytes_read = 0
-        self.requests = 0
-        self.credentials = Request()  # the fields of the latest request that had any
-        closing = fault is not None and fault.mode is FaultMode.CLOSE_AFTER
-        self.close_after = fault.after_bytes if closing and fault is not None else None
-
-    @property
-    def label(self) -> str:
-        return f"connection {self.number} from {self.peer}"
-
-
-class Receiver:
+class Receiver(_Session):
     """The reference receiver. See the module's docstring."""
 
     def __init__(
@@ -266,7 +154,7 @@ class Receiver:
         if self._socket is not None:
             return
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        self._next_sequence = self._first_free_sequence()
+        self._next_sequence = first_free_sequence(self.out_dir)
         self._socket = self._bound_socket(self._port)
         self._port = int(self._socket.getsockname()[1])
         self._apply_fault_to_socket()
@@ -348,7 +236,7 @@ class Receiver:
             return self._serving
 
     def record_files(self) -> list[Path]:
-        return sorted(p for p in self.out_dir.iterdir() if _RECORD_FILE.fullmatch(p.name))
+        return record_files(self.out_dir)
 
     def wait_until(self, condition: Callable[[Receiver], bool], timeout: float = 5.0) -> bool:
         """Wait until ``condition(receiver)`` holds (checked at each connection and request)."""
@@ -508,297 +396,11 @@ class Receiver:
                 self._changed.notify_all()
             self._wake()  # the accept loop may take the next waiting connection
 
-    def _recv(self, conn: _Connection) -> bytes:
-        """The next bytes, b"" at end of stream; raises _Idle, or _Drop when it is over."""
-        if self._stopping.is_set():
-            raise _Drop()
-        size = 65536
-        if conn.close_after is not None:
-            size = conn.close_after - conn.bytes_read
-        try:
-            conn.sock.settimeout(self.idle_timeout)
-            chunk = conn.sock.recv(size)
-        except TimeoutError:
-            raise _Idle() from None
-        except OSError:
-            raise _Drop() from None
-        if self._stopping.is_set():
-            raise _Drop()
-        conn.bytes_read += len(chunk)
-        if conn.close_after is not None and conn.bytes_read >= conn.close_after:
-            self._log(f"{conn.label}: closed after {conn.bytes_read} bytes (fault close-after)")
-            raise _Drop()
-        return chunk
-
-    def _send(self, conn: _Connection, reply: bytes) -> None:
-        try:
-            conn.sock.sendall(reply)
-        except OSError:
-            raise _Drop() from None
-
-    # -- Koha: read to NUL, half-close or silence; one record; close -----------------------
-
-    def _serve_koha(self, conn: _Connection) -> None:
-        buffer = bytearray()
-        while True:
-            try:
-                chunk = self._recv(conn)
-            except _Idle:
-                ended_by = "idle timeout"
-                break
-            if not chunk:
-                ended_by = "half-close" if buffer else "close"
-                break
-            searched = max(len(buffer) - len(END_MARKER) + 1, 0)
-            buffer += chunk
-            nul = buffer.find(END_MARKER, searched)
-            size = nul + 1 if nul >= 0 else len(buffer)
-            if size > self.max_request_bytes:
-                self._refuse(conn, "size limit", f"over {self.max_request_bytes} bytes")
-                return
-            if nul >= 0:
-                ended_by = "NUL"
-                break
-        if not buffer:
-            self._log(f"{conn.label}: closed without a request ({ended_by})")
-            return
-        data = bytes(buffer[: buffer.find(END_MARKER) + 1]) if ended_by == "NUL" else bytes(buffer)
-        try:
-            result = parse_request(data, max_bytes=self.max_request_bytes)
-        except RequestError as error:  # a length out of bounds too: it is not the bytes' size
-            self._refuse(conn, ended_by, error.message)
-            return
-        if isinstance(result, Incomplete):
-            self._refuse(conn, ended_by, f"incomplete request: {result.reason}")
-            return
-        self._respond(conn, result.request, ended_by)
-
-    # -- FOLIO: answer each request once its record is in; keep the socket open -------------
-
-    def _serve_folio(self, conn: _Connection) -> None:
-        stream = RequestStream(self.max_request_bytes)
-        while True:
-            try:
-                chunk = self._recv(conn)
-            except _Idle:
-                missing = stream.incomplete()
-                if missing is not None:
-                    self._refuse(conn, "idle timeout", f"incomplete request: {missing.reason}")
-                return
-            if not chunk:
-                missing = stream.incomplete()
-                if missing is not None:
-                    self._refuse(conn, "half-close", f"incomplete request: {missing.reason}")
-                return
-            try:
-                requests = stream.feed(chunk)
-            except PendingTooLargeError as error:
-                self._refuse(conn, "size limit", error.message)
-                return
-            except RequestError as error:  # a length out of bounds too: answered at once
-                self._refuse(conn, "bad bytes", error.message)
-                return
-            for request in requests:
-                ended_by = "NUL" if request.end_marker else "complete record"
-                if not self._respond(conn, request, ended_by):
-                    return
-
-    # -- answering --------------------------------------------------------------------------
-
-    def _refuse(self, conn: _Connection, ended_by: str, reason: str) -> None:
-        """A request that can't be read: say so (FOLIO style past the size limit: don't) and
-        close."""
-        conn.requests += 1
-        if self.style is ReplyStyle.KOHA:
-            reply = b"Bad request" + END_MARKER
-        elif ended_by == "size limit":  # FOLIO drops the connection, saying nothing
-            self._note(conn, Request(), ended_by, (), b"", False, f"{reason}; closed")
-            return
-        else:
-            reply = f"Error: bad request: {reason}\n".encode() + END_MARKER
-        self._note(conn, Request(), ended_by, (), reply, accepted=False, note=reason)
-        with contextlib.suppress(_Drop):
-            self._send(conn, reply)
-
-    def _respond(self, conn: _Connection, request: Request, ended_by: str) -> bool:
-        """Handle one whole request; False when the connection is to be closed."""
-        conn.requests += 1
-        if request.tags:
-            conn.credentials = request
-        who = conn.credentials
-        fault = conn.fault
-        koha = self.style is ReplyStyle.KOHA
-        records = request.records[:1] if koha else request.records
-        note = ""
-        if koha and len(request.records) > 1:
-            note = f"{len(request.records) - 1} later records ignored"
-
-        if fault is not None and fault.mode is FaultMode.ERROR:
-            reason = fault.text or "the receiver was told to fail (fault mode error)"
-            reply = b"Unsuccessful request" if koha else f"Error: {reason}\n".encode()
-            return self._finish(conn, request, ended_by, (), reply, False, "fault error")
-
-        refusal = self._check_logon(who)
-        if refusal:
-            reply = (
-                b"Unauthorized request" if koha else f"Error: access denied: {refusal}\n".encode()
-            )
-            return self._finish(conn, request, ended_by, (), reply, False, refusal)
-
-        try:
-            files = tuple(self._save(record) for record in records)
-        except OSError as error:
-            reason = f"could not save the record: {error.strerror or error}"
-            reply = b"Unsuccessful request" if koha else f"Error: {reason}\n".encode()
-            return self._finish(conn, request, ended_by, (), reply, False, reason)
-
-        if koha:
-            number = int(files[0].stem)
-            reply = (
-                f"Success.  Batch number {number} - biblio record number {number} added to "
-                f"Koha.\n\n{files[0].resolve().as_uri()}"
-            ).encode()
-        elif len(files) == 1:
-            reply = b"Import ok\n"
-        else:
-            reply = f"Import ok: {len(files)} records\n".encode()
-        return self._finish(conn, request, ended_by, files, reply, True, note)
-
-    def _finish(
-        self,
-        conn: _Connection,
-        request: Request,
-        ended_by: str,
-        files: tuple[Path, ...],
-        reply: bytes,
-        accepted: bool,
-        note: str,
-    ) -> bool:
-        """Send the reply (or fail to, as the fault says) and log the request."""
-        reply += END_MARKER
-        fault = conn.fault
-        mode = fault.mode if fault is not None else None
-        keep = self.style is ReplyStyle.FOLIO
-        if mode is FaultMode.CLOSE_BEFORE_REPLY:
-            self._note(
-                conn, request, ended_by, files, b"", accepted, "closed before replying (fault)"
-            )
-            return False
-        if mode is FaultMode.NO_REPLY:
-            self._note(conn, request, ended_by, files, b"", accepted, "no reply (fault)")
-            self._hold(conn)
-            return False
-        if mode is FaultMode.SLOW and fault is not None and self._stopping.wait(fault.seconds):
-            raise _Drop()
-        if mode is FaultMode.GARBAGE:
-            reply = _GARBAGE
-        self._note(conn, request, ended_by, files, reply, accepted, note)
-        self._send(conn, reply)
-        return keep
-
-    def _hold(self, conn: _Connection) -> None:
-        """Keep the connection open, reading and ignoring, until the client or stop ends it."""
-        while True:
-            try:
-                if not self._recv(conn):
-                    return
-            except _Idle:
-                continue
-
-    def _check_logon(self, who: Request) -> str:
-        """Why the logon is refused, or "" when it is accepted."""
-        if self.logon_id is None:
-            return ""
-        if who.logon_id is None:
-            return "no logon ID was sent"
-        if not hmac.compare_digest(who.logon_id.encode(), self.logon_id.encode()):
-            return "the logon ID is not the one expected"
-        if self._password is not None and not hmac.compare_digest(
-            (who.password or "").encode(), self._password.encode()
-        ):
-            return "the password is wrong"
-        return ""
-
     # -- files ------------------------------------------------------------------------------
-
-    def _first_free_sequence(self) -> int:
-        numbers = [
-            int(match.group(1))
-            for name in os.listdir(self.out_dir)
-            if (match := _RECORD_FILE.fullmatch(name))
-        ]
-        return max(numbers, default=0) + 1
 
     def _save(self, record: bytes) -> Path:
         """Write one record to the next NNNNNN.mrc: a temporary name first, then a rename."""
         with self._lock:
             number = self._next_sequence
             self._next_sequence += 1
-        final = self.out_dir / f"{number:06d}.mrc"
-        temporary = self.out_dir / f".{number:06d}.part"
-        try:
-            with open(temporary, "wb") as handle:
-                handle.write(record)
-                if self.durable:
-                    handle.flush()
-                    os.fsync(handle.fileno())
-            os.replace(temporary, final)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                temporary.unlink()
-            raise
-        if self.durable:
-            fsync_directory(self.out_dir)
-        return final
-
-    # -- the log ----------------------------------------------------------------------------
-
-    def _note(
-        self,
-        conn: _Connection,
-        request: Request,
-        ended_by: str,
-        files: tuple[Path, ...],
-        reply: bytes,
-        accepted: bool,
-        note: str,
-    ) -> None:
-        entry = ReceivedRequest(
-            connection=conn.number,
-            number=conn.requests,
-            ended_by=ended_by,
-            tags=request.tags,
-            user_id=request.user_id,
-            records=len(request.records),
-            files=files,
-            reply=reply,
-            accepted=accepted,
-            note=note,
-        )
-        with self._lock:
-            self._requests.append(entry)
-            self.requests_total += 1
-            self._changed.notify_all()
-        self._log(self._describe(conn, request, entry))
-
-    def _describe(self, conn: _Connection, request: Request, entry: ReceivedRequest) -> str:
-        """One log line. The password is never in it; the logon ID only as its size."""
-        parts = [f"{conn.label}, request {entry.number}"]
-        parts.append(f"ended by {entry.ended_by}")
-        fields = []
-        if request.user_id is not None:
-            fields.append(f"user ID {request.user_id!r}")
-        if request.logon_id is not None:
-            fields.append(f"logon ID ({len(request.logon_id.encode())} bytes)")
-        if request.password is not None:
-            fields.append("password" if request.password else "empty password")
-        parts.append(", ".join(fields) if fields else "no fields")
-        sizes = ", ".join(str(len(r)) for r in request.records)
-        parts.append(f"{entry.records} record(s)" + (f" of {sizes} bytes" if sizes else ""))
-        if entry.files:
-            parts.append("saved " + ", ".join(f.name for f in entry.files))
-        text = entry.reply.rstrip(END_MARKER).decode("utf-8", errors="replace").strip()
-        parts.append(f"replied {text.splitlines()[0]!r}" if text else "no reply")
-        if entry.note:
-            parts.append(entry.note)
-        return "; ".join(parts)
+        return write_record(self.out_dir, number, record, self.durable)
