@@ -20,56 +20,47 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Generator, Iterator, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 
 import filelock
-from pymarc import Record
 
-from app.core.errors import ExportDeskError, OptionError
+from app.core.errors import ExportDeskError
 from app.core.export.constant_data import export_template
-from app.core.export.filedest import FileExport, FileExportError, export_path
+from app.core.export.events import ExportEvent, RecordOutcome, RecordStarted, summarize
+from app.core.export.filedest import FileExport, FileExportError
 from app.core.export.last_export import note_last_export
+from app.core.export.plan import FILE_FORMATS, ExportPlan, FormatNeeded, plan_export
+from app.core.export.prepare import (
+    HOLDING_LEVELS,
+    MESSAGES_IN_DETAIL,
+    PreparedRecord,
+    Preparer,
+    prepare,
+)
 from app.core.export.unsettled import lock_path
-from app.core.marc.charset import decode_record
-from app.core.marc.encode import (
-    FORMATS,
-    EncodedRecord,
-    check_format,
-    encode_record,
-    encode_utf8_fields,
-)
-from app.core.marc.encoding_report import ReplacedCharacter
-from app.core.marc.fields import delete_fields, deleted_tags, kept_fields
-from app.core.marc.iso2709 import build_parsed, build_record, parse_record
-from app.core.marc.mrk import with_constant_data
-from app.core.marc.recode import marc8_record_to_utf8_parsed, utf8_fields
-from app.core.marc.record import ParsedRecord, StructureError
-from app.core.net.transport import (
-    Cancelled,
-    ConnexionClient,
-    Resolver,
-    SendResult,
-    TransportSettings,
-)
-from app.core.settings.layers import ExportSettings
-from app.core.settings.options import TCPIP_FORMAT_PROBLEM, TCPIP_FORMATS
-from app.core.store.savefile import (
-    OUTCOMES,
-    JournalEntry,
-    Outcome,
-    SaveFile,
-    SaveFileError,
-    StoredRecord,
-)
-from app.core.store.templates import Template
-from app.core.validation import ValidationResult, validate_record
+from app.core.marc.encode import EncodedRecord
+from app.core.net.transport import Cancelled, ConnexionClient, Resolver, SendResult
+from app.core.store.savefile import JournalEntry, Outcome, SaveFile, SaveFileError
 
-# Levels at which a record with errors is held back (EXPORT-OPTIONS.md): with none or
-# structure, errors are reported and the record still goes.
-HOLDING_LEVELS = ("basic", "full")
-FILE_FORMATS = FORMATS  # what a file can hold; over TCP/IP only MARC
-MESSAGES_IN_DETAIL = 5
+# Names imported from here before the split into plan, events and prepare stay importable.
+__all__ = [
+    "FILE_FORMATS",
+    "HOLDING_LEVELS",
+    "MAX_MARKED",
+    "MESSAGES_IN_DETAIL",
+    "READ_AHEAD",
+    "WRITE_EVERY",
+    "ExportBusy",
+    "ExportEvent",
+    "ExportPlan",
+    "FormatNeeded",
+    "RecordOutcome",
+    "RecordStarted",
+    "plan_export",
+    "prepare",
+    "run_export",
+    "summarize",
+]
+
 # The save file is written about this often during an export over TCP/IP (see to_host),
 # marking at most MAX_MARKED records in flight at a time.
 WRITE_EVERY = 0.1
@@ -81,135 +72,6 @@ READ_AHEAD = 100
 
 class ExportBusy(ExportDeskError):
     """Another export of the same account is running (in this or another ExportDesk)."""
-
-
-class FormatNeeded(OptionError):
-    """The format setting is ``none``: the window asks, the command line needs --format."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "format",
-            "no export format is chosen (the setting is None, ask at export): choose marc, "
-            "marcxml, dc-rdf or dc-html",
-        )
-
-
-@dataclass(frozen=True)
-class ExportPlan:
-    """Everything a run needs to know, fixed when it starts."""
-
-    destination: str  # "tcpip" or "file"
-    fmt: str  # never "none"
-    charset: str
-    fields_to_delete: tuple[str, ...]
-    validate_bib: str
-    validate_auth: str
-    file_path: Path | None = None
-    file_type: str = "individual"
-    transport: TransportSettings | None = None
-    connection_name: str = ""
-    constant_data: str = ""  # a template's name (the connection's setting), or empty
-    template: Template | None = None  # that template, once run_export has found it
-
-    @property
-    def destination_label(self) -> str:
-        """How the journal and the report name the destination (never with a password)."""
-        if self.transport is not None:
-            where = f"{self.transport.host}:{self.transport.port}"
-            return f"TCP/IP {self.connection_name} ({where})" if self.connection_name else where
-        return f"file {self.file_path}"
-
-
-def plan_export(
-    settings: ExportSettings, *, fmt: str | None = None, password: str | None = None
-) -> ExportPlan:
-    """The plan for exporting with these (effective) settings.
-
-    ``fmt`` is the format chosen at export time when the setting is ``none``. Over TCP/IP only
-    MARC is sent, so the format is MARC there. Raises :class:`FormatNeeded` when a file export
-    has no format, and OptionError for settings that can't work (no host...).
-    """
-    options = settings.options
-    chosen = fmt or options["format"]
-    common = {
-        "charset": options["charset"],
-        "fields_to_delete": tuple(options["fields_to_delete"]),
-        "validate_bib": options["validate_bib"],
-        "validate_auth": options["validate_auth"],
-        "constant_data": str(settings.values_for().get("constant_data") or ""),
-    }
-    if options["destination"] == "tcpip":
-        if chosen not in TCPIP_FORMATS:
-            raise OptionError("format", TCPIP_FORMAT_PROBLEM)
-        return ExportPlan(
-            destination="tcpip",
-            fmt="marc",
-            transport=TransportSettings.from_options(settings.values_for(), password),
-            connection_name=settings.active.name,
-            **common,
-        )
-    if chosen == "none":
-        raise FormatNeeded()
-    check_format(chosen)
-    return ExportPlan(
-        destination="file",
-        fmt=chosen,
-        file_path=export_path(options["file_name"], chosen),
-        file_type=options["file_type"],
-        **common,
-    )
-
-
-@dataclass(frozen=True)
-class RecordStarted:
-    """The run is working on this record now (for progress: it is record ``index + 1``)."""
-
-    index: int
-    total: int
-    record_id: int
-    title: str
-
-
-@dataclass(frozen=True)
-class RecordOutcome:
-    """How one record's export ended; ``reply`` is the host's text, ``detail`` says why."""
-
-    index: int
-    record_id: int
-    title: str
-    outcome: Outcome
-    reply: str | None = None
-    detail: str | None = None
-    attempts: int = 0
-    local_id: str | None = None
-    local_url: str | None = None
-    warnings: tuple[str, ...] = ()
-    replaced: tuple[ReplacedCharacter, ...] = ()  # characters sent as &#xXXXX;, and where
-
-    @property
-    def reason(self) -> str:
-        return self.detail or self.reply or ""
-
-    def to_json(self) -> dict[str, object]:
-        line: dict[str, object] = {
-            "id": self.record_id,
-            "outcome": self.outcome,
-            "reply": self.reply,
-        }
-        if self.replaced:
-            line["replaced"] = [item.as_dict() for item in self.replaced]
-        return line
-
-
-ExportEvent = RecordStarted | RecordOutcome
-
-
-def summarize(outcomes: Sequence[RecordOutcome]) -> dict[str, int]:
-    """Counts per outcome, every outcome listed (0 when none)."""
-    counts: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
-    for item in outcomes:
-        counts[item.outcome] += 1
-    return counts
 
 
 def run_export(
@@ -280,151 +142,6 @@ def run_export(
         lock.release()
 
 
-@dataclass
-class _Ready:
-    """A record prepared for sending: what goes out, and what the cataloger should know."""
-
-    encoded: EncodedRecord
-    warnings: tuple[str, ...]
-
-
-@dataclass
-class _Prepared:
-    """One record as the preparer hands it over: ready to go, or why it can't."""
-
-    index: int
-    record_id: int
-    title: str
-    ready: _Ready | None = None
-    problem: str | None = None  # the record is invalid: why
-
-
-def prepare(raw: bytes, plan: ExportPlan) -> _Ready | str:
-    """The copy of a record that will be sent, encoded and validated; or why it can't go.
-
-    The record is parsed once. For MARC out in UTF-8 (or MARC-8 kept as MARC-8), fields are
-    deleted straight from the ISO 2709 bytes, a MARC-8 record re-encoded field by field
-    first. For the XML formats the parsed fields are turned into UTF-8 (recode.utf8_fields)
-    and written from there; only a record out of the ordinary (and UTF-8 to MARC-8) is
-    decoded with pymarc, copied without the fields and encoded. What is validated is what a
-    MARC export of the same copy would send, handed to the validator already parsed.
-    """
-    try:
-        parsed = parse_record(raw)
-    except StructureError as error:
-        return f"the record can't be read: {error}"
-    if plan.template is not None:  # constant data: after Fields to Delete, before validation
-        added = with_constant_data(parsed, plan.fields_to_delete, plan.template.text_fields)
-        if added is not parsed:
-            try:
-                parsed, raw = added, build_record(added.leader, added.fields)
-            except StructureError as error:
-                return f"with the constant data '{plan.template.name}': {error}"
-        plan = dataclasses.replace(plan, fields_to_delete=())
-    authority = parsed.leader[6:7] == "z"
-    declared = "utf8" if parsed.leader[9:10] == "a" else "marc8"
-    try:
-        checked_parse: ParsedRecord | None = None
-        as_marc = plan.fmt == "marc" or authority
-        if as_marc and (declared, plan.charset) == ("marc8", "utf8"):
-            raw, parsed = marc8_record_to_utf8_parsed(parsed)
-            declared = "utf8"
-        fields = None if as_marc else utf8_fields(raw, parsed, plan.fields_to_delete)
-        if as_marc and declared == plan.charset:
-            kept = kept_fields(parsed.fields, deleted_tags(plan.fields_to_delete))
-            if len(kept) == len(parsed.fields):
-                data, checked_parse = raw, parsed
-            else:
-                data, checked_parse = build_parsed(parsed.leader, kept)
-            encoded = EncodedRecord(data, "marc", plan.charset)
-            checked = data
-        elif fields is not None:
-            # The leader as the bytes have it (constant data may have rebuilt them).
-            leader = raw[:24].decode("latin-1")
-            encoded = encode_utf8_fields(leader, fields, plan.fmt)
-            checked, checked_parse = build_parsed(leader[:9] + "a" + leader[10:], fields)
-        else:
-            copy = delete_fields(_parse(raw), plan.fields_to_delete)
-            encoded = encode_record(copy, plan.fmt, plan.charset)
-            checked = (
-                encoded.data
-                if encoded.format == "marc"
-                else encode_record(copy, "marc", "utf8").data
-            )
-    except (ExportDeskError, StructureError) as error:
-        return str(error)
-    except Exception as error:  # pymarc raises many kinds on broken records
-        return f"the record can't be read: {error or type(error).__name__}"
-    level = plan.validate_auth if authority else plan.validate_bib
-    warnings = list(encoded.warnings)
-    if level != "none":
-        kind = "auth" if authority else "bib"
-        result = validate_record(checked, level, kind, parsed=checked_parse)
-        if result.has_errors and level in HOLDING_LEVELS:
-            return _validation_detail(result, level)
-        if result.has_errors:
-            warnings.append(f"Sent despite validation errors: {_validation_detail(result, level)}")
-    return _Ready(encoded, tuple(warnings))
-
-
-class _Preparer:
-    """Reads and prepares the records of a run in order, one ahead of the sender: the
-    next record is prepared while the host works on the current one (see
-    ConnexionClient.send's ``while_waiting``).
-
-    The records are read from the save file ``read_ahead`` at a time, with their list
-    columns, in one query (a file export reads READ_AHEAD: two queries for each record were
-    an eighth of its time); should that read fail, each record of the chunk is read on its
-    own, so a record that can't be read is invalid with the reason and the others still go.
-    """
-
-    def __init__(
-        self, save_file: SaveFile, plan: ExportPlan, ids: list[int], read_ahead: int = 1
-    ) -> None:
-        self._save_file = save_file
-        self._plan = plan
-        self._ids = ids
-        self._next = 0
-        self._ahead: _Prepared | None = None
-        self._read_ahead = max(1, read_ahead)
-        self._stored: dict[int, StoredRecord | None] = {}
-
-    def next(self) -> _Prepared:
-        if self._ahead is None:
-            self.prepare_ahead()
-        item, self._ahead = self._ahead, None
-        assert item is not None
-        return item
-
-    def prepare_ahead(self) -> None:
-        if self._ahead is not None or self._next >= len(self._ids):
-            return
-        index, record_id = self._next, self._ids[self._next]
-        self._next += 1
-        try:
-            title, raw = self._read(index, record_id)
-        except ExportDeskError as error:
-            self._ahead = _Prepared(index, record_id, "", problem=error.message)
-            return
-        outcome = prepare(raw, self._plan)
-        if isinstance(outcome, str):
-            self._ahead = _Prepared(index, record_id, title, problem=outcome)
-        else:
-            self._ahead = _Prepared(index, record_id, title, ready=outcome)
-
-    def _read(self, index: int, record_id: int) -> tuple[str, bytes]:
-        """The record's title and bytes; raises ExportDeskError when they can't be read."""
-        if record_id not in self._stored:
-            self._stored.clear()
-            chunk = self._ids[index : index + self._read_ahead]
-            with contextlib.suppress(ExportDeskError):  # read one by one below
-                self._stored.update(self._save_file.stored_records(chunk, len(chunk)))
-        stored = self._stored.pop(record_id, None)
-        if stored is None:  # gone from the save file, or the chunk could not be read
-            return self._save_file.get(record_id).title, self._save_file.get_raw(record_id)
-        return stored.row.title, stored.raw
-
-
 class _Run:
     def __init__(
         self,
@@ -458,8 +175,8 @@ class _Run:
         own_client = client is None
         client = client or ConnexionClient(self.plan.transport, resolver)
         client.start_run()
-        preparer = _Preparer(self.save_file, self.plan, self.ids)
-        answered: list[tuple[_Prepared, SendResult]] = []  # sent; outcome not yet written
+        preparer = Preparer(self.save_file, self.plan, self.ids)
+        answered: list[tuple[PreparedRecord, SendResult]] = []  # sent; outcome not yet written
         marked: set[int] = set()  # marked in flight, not yet sent
         per_record = WRITE_EVERY  # seconds a record takes, estimated as the run goes
         unwinding = False
@@ -539,7 +256,7 @@ class _Run:
                 if own_client:
                     client.close()
 
-    def _record_sent(self, item: _Prepared, sent: SendResult) -> RecordOutcome:
+    def _record_sent(self, item: PreparedRecord, sent: SendResult) -> RecordOutcome:
         reply = sent.reply
         outcome: Outcome = sent.outcome.value
         result = self._record(
@@ -572,10 +289,10 @@ class _Run:
         which is true of those marked but not yet written too. A consumer stopping early
         takes the mark off those never written, as before."""
         assert self.plan.file_path is not None
-        written: list[_Prepared] = []
+        written: list[PreparedRecord] = []
         marked: set[int] = set()  # marked in flight ("writing"); outcome not yet written
         stopped_at: int | None = None
-        preparer = _Preparer(self.save_file, self.plan, self.ids, READ_AHEAD)
+        preparer = Preparer(self.save_file, self.plan, self.ids, READ_AHEAD)
         finished = unwinding = False
         try:
             with FileExport(self.plan.file_path, self.plan.file_type, self.plan.fmt) as out:
@@ -652,7 +369,7 @@ class _Run:
                         raise
 
     def _file_failed(
-        self, failed: list[_Prepared], error: FileExportError, stop: int | None = None
+        self, failed: list[PreparedRecord], error: FileExportError, stop: int | None = None
     ) -> Iterator[RecordOutcome]:
         """The file could not be written: nothing of it was published, so nothing went; as
         when a host can't be reached, the records after it are not sent either."""
@@ -661,13 +378,13 @@ class _Run:
         end = len(self.ids) if stop is None else stop
         for index in range(failed[-1].index + 1 if failed else 0, end):
             record_id = self.ids[index]
-            item = _Prepared(index, record_id, self._title(record_id))
+            item = PreparedRecord(index, record_id, self._title(record_id))
             yield self._record(item, "not_sent", detail=error.message)
 
     def _cancel_from(self, start: int) -> Iterator[RecordOutcome]:
         for index in range(start, len(self.ids)):
             record_id = self.ids[index]
-            item = _Prepared(index, record_id, self._title(record_id))
+            item = PreparedRecord(index, record_id, self._title(record_id))
             yield self._record(item, "cancelled", detail="Cancelled before it was sent.")
 
     def _title(self, record_id: int) -> str:
@@ -676,14 +393,14 @@ class _Run:
         except ExportDeskError:
             return ""
 
-    def _settled_outcome(self, item: _Prepared) -> RecordOutcome:
+    def _settled_outcome(self, item: PreparedRecord) -> RecordOutcome:
         """A record recovered when the run started: its outcome is already journalled."""
         entry = self.settled[item.record_id]
         return RecordOutcome(
             item.index, item.record_id, item.title, entry.outcome, None, entry.detail
         )
 
-    def _record(self, item: _Prepared, outcome: Outcome, **details: object) -> RecordOutcome:
+    def _record(self, item: PreparedRecord, outcome: Outcome, **details: object) -> RecordOutcome:
         result = RecordOutcome(item.index, item.record_id, item.title, outcome, **details)  # type: ignore[arg-type]
         self.save_file.record_outcome(
             item.record_id, outcome, self.destination, result.reply, result.detail
@@ -699,21 +416,3 @@ class _Run:
 def _drain(outcomes: list[RecordOutcome]) -> Iterator[RecordOutcome]:
     while outcomes:
         yield outcomes.pop(0)
-
-
-def _parse(raw: bytes) -> Record:
-    # Leader/09 says how the record is encoded: 'a' UTF-8, blank MARC-8 (decoded by pymarc,
-    # a ligature or double tilde joined as the fast MARC-8 to UTF-8 path does).
-    return decode_record(raw)
-
-
-def _validation_detail(result: ValidationResult, level: str) -> str:
-    errors = result.errors
-    shown = "; ".join(m.message for m in errors[:MESSAGES_IN_DETAIL])
-    more = (
-        f" (and {len(errors) - MESSAGES_IN_DETAIL} more)"
-        if len(errors) > MESSAGES_IN_DETAIL
-        else ""
-    )
-    noun = "error" if len(errors) == 1 else "errors"
-    return f"{len(errors)} validation {noun} at level {level}: {shown}{more}"

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from app.core.errors import ExportDeskError
-from app.core.export.run import ExportPlan, _validation_detail, prepare
+from app.core.export.plan import ExportPlan
+from app.core.export.prepare import prepare, validation_detail
 from app.core.marc import RecordRead, read_records
 from app.core.marc.charset import decode_record
 from app.core.marc.encode import encode_record
@@ -47,9 +48,9 @@ def general_way(raw: bytes, plan: ExportPlan) -> object:
     if plan.validate_bib != "none":
         result = validate_record(checked, plan.validate_bib, "bib")
         if result.has_errors and plan.validate_bib in ("basic", "full"):
-            return _validation_detail(result, plan.validate_bib)
+            return validation_detail(result, plan.validate_bib)
         if result.has_errors:
-            detail = _validation_detail(result, plan.validate_bib)
+            detail = validation_detail(result, plan.validate_bib)
             found.append(f"Sent despite validation errors: {detail}")
     return (encoded.data, encoded.format, encoded.replaced, tuple(found))
 
