@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QMessageBox
 from app.core.errors import ExportDeskError
 from app.core.export.unsettled import recover_if_idle, split_unconfirmed
 from app.core.settings.options import BY_KEY
+from app.core.wording import count_of
 from app.gui import messages
 from app.gui.jobs import JobRunner
 
@@ -122,7 +123,7 @@ class ExportActions(QObject):
         if not to_send:
             count = len(left_out)
             self.window.statusBar().showMessage(
-                f"Nothing was sent: {_records(count, 'unconfirmed')} left out. Mark "
+                f"Nothing was sent: {count_of(count, 'unconfirmed record')} left out. Mark "
                 f"{'it' if count == 1 else 'those'} you find in the local system with Edit > "
                 "Mark as Exported."
             )
@@ -136,7 +137,7 @@ class ExportActions(QObject):
         box = QMessageBox(
             QMessageBox.Icon.Warning,
             "Unconfirmed Records",
-            f"Send {_records(unconfirmed, 'unconfirmed')} again?",
+            f"Send {count_of(unconfirmed, 'unconfirmed record')} again?",
             QMessageBox.StandardButton.NoButton,
             self.window,
         )
@@ -146,7 +147,11 @@ class ExportActions(QObject):
             f"{'it' if one else 'them'} again can make "
             f"{'a duplicate' if one else 'duplicates'} there. Check the local system first, "
             "and mark what you find there with Edit > Mark as Exported."
-            + (f"\n\nLeave Them Out sends the other {_records(others)} only." if others else "")
+            + (
+                f"\n\nLeave Them Out sends the other {count_of(others, 'record')} only."
+                if others
+                else ""
+            )
         )
         send = box.addButton("&Send Again", QMessageBox.ButtonRole.AcceptRole)
         cancel = box.addButton(QMessageBox.StandardButton.Cancel)
@@ -263,7 +268,3 @@ class ExportActions(QObject):
 
         self.runner.shutdown(exporting.STOP_SECONDS)
         self._clients.close()  # at once, or when the run still under way ends
-
-
-def _records(count: int, kind: str = "") -> str:
-    return f"{count:,} {kind + ' ' if kind else ''}record{'' if count == 1 else 's'}"

@@ -10,42 +10,49 @@ failure of the target is a message naming it, in the panel.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtGui import QAction, QFontDatabase, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QShowEvent
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
-    QMessageBox,
-    QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from app.core.errors import ExportDeskError
-from app.core.marc.display import display_text
-from app.core.marc.summary import oclc_number, summarize
 from app.core.settings.account_settings import AccountSettings
 from app.core.settings.files import take_notices
 from app.core.settings.targets import Target, TargetKind, Targets
 from app.core.sources.hits import Hit, SearchPage, SearchQuery
 from app.core.sources.holdings import HoldingAction, HoldingResult
-from app.core.store.importer import DuplicateAction, DuplicateDecision, DuplicateQuestion
+from app.core.store.importer import DuplicateQuestion
 from app.core.store.savefile import SaveFile
+from app.core.wording import count_of
 from app.gui.jobs import Job, JobRunner
-from app.gui.row_list import set_up_row_list
-from app.gui.search.results_model import AUTHOR, DATE, ID, POSITION, TITLE, HitsModel
+from app.gui.search.brief import duplicate_key, make_brief_widgets, show_brief
+from app.gui.search.notices import (
+    ask_about_duplicate,
+    holdings_message,
+    skipped_note,
+    stored_message,
+)
+from app.gui.search.results_model import HitsModel
+from app.gui.search.widgets import (
+    ERROR_STYLE,
+    INDEX_CHOICES,
+    RAW,
+    make_action,
+    make_duplicate_box,
+    make_results_view,
+)
 from app.gui.search.worker import (
     STOP_SECONDS,
     Clients,
@@ -60,29 +67,6 @@ if TYPE_CHECKING:
     from app.gui.search.worker import TargetWork
 
 PAGE_SIZE = 20  # hits asked for at a time
-RAW = "raw"
-INDEX_CHOICES = (
-    ("Keyword", "keyword"),
-    ("OCLC number", "oclc"),
-    ("ISBN", "isbn"),
-    ("ISSN", "issn"),
-    ("LCCN", "lccn"),
-    ("Title", "title"),
-    ("Author", "author"),
-    ("Raw query (the target's own syntax)", RAW),
-)
-DUPLICATE_CHOICES: tuple[tuple[str, str], ...] = (
-    ("Ask", "ask"),
-    ("Skip the new copy", "skip"),
-    ("Replace the saved copy", "replace"),
-    ("Keep both", "keep"),
-)
-# A failure stands out from the running commentary above the hits.
-ERROR_STYLE = "QLabel { color: white; background-color: #b3261e; padding: 4px; }"
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 class SearchPanel(QWidget):
@@ -161,43 +145,15 @@ class SearchPanel(QWidget):
     def _build_results(self) -> None:
         self.model = HitsModel(self)
         self.model.moreWanted.connect(self._more_wanted)
-        view = QTableView()
-        set_up_row_list(view, self.model, "Search results")
-        header = view.horizontalHeader()
-        metrics = view.fontMetrics()
-        header.resizeSection(POSITION, metrics.horizontalAdvance("0000") + 16)
-        header.resizeSection(AUTHOR, metrics.horizontalAdvance("Author, An Ex") + 16)
-        header.resizeSection(DATE, metrics.horizontalAdvance("0000") + 24)
-        header.resizeSection(ID, metrics.horizontalAdvance("000000000000") + 16)
-        header.setSectionResizeMode(TITLE, QHeaderView.ResizeMode.Stretch)
+        view = make_results_view(self.model)
         view.selectionModel().currentRowChanged.connect(self._current_changed)
         view.selectionModel().selectionChanged.connect(self._update_actions)
         self.results = view
 
-        self.brief_heading = QLabel("No hit selected")
-        self.brief_heading.setWordWrap(True)
-        self.brief_heading.setTextFormat(Qt.TextFormat.RichText)
-        self.brief_heading.setAccessibleName("Selected hit")
-        self.brief_heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.brief_fields = QPlainTextEdit()
-        self.brief_fields.setReadOnly(True)
-        self.brief_fields.setAccessibleName("Selected hit's record")
-        self.brief_fields.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.brief_fields.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
-        self.brief_fields.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextSelectableByMouse
-            | Qt.TextInteractionFlag.TextSelectableByKeyboard
-        )
+        self.brief_heading, self.brief_fields = make_brief_widgets()
 
     def _action(self, text: str, slot: Any, shortcut: str | None, tip: str) -> QAction:
-        action = QAction(text, self)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-            tip = f"{tip} ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
-        action.setToolTip(tip)
-        action.setStatusTip(tip)
-        action.triggered.connect(slot)
-        return action
+        return make_action(self, text, slot, shortcut, tip)
 
     def _build_actions(self) -> None:
         # The keys act on the selected hits: they work in the results list (as Space and
@@ -241,16 +197,7 @@ class SearchPanel(QWidget):
         ):
             button.setToolTip(action.toolTip())
             button.clicked.connect(action.trigger)
-        self.duplicate_box = QComboBox()
-        self.duplicate_box.setAccessibleName("When a record is already saved")
-        self.duplicate_box.setToolTip(
-            "A record is already in the save file when it has the same OCLC number (or else "
-            "the same 003 and 001)"
-        )
-        for text, value in DUPLICATE_CHOICES:
-            self.duplicate_box.addItem(text, value)
-        self.duplicate_label = QLabel("When already saved:")
-        self.duplicate_label.setBuddy(self.duplicate_box)
+        self.duplicate_box, self.duplicate_label = make_duplicate_box()
 
     @property
     def actions_for_menu(self) -> list[QAction]:
@@ -468,7 +415,7 @@ class SearchPanel(QWidget):
         else:
             more = " Scroll down for more." if self.model.next_start is not None else ""
             self._show_message(
-                f"{shown:,} of {_plural(total, 'hit')} in {self.target.describe()}.{more}"
+                f"{shown:,} of {count_of(total, 'hit')} in {self.target.describe()}.{more}"
             )
         if first and shown:
             self.results.selectRow(0)
@@ -547,47 +494,15 @@ class SearchPanel(QWidget):
     def saved_copy(self, hit: Hit) -> int | None:
         """The save file's record that is this hit's record (same OCLC number, or else the
         same 003 and 001), or None."""
-        if hit.record is not None:
-            key = summarize(hit.record.parsed).duplicate_key
-        elif self.target is not None and self.target.kind is TargetKind.WORLDCAT:
-            number = oclc_number(hit.id)
-            key = f"ocolc:{number}" if number else None
-        else:
-            key = None
+        key = duplicate_key(hit, self.target)
         try:
             return self.save_file.newest_duplicate(key)
         except ExportDeskError:
             return None
 
     def _show_brief(self, hit: Hit | None) -> None:
-        if hit is None:
-            self.brief_heading.setText("No hit selected")
-            self.brief_fields.clear()
-            return
-        lines = [f"<b>{html.escape(hit.title or '(no title)')}</b>"]
-        if hit.author:
-            lines.append(html.escape(hit.author))
-        facts = [("Date", hit.date), ("ID", hit.id), *hit.details]
-        lines.append(
-            " · ".join(
-                f"{html.escape(label)}: {html.escape(value)}" for label, value in facts if value
-            )
-        )
-        saved = self.saved_copy(hit)
-        lines.append(
-            f"In the save file as record {saved}." if saved is not None else "Not in the save file."
-        )
-        self.brief_heading.setText("<br>".join(lines))
-        if hit.record is not None:
-            try:
-                self.brief_fields.setPlainText(display_text(hit.record.parsed))
-            except Exception as problem:  # a record the display can't show: say so
-                self.brief_fields.setPlainText(f"This record can't be shown: {problem}.")
-        else:
-            self.brief_fields.setPlainText(
-                "The search gave a brief description only; Save to Local File or Flag for "
-                "Export retrieves the whole record."
-            )
+        saved = self.saved_copy(hit) if hit is not None else None
+        show_brief(self.brief_heading, self.brief_fields, hit, saved)
 
     # -- storing --------------------------------------------------------------------------
 
@@ -603,7 +518,7 @@ class SearchPanel(QWidget):
             return
         policy = str(self.duplicate_box.currentData())
         self._show_message(
-            f"Retrieving {_plural(len(hits), 'record')} from {self.target.describe()}…"
+            f"Retrieving {count_of(len(hits), 'record')} from {self.target.describe()}…"
         )
         self._start(
             "store",
@@ -615,58 +530,12 @@ class SearchPanel(QWidget):
         job = self._job
         if self.sender() is not job or job is None or self._closed:
             return  # a job given up on: its question was answered "skip the rest"
-        existing = question.existing
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            "Record Already Saved",
-            f"{html.escape(question.new.title or '(no title)')} is already in the save file.",
-            QMessageBox.StandardButton.NoButton,
-            self,
-        )
-        box.setInformativeText(
-            f"The saved copy, record {existing.id} ({existing.number or 'no number'}): "
-            f"{existing.title}\n\nThe new copy comes from {question.file}."
-        )
-        replace = box.addButton("Replace", QMessageBox.ButtonRole.AcceptRole)
-        keep = box.addButton("Keep Both", QMessageBox.ButtonRole.AcceptRole)
-        skip = box.addButton("Skip", QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(skip)
-        box.setEscapeButton(skip)
-        replace.setToolTip("Put the new copy in place of the saved one (keeps its flag)")
-        skip.setToolTip("Leave the saved record as it is")
-        all_box = QCheckBox("Do the same for the rest of these records")
-        box.setCheckBox(all_box)
-        box.setWindowModality(Qt.WindowModality.WindowModal)
-
-        def answered(_result: int) -> None:
-            clicked = box.clickedButton()
-            action: DuplicateAction = (
-                "replace" if clicked is replace else "keep" if clicked is keep else "skip"
-            )
-            job.answer(DuplicateDecision(action, all_box.isChecked()))
-            box.deleteLater()
-
-        box.finished.connect(answered)
-        box.open()
+        ask_about_duplicate(self, question, job.answer)
 
     def _stored(self, result: StoreResult) -> None:
         assert self.target is not None
-        stored = len(result.stored)
-        parts = [f"Saved {_plural(stored, 'record')} from {self.target.describe()}"]
-        if result.replaced:
-            parts.append(f"{result.replaced:,} replacing saved copies")
-        if result.skipped:
-            parts.append(f"{_plural(len(result.skipped), 'record')} already in the save file kept")
-        text = ", ".join(parts)
-        if result.flag:
-            text += f"; {_plural(result.flagged, 'record')} flagged for export"
-        text += "."
-        failed = [f"{f.hit.id}: {f.reason}" for f in result.failures]
-        if failed:
-            text += f" Could not retrieve {'; '.join(failed)}."
-        if result.stopped:
-            text += f" The rest was not retrieved: {result.stopped}"
-        self._show_message(text, error=bool(failed or (result.stopped and not result.cancelled)))
+        text, error = stored_message(result, self.target)
+        self._show_message(text, error=error)
         self.notice.emit(text)
         self._show_brief(self.current_hit())
 
@@ -697,7 +566,7 @@ class SearchPanel(QWidget):
         self._holdings_skipped = list(skipped)
         verb = "Setting" if action == "set" else "Unsetting"
         self._show_message(
-            f"{verb} holdings on {_plural(len(numbers), 'record')} in {target.describe()}…"
+            f"{verb} holdings on {count_of(len(numbers), 'record')} in {target.describe()}…"
         )
         self._start("holdings", target, holdings_work(action, numbers))
         return True
@@ -705,25 +574,12 @@ class SearchPanel(QWidget):
     def _holdings_done(self, results: list[HoldingResult]) -> None:
         target = self._job_target
         assert target is not None
-        done = [r for r in results if r.outcome != "failed"]
-        failed: dict[str, list[str]] = {}  # a target that broke fails every number after
-        for result in results:
-            if result.outcome == "failed":
-                failed.setdefault(result.message.rstrip("."), []).append(result.oclc)
-        parts = []
-        if done:
-            verb = "set" if done[0].outcome == "set" else "unset"
-            numbers = ", ".join(r.oclc for r in done)
-            parts.append(f"Holdings {verb} in {target.describe()} on {numbers}.")
-        for message, numbers_failed in failed.items():
-            parts.append(f"Not changed on {', '.join(numbers_failed)}: {message}.")
-        text = " ".join([*parts, *self._skipped_note()])
-        self._show_message(text, error=bool(failed))
+        text, error = holdings_message(results, target, self._holdings_skipped)
+        self._show_message(text, error=error)
         self.notice.emit(text)
 
     def _skipped_note(self) -> list[str]:
-        skipped = self._holdings_skipped
-        return [f"Skipped: {'; '.join(skipped)}."] if skipped else []
+        return skipped_note(self._holdings_skipped)
 
     # -- closing --------------------------------------------------------------------------
 
