@@ -22,7 +22,8 @@ from pathlib import Path
 
 from app.core.errors import UsageError
 from app.core.marc import ReadError, RecordRead, read_records
-from app.core.validation import ValidationMessage, ValidationResult, validate_record
+from app.core.validation.messages import ValidationMessage, ValidationResult
+from app.core.validation.validator import validate_record
 
 CLI_LEVELS = ("structure", "basic", "full")
 

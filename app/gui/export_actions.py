@@ -10,7 +10,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
 from app.core.errors import ExportDeskError
-from app.core.export.unsettled import recover_if_idle, split_unconfirmed
+from app.core.export.unsettled import split_unconfirmed
 from app.core.settings.options import BY_KEY
 from app.core.wording import count_of
 from app.gui import messages
@@ -54,15 +54,6 @@ class ExportActions(QObject):
             "Export &Log…", self.show_log, "Ctrl+L", "Every export attempt and its outcome"
         )
         self.runner.runningChanged.connect(self._running_changed)
-        try:
-            settled = recover_if_idle(records_page.save_file)
-        except ExportDeskError:
-            settled = 0  # a damaged save file: the window's check says so once it shows
-        if settled:
-            window.statusBar().showMessage(
-                f"{settled} records were being exported when ExportDesk stopped; the export "
-                "log tells what happened to each."
-            )
 
     @property
     def actions(self) -> list[QAction]:

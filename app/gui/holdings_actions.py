@@ -12,6 +12,7 @@ holdings use); else the account's only WorldCat target; with several, the catalo
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
@@ -22,9 +23,12 @@ from app.core.settings.targets import HOLDINGS_TARGET_KEY as TARGET_KEY
 from app.core.settings.targets import KIND_NAMES, Target, TargetKind, Targets
 from app.core.sources.holdings import HoldingAction
 from app.core.store.rows import RecordRow
+from app.core.wording import count_of
 from app.gui import messages
-from app.gui.records import RecordsPage
-from app.gui.search import SearchPanel
+
+if TYPE_CHECKING:
+    from app.gui.records import RecordsPage
+    from app.gui.search import SearchPanel
 
 TITLES: dict[HoldingAction, str] = {
     "set": "Set WorldCat Holdings",
@@ -39,13 +43,14 @@ class RecordHoldings(QObject):
     def __init__(
         self,
         page: RecordsPage,
-        panel: SearchPanel,
         account: AccountSettings,
-        show_panel: Callable[[], object],
+        show_panel: Callable[[], SearchPanel],
     ) -> None:
+        """``show_panel`` shows the search panel (building it the first time) and gives it;
+        the window hands the panel over with :meth:`attach` once it exists."""
         super().__init__(page)
         self.page = page
-        self.panel = panel
+        self.panel: SearchPanel | None = None
         self.account = account
         self._show_panel = show_panel
         self.set_action = self._action(
@@ -61,6 +66,10 @@ class RecordHoldings(QObject):
         table.selectionModel().selectionChanged.connect(self.update_enabled)
         table.selectionRestored.connect(self.update_enabled)
         page.countsChanged.connect(self.update_enabled)
+        self.update_enabled()
+
+    def attach(self, panel: SearchPanel) -> None:
+        self.panel = panel
         panel.busyChanged.connect(self.update_enabled)
         self.update_enabled()
 
@@ -77,7 +86,8 @@ class RecordHoldings(QObject):
         return made
 
     def update_enabled(self, *_args: object) -> None:
-        enabled = self.page.table.selectionModel().hasSelection() and not self.panel.busy
+        busy = self.panel is not None and self.panel.busy
+        enabled = self.page.table.selectionModel().hasSelection() and not busy
         for action in self.actions:
             action.setEnabled(enabled)
 
@@ -90,7 +100,7 @@ class RecordHoldings(QObject):
         ids = self.page.guarded(self.page.selected_ids) or []
         if not ids:
             return False
-        if self.panel.busy:
+        if self.panel is not None and self.panel.busy:
             messages.information(
                 self.page,
                 title,
@@ -114,10 +124,10 @@ class RecordHoldings(QObject):
         target = self._target(action, len(ids))
         if target is None:
             return False
-        self._show_panel()  # its progress and Cancel
-        started = self.panel.update_holdings_on(numbers, target, action, skipped)
+        panel = self._show_panel()  # its progress and Cancel
+        started = panel.update_holdings_on(numbers, target, action, skipped)
         if started:
-            self.panel.cancel_button.setFocus(Qt.FocusReason.OtherFocusReason)
+            panel.cancel_button.setFocus(Qt.FocusReason.OtherFocusReason)
         return started
 
     def _target(self, action: HoldingAction, count: int) -> Target | None:
@@ -158,13 +168,13 @@ class RecordHoldings(QObject):
         if len(worldcat) == 1:
             return worldcat[0]
         names = [t.name for t in worldcat]
-        shown = self.panel.target
+        shown = self.panel.target if self.panel is not None else None  # the panel's choice
         current = names.index(shown.name) if shown is not None and shown in worldcat else 0
         verb = "Set" if action == "set" else "Unset"
         name, chosen = messages.get_item(
             self.page,
             title,
-            f"{verb} the holdings on {count:,} record{'' if count == 1 else 's'} in which "
+            f"{verb} the holdings on {count_of(count, 'record')} in which "
             f"WorldCat target? ({label} in Export Options saves the choice.)",
             names,
             current,

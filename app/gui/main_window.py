@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import QSize, Qt, Signal, qVersion
+from PySide6.QtCore import QSize, Qt, QTimer, Signal, qVersion
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -30,17 +30,18 @@ from PySide6.QtWidgets import (
 
 from app import APP_NAME, __version__
 from app.core import paths
+from app.core.export.unsettled import recover_if_idle
 from app.core.settings.account_settings import AccountSettings
 from app.core.settings.files import take_notices
 from app.core.settings.secrets import keyring_description
 from app.core.store.savefile import SaveFile, SaveFileDamaged
 from app.core.store.savefile import take_notices as take_save_file_notices
 from app.core.validation.run import AccountLevels, ValidationSummary
+from app.core.wording import count_of
 from app.gui import messages
 from app.gui.export_actions import ExportActions
 from app.gui.jobs import Job, JobRunner
 from app.gui.records import RecordsPage
-from app.gui.search import SearchPanel
 from app.gui.shortcuts_dialog import ShortcutsDialog
 from app.gui.sizing import fit_title
 from app.gui.window_state import restore_layout, save_layout
@@ -49,9 +50,11 @@ if TYPE_CHECKING:
     from app.core.store.recovery import RecoveryReport
     from app.gui.account_report import AccountReportDialog
     from app.gui.options_page import ExportOptionsPage
+    from app.gui.search import SearchPanel
 
 IMPORT_FILTER = "MARC records (*.mrc *.marc *.dat *.usmarc *.iso *.xml *.mrk *.txt);;All files (*)"
 FIRST_SIZE = QSize(1000, 760)
+CHECK_AFTER_SHOW_MS = 150
 # A first window takes at most this share of the screen (a small laptop at 150 %).
 MAX_SCREEN_SHARE = 0.9
 
@@ -70,6 +73,7 @@ class MainWindow(QMainWindow):
         # The save file's check (issue 11): off the GUI thread once the window shows.
         self.jobs = JobRunner(self)
         self._save_file_check: Job | None = None
+        self._check_scheduled = False
         self._recovery: Job | None = None
         self.pages = QStackedWidget()
         self.records_page = RecordsPage(
@@ -107,30 +111,45 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if self._save_file_check is None and not self._shut_down:
-            self._check_save_file()
+        if not self._check_scheduled:
+            self._check_scheduled = True
+            # A moment after the first paint: the check's thread would otherwise hold
+            # Python's lock while the window draws itself.
+            QTimer.singleShot(CHECK_AFTER_SHOW_MS, self, self._check_save_file)
 
     def _check_save_file(self) -> None:
         """SQLite's quick check and the schema's, on a connection of its own in the
         background (a noticeable fraction of a second on a large file); the page's
         connection takes the result, so a damaged file is never written to."""
+        if self._save_file_check is not None or self._shut_down:
+            return
         path, account = self.records_page.save_file.path, self.account.account
 
-        def check() -> list[str]:
+        def check() -> tuple[list[str], int]:
             try:
                 with SaveFile(path, account=account) as save_file:
-                    return save_file.check()
+                    problems = save_file.check()
+                    # What a killed export left in flight is settled here too, unless a run
+                    # is active (it settles its own); a damaged file is not written to.
+                    return problems, 0 if problems else recover_if_idle(save_file)
             except SaveFileDamaged as damaged:
-                return [damaged.problem]
+                return [damaged.problem], 0
 
         call = self.jobs.start(lambda _context: check(), name="save file check")
         call.finished.connect(self._save_file_checked)
         call.failed.connect(self.statusBar().showMessage)
         self._save_file_check = call
 
-    def _save_file_checked(self, problems: list[str]) -> None:
+    def _save_file_checked(self, result: tuple[list[str], int]) -> None:
         if self._shut_down:
             return
+        problems, settled = result
+        if settled:
+            self.records_page.refresh()
+            self.statusBar().showMessage(
+                f"{count_of(settled, 'record')} {'was' if settled == 1 else 'were'} being "
+                "exported when ExportDesk stopped; the export log tells what happened to each."
+            )
         save_file = self.records_page.save_file
         if problems:
             save_file.note_checked(problems)
@@ -254,8 +273,8 @@ class MainWindow(QMainWindow):
 
         action_menu = bar.addMenu("&Action")
         action_menu.addAction(self.search_action)
-        results_menu = action_menu.addMenu("Search Resul&ts")
-        results_menu.addActions(self.search_panel.actions_for_menu)
+        self.results_menu = action_menu.addMenu("Search Resul&ts")
+        self.results_menu.aboutToShow.connect(lambda: self.search_panel)  # its actions
         action_menu.addActions(self._build_record_holdings())
         action_menu.addSeparator()
         action_menu.addActions(self.exports.actions)
@@ -309,20 +328,34 @@ class MainWindow(QMainWindow):
 
     def _build_search_dock(self) -> None:
         # F2, as Connexion Client's WorldCat search (Ctrl+F stays the list's Find): a dock
-        # beside the list, so hits and saved records are seen together.
-        panel = SearchPanel(self.account, self.records_page.save_file)
-        panel.recordsStored.connect(lambda _result: self.records_page.refresh())
-        panel.notice.connect(self.statusBar().showMessage)
+        # beside the list, so hits and saved records are seen together. Its panel (and the
+        # search clients) is built when the dock first shows, not with the window.
+        self._search_panel: SearchPanel | None = None
         dock = QDockWidget("Search", self)
         dock.setObjectName("searchDock")
-        dock.setWidget(panel)
+        dock.visibilityChanged.connect(lambda visible: visible and self.search_panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         dock.hide()
-        self.search_panel, self.search_dock = panel, dock
+        self.search_dock = dock
         self.search_action = self._action(
             "&Search WorldCat and Catalogues…", self.show_search, "F2"
         )
         self.search_action.setToolTip("Search the account's targets for records (F2)")
+
+    @property
+    def search_panel(self) -> SearchPanel:
+        """The search dock's panel, built when first needed."""
+        if self._search_panel is None:
+            from app.gui.search import SearchPanel
+
+            panel = SearchPanel(self.account, self.records_page.save_file)
+            panel.recordsStored.connect(lambda _result: self.records_page.refresh())
+            panel.notice.connect(self.statusBar().showMessage)
+            self._search_panel = panel
+            self.search_dock.setWidget(panel)
+            self.results_menu.addActions(panel.actions_for_menu)
+            self.record_holdings.attach(panel)
+        return self._search_panel
 
     def show_search(self) -> SearchPanel:
         self.search_dock.show()
@@ -336,9 +369,7 @@ class MainWindow(QMainWindow):
         which the window shows while they run (its progress and Cancel)."""
         from app.gui.holdings_actions import RecordHoldings
 
-        self.record_holdings = RecordHoldings(
-            self.records_page, self.search_panel, self.account, self.show_search
-        )
+        self.record_holdings = RecordHoldings(self.records_page, self.account, self.show_search)
         return self.record_holdings.actions
 
     def _validating_changed(self, validating: bool) -> None:
@@ -452,13 +483,17 @@ class MainWindow(QMainWindow):
         self._shut_down = True
         # Everything is asked to stop first, so that the bounded waits below overlap
         # instead of adding up.
-        for runner in (self.exports.runner, self.search_panel.jobs, self.records_page.jobs):
+        search = self._search_panel
+        for runner in (self.exports.runner, self.records_page.jobs):
             runner.cancel_all()
+        if search is not None:
+            search.jobs.cancel_all()
         if self._save_file_check is not None:
             self._save_file_check.wait()  # its connection closed before the page's
         self._save_geometry()
         self.exports.shutdown()
-        self.search_panel.shutdown()
+        if search is not None:
+            search.shutdown()
         self.records_page.shutdown()
         self.account.end_session()
 

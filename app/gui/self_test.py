@@ -32,8 +32,8 @@ from app.core.export.demo import Demo, demo_samples, set_up_demo
 from app.core.export.run import RecordOutcome
 from app.core.marc.iso2709 import parse_record
 from app.core.settings.secrets import keyring_description
-from app.core.validation import validate_record
 from app.core.validation.run import AccountLevels
+from app.core.validation.validator import validate_record
 from app.gui.application import make_application
 from app.gui.export_dialog import ExportDialog
 from app.gui.main_window import MainWindow

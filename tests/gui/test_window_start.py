@@ -1,9 +1,19 @@
 """The first window asks for nothing it does not show: Export Options, and the keyring its
-password row reads, wait until the cataloger opens that screen."""
+password row reads, wait until the cataloger opens that screen; the search panel, the
+validator, pymarc and the dialogs of the record pane load when first used; the save file's
+check and the settling of a killed export run once the window shows, off the GUI thread."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 from app.core.settings.account_settings import AccountSettings
+from app.core.store.savefile import SaveFile
+from app.gui.main_window import MainWindow
+from tests.fixtures.damage import build_saved
 from tests.fixtures.exporting import ACCOUNT
 from tests.fixtures.keyrings import MemoryKeyring, use_keyring
 
@@ -19,8 +29,6 @@ class CountingKeyring(MemoryKeyring):
 
 
 def test_the_window_opens_without_asking_the_keyring(qtbot, account) -> None:
-    from app.gui.main_window import MainWindow
-
     with use_keyring(CountingKeyring()) as keyring:
         window = MainWindow(AccountSettings(ACCOUNT))
         qtbot.addWidget(window)
@@ -32,3 +40,74 @@ def test_the_window_opens_without_asking_the_keyring(qtbot, account) -> None:
         assert keyring.reads > 0  # the password row says whether one is saved
         assert window.pages.currentWidget() is window.options_page
         assert ACCOUNT in window.windowTitle()
+
+
+# A fresh process opens the account's window and says which modules were loaded once it
+# was on screen (before the save file's check, which starts a moment later).
+PROBE = """
+import json, sys
+from PySide6.QtCore import QTimer
+from app.core.settings.account_settings import AccountSettings
+from app.gui.application import Controller, make_application
+app = make_application()
+window = Controller(app).open_window(AccountSettings(sys.argv[1]))
+QTimer.singleShot(0, app.quit)
+app.exec()
+print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+"""
+NOT_AT_START = (
+    "pymarc",  # and its MARC-8 tables
+    "app.core.validation.validator",  # and its rule tables
+    "app.core.sources.clients",  # the search clients, requests, ssl
+    "ssl",
+    "app.gui.search.panel",
+    "app.gui.records.history_view",
+    "app.gui.records.characters",
+    "filelock",  # the export lock: the check settles a killed run under it, later
+    "keyring",
+)
+
+
+def test_the_first_window_loads_only_what_it_shows(account) -> None:
+    SaveFile.for_account(ACCOUNT).close()
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, ACCOUNT],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        timeout=60,
+    )
+    loaded = set(json.loads(done.stderr.strip().splitlines()[-1]))
+    assert "app.gui.main_window" in loaded and "app.gui.records.detail" in loaded
+    assert sorted(loaded & set(NOT_AT_START)) == []
+
+
+def test_the_search_panel_is_built_when_first_shown(qtbot, account) -> None:
+    window = MainWindow(AccountSettings(ACCOUNT))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.search_dock.widget() is None  # nothing built for a hidden dock
+    window.search_action.trigger()  # F2
+    assert window.search_dock.isVisible()
+    assert window.search_dock.widget() is window.search_panel
+    assert window.search_panel.isVisible()
+    assert window.results_menu.actions() == window.search_panel.actions_for_menu
+
+
+def test_a_record_a_killed_export_left_in_flight_is_settled_once_the_window_shows(
+    qtbot, account
+) -> None:
+    saved = build_saved(ACCOUNT)  # one record marked as being sent, as kill -9 leaves it
+    window = MainWindow(AccountSettings(ACCOUNT))
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.saveFileChecked, timeout=10_000) as checked:
+        window.show()
+    assert checked.args[0] == []  # the file is sound
+    assert window.statusBar().currentMessage().startswith(
+        "1 record was being exported when ExportDesk stopped"
+    )
+    row = window.records_page.save_file.get(saved.in_flight)
+    assert row.status == "unconfirmed"  # it may have reached the host: not sent again
+    assert window.records_page.save_file.in_flight() == []

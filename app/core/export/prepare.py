@@ -18,7 +18,8 @@ from app.core.marc.mrk import with_constant_data
 from app.core.marc.recode import marc8_record_to_utf8_parsed, utf8_fields
 from app.core.marc.record import ParsedRecord, StructureError
 from app.core.store.savefile import SaveFile, StoredRecord
-from app.core.validation import ValidationResult, validate_record
+from app.core.validation.messages import ValidationResult
+from app.core.validation.validator import validate_record
 
 # Levels at which a record with errors is held back (EXPORT-OPTIONS.md): with none or
 # structure, errors are reported and the record still goes.

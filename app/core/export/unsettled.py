@@ -1,14 +1,12 @@
 """What a run leaves unsettled, and what must be settled before the next: the account's export
 lock, the records a killed run left in flight, and the unconfirmed records an ordinary export
-leaves out. Apart from run.py so that the window's start (which settles a killed run) and the
-record actions (which respect the lock) load none of the export run itself."""
+leaves out. Apart from run.py so that the window (which settles a killed run once it shows)
+and the record actions (which respect the lock) load none of the export run itself."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-
-import filelock
 
 from app.core.store.savefile import RecordQuery, SaveFile
 
@@ -32,6 +30,8 @@ def lock_path(save_file: SaveFile) -> Path:
 def recover_if_idle(save_file: SaveFile) -> int:
     """When no run of this account is active, settle what a killed run left in flight
     (see SaveFile.recover_interrupted); the number of records settled."""
+    import filelock  # loaded when first needed: off the window's start
+
     lock = filelock.FileLock(lock_path(save_file), timeout=0)
     try:
         with lock:

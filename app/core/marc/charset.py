@@ -8,10 +8,10 @@ carry across subfield delimiters in practice and the converter drops control cha
 from __future__ import annotations
 
 import unicodedata
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from pymarc import Record, Subfield
-from pymarc.marc8 import MARC8ToUnicode
+if TYPE_CHECKING:  # pymarc and its MARC-8 tables load with the first record that needs them
+    from pymarc import Record
 
 Encoding = Literal["MARC-8", "UTF-8"]
 
@@ -41,6 +41,8 @@ def decode_text(data: bytes, encoding: Encoding) -> str:
 
 
 def decode_marc8(data: bytes) -> str:
+    from pymarc.marc8 import MARC8ToUnicode
+
     try:
         text = str(MARC8ToUnicode(quiet=True).translate(data))  # type: ignore[no-untyped-call]
     except (IndexError, TypeError, KeyError, ValueError):
@@ -90,6 +92,8 @@ def decode_record(raw: bytes) -> Record:
     ligature and double tilde joined (join_double_diacritics), so a MARC-8 record reads the
     same here as through recode.py and display_text.
     """
+    from pymarc import Record, Subfield
+
     record = Record(data=raw, to_unicode=True, force_utf8=False, utf8_handling="strict")
     if declared_encoding(raw[:24].decode("latin-1")) == "MARC-8":
         for field in record.fields:

@@ -12,9 +12,10 @@ import re
 from collections.abc import Iterable, Sequence
 from itertools import compress
 from operator import itemgetter, not_
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from pymarc import Field, Record
+if TYPE_CHECKING:  # pymarc (and its MARC-8 tables) load when a record is first copied
+    from pymarc import Field, Record
 
 from app.core.errors import OptionError
 
@@ -102,6 +103,8 @@ def delete_fields(record: Record, patterns: Iterable[str]) -> Record:
     The copy has its own leader and field objects (subfields and indicators are immutable
     tuples, shared), so changing it later does not change the saved record either.
     """
+    from pymarc import Record
+
     chosen = tuple(patterns)
     copy = Record(leader=str(record.leader), to_unicode=record.to_unicode)
     copy.leader = type(record.leader)(str(record.leader))

@@ -25,8 +25,10 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from pymarc import Record
+if TYPE_CHECKING:
+    from pymarc import Record
 
 from app.core.marc.encoding_report import ReplacedCharacter
 from app.core.marc.to_iso2709 import (

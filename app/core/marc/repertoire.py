@@ -14,8 +14,6 @@ import functools
 import unicodedata
 from dataclasses import dataclass
 
-from pymarc import marc8_mapping
-
 from app.core.marc.marc8 import encode_marc8
 
 ANSEL = 0x45
@@ -82,6 +80,8 @@ def _name(char: str) -> str:
 @functools.cache
 def palette() -> dict[str, tuple[PaletteEntry, ...]]:
     """The three groups, each in code table order."""
+    from pymarc import marc8_mapping  # with the palette, not with the editor
+
     groups: dict[str, list[PaletteEntry]] = {group: [] for group in GROUPS}
     for charset in (ANSEL, *_EXTRA_SETS):
         for _code, (uni, combining) in sorted(marc8_mapping.CODESETS[charset].items()):

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from pymarc import Record
+if TYPE_CHECKING:
+    from pymarc import Record
 
 from app.core.marc.encoding_report import (
     RecordEncodingError,

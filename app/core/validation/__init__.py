@@ -9,7 +9,29 @@ codes, lengths) or ``full`` (plus relationships between elements). The tables co
 resources/marc21 (built by tools/build_marc_rules.py from the Library of Congress field lists).
 """
 
-from app.core.validation.messages import ValidationMessage, ValidationResult
-from app.core.validation.validator import LEVELS, RECORD_TYPES, validate_record
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from app.core.validation.messages import ValidationMessage, ValidationResult
+    from app.core.validation.validator import LEVELS, RECORD_TYPES, validate_record
 
 __all__ = ["LEVELS", "RECORD_TYPES", "ValidationMessage", "ValidationResult", "validate_record"]
+
+# The validator and its rule tables load when first asked for, not with every module of this
+# package (the window's start uses the levels and stored results only).
+_HOMES = {
+    "LEVELS": "validator",
+    "RECORD_TYPES": "validator",
+    "validate_record": "validator",
+    "ValidationMessage": "messages",
+    "ValidationResult": "messages",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)

@@ -29,11 +29,19 @@ from typing import Any
 from app.core.errors import UsageError
 from app.core.marc.summary import RECORD_TYPE_NAMES
 from app.core.store.savefile import SaveFile, StoredRecord, StoredValidation, ValidationState
-from app.core.validation.messages import ValidationMessage
+from app.core.validation.messages import ValidationMessage, ValidationResult
 from app.core.validation.stored import LEVEL_NAMES, detail_json, state_of
-from app.core.validation.validator import validate_record
 
 ACCOUNT_LEVELS = "account"
+
+
+def validate_record(raw: bytes, level: str) -> ValidationResult:
+    """The validator's, loaded (with its rule tables) by the first record validated rather
+    than by the window, which uses the levels and stored results of this module."""
+    from app.core.validation.validator import validate_record as validate
+
+    return validate(raw, level)
+
 LEVEL_CHOICES = (ACCOUNT_LEVELS, "structure", "basic", "full")
 FLUSH_RECORDS = 200
 FLUSH_SECONDS = 0.25

@@ -17,7 +17,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -42,7 +42,6 @@ from app.core.validation.messages import ValidationMessage
 from app.core.validation.run import AccountLevels
 from app.core.validation.stored import LEVEL_NAMES, counts_text, messages_from_detail
 from app.gui.jobs import JobRunner
-from app.gui.records.characters import CharacterPalette
 from app.gui.records.detail_actions import RecordPaneActions
 from app.gui.records.editor import (
     LONG_TEXT,
@@ -52,8 +51,11 @@ from app.gui.records.editor import (
     messages_by_line,
     utf16_offsets,
 )
-from app.gui.records.history_view import HistoryDialog
 from app.gui.validation_icons import state_icon
+
+if TYPE_CHECKING:
+    from app.gui.records.characters import CharacterPalette
+    from app.gui.records.history_view import HistoryDialog
 
 MessageRole = Qt.ItemDataRole.UserRole + 1
 CHECK_DELAY_MS = 400  # the pause after typing before the text is checked

@@ -16,9 +16,11 @@ from app.core.store.history import RecordInExport, save_record
 from app.core.store.savefile import RecordRow, SaveFile, StoredValidation
 from app.core.validation.stored import detail_json, state_of
 from app.gui import messages
-from app.gui.records.characters import CharacterPalette, insert_character
 from app.gui.records.editor import EditorCheck, MarcTextEdit
-from app.gui.records.history_view import HistoryDialog
+
+if TYPE_CHECKING:  # dialogs: they load when first opened
+    from app.gui.records.characters import CharacterPalette
+    from app.gui.records.history_view import HistoryDialog
 
 
 class RecordPaneActions(QWidget):
@@ -169,6 +171,8 @@ class RecordPaneActions(QWidget):
         self.text.setTextCursor(cursor)
 
     def show_characters(self) -> CharacterPalette:
+        from app.gui.records.characters import CharacterPalette
+
         if self.palette_dialog is None:
             self.palette_dialog = CharacterPalette(self)
             self.palette_dialog.chosen.connect(self.insert_character)
@@ -177,6 +181,8 @@ class RecordPaneActions(QWidget):
         return self.palette_dialog
 
     def insert_character(self, char: str, combining: bool) -> None:
+        from app.gui.records.characters import insert_character
+
         if self._editable:
             insert_character(self.text, char, combining)
 
@@ -296,6 +302,8 @@ class RecordPaneActions(QWidget):
     def show_history(self) -> HistoryDialog | None:
         if self._record_id is None or not self.confirm_leave():
             return None
+        from app.gui.records.history_view import HistoryDialog
+
         dialog = HistoryDialog(self._save_file, self._record_id, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.reverted.connect(self._reverted)

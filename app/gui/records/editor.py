@@ -32,7 +32,6 @@ from app.core.marc.mrk import LineError, TextError, text_to_record
 from app.core.marc.repertoire import unmappable_spans
 from app.core.marc.summary import summarize
 from app.core.validation.messages import ValidationMessage
-from app.core.validation.validator import validate_record
 
 LONG_TEXT = 6000  # characters: a longer record is checked off the GUI thread
 ERROR_COLOUR = QColor("#c62828")
@@ -72,6 +71,8 @@ def check_text(
     level = level_for(kind)
     if level == "none":
         level = "structure"  # the editor always says whether the record holds together
+    from app.core.validation.validator import validate_record  # with the first check
+
     result = validate_record(edited.raw, level)
     return EditorCheck(text, (), tuple(result.messages), level, edited.raw, unmappable)
 

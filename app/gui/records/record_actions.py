@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-import filelock
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
@@ -179,6 +178,8 @@ class RecordActions(QObject):
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return
+        import filelock
+
         try:
             # Not while an export of this save file runs: it may be sending one of them.
             with filelock.FileLock(lock_path(save_file), timeout=0):
