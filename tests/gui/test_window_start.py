@@ -105,8 +105,10 @@ def test_a_record_a_killed_export_left_in_flight_is_settled_once_the_window_show
     with qtbot.waitSignal(window.saveFileChecked, timeout=10_000) as checked:
         window.show()
     assert checked.args[0] == []  # the file is sound
-    assert window.statusBar().currentMessage().startswith(
-        "1 record was being exported when ExportDesk stopped"
+    assert (
+        window.statusBar()
+        .currentMessage()
+        .startswith("1 record was being exported when ExportDesk stopped")
     )
     row = window.records_page.save_file.get(saved.in_flight)
     assert row.status == "unconfirmed"  # it may have reached the host: not sent again

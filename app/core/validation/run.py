@@ -42,6 +42,7 @@ def validate_record(raw: bytes, level: str) -> ValidationResult:
 
     return validate(raw, level)
 
+
 LEVEL_CHOICES = (ACCOUNT_LEVELS, "structure", "basic", "full")
 FLUSH_RECORDS = 200
 FLUSH_SECONDS = 0.25
