@@ -9,7 +9,6 @@ set for the machine in ``institution-url.json`` beside the site file); the site 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -97,6 +96,8 @@ def institution_url() -> tuple[str, str | None] | None:
 def institution_cache_file(url: str) -> Path:
     """The cached copy of the file at ``url`` (one per URL: changing the URL never applies
     the copy fetched from another)."""
+    import hashlib  # with the institution file, not with every command
+
     digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
     return cache_dir() / "institution" / f"institution-{digest}.json"
 

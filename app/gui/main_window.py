@@ -3,8 +3,6 @@ Admin > Export Options."""
 
 from __future__ import annotations
 
-import html
-import platform
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,7 +40,6 @@ from app.gui import messages
 from app.gui.export_actions import ExportActions
 from app.gui.jobs import Job, JobRunner
 from app.gui.records import RecordsPage
-from app.gui.shortcuts_dialog import ShortcutsDialog
 from app.gui.sizing import fit_title
 from app.gui.window_state import restore_layout, save_layout
 
@@ -51,6 +48,7 @@ if TYPE_CHECKING:
     from app.gui.account_report import AccountReportDialog
     from app.gui.options_page import ExportOptionsPage
     from app.gui.search import SearchPanel
+    from app.gui.shortcuts_dialog import ShortcutsDialog
 
 IMPORT_FILTER = "MARC records (*.mrc *.marc *.dat *.usmarc *.iso *.xml *.mrk *.txt);;All files (*)"
 FIRST_SIZE = QSize(1000, 760)
@@ -498,6 +496,8 @@ class MainWindow(QMainWindow):
         self.account.end_session()
 
     def show_shortcuts(self) -> ShortcutsDialog:
+        from app.gui.shortcuts_dialog import ShortcutsDialog
+
         dialog = ShortcutsDialog(self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
@@ -505,6 +505,9 @@ class MainWindow(QMainWindow):
 
     def about_text(self) -> str:
         """The About box: the version, and what support staff ask about an installation."""
+        import html
+        import platform
+
         return (
             f"<b>{APP_NAME} {__version__}</b>"
             "<p>Export library records to your local system over Connexion TCP/IP, or to a "

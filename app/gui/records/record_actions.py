@@ -11,9 +11,7 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from app.core.errors import ExportDeskError
-from app.core.export.constant_data import all_templates, find_template
 from app.core.export.unsettled import lock_path
-from app.core.store.templates import apply_template
 from app.gui import messages
 
 if TYPE_CHECKING:
@@ -211,6 +209,8 @@ class RecordActions(QObject):
         if page.detail.record_id in ids and not page.detail.confirm_leave():
             return False
         try:
+            from app.core.export.constant_data import all_templates
+
             names = [t.name for t in all_templates(page.save_file)]
         except ExportDeskError as error:
             messages.warning(page, "Apply Constant Data", error.message)
@@ -238,6 +238,9 @@ class RecordActions(QObject):
     def apply_template(self, record_ids: Sequence[int], name: str) -> bool:
         page = self.page
         try:
+            from app.core.export.constant_data import find_template
+            from app.core.store.templates import apply_template
+
             template = find_template(page.save_file, name)
             result = apply_template(page.save_file, record_ids, template, wait=0)
         except ExportDeskError as error:
