@@ -63,6 +63,7 @@ NOT_AT_START = (
     "app.gui.search.panel",
     "app.gui.records.history_view",
     "app.gui.records.characters",
+    "app.core.store.importer",  # File > Import's readers
     "filelock",  # the export lock: the check settles a killed run under it, later
     "keyring",
 )

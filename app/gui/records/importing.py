@@ -21,34 +21,36 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.store.importer import (
-    DuplicateAction,
-    DuplicateDecision,
-    DuplicateQuestion,
-    ImportJob,
-    ImportProgress,
-    ImportResult,
-)
 from app.core.store.savefile import SaveFile
 from app.gui.jobs import JobContext, JobRunner, Work
 from app.gui.records.page_task import PageTask, ProgressRow
 
 if TYPE_CHECKING:
+    # The importer (and its readers) loads with the first import, not with the window.
+    from app.core.store.importer import (
+        DuplicateAction,
+        DuplicateDecision,
+        DuplicateQuestion,
+        ImportProgress,
+        ImportResult,
+    )
     from app.gui.records.page_base import PageBase
 
 REFRESH_DURING_IMPORT_SECONDS = 1.0
-# A cancel answers the duplicate question this way, for the rest of the import.
-SKIP_THE_REST = DuplicateDecision("skip", apply_to_all=True)
 
 
 def import_work(save_file_path: Path, files: Sequence[Path | str]) -> Work:
     """One import as a job's work, on its own connection to the save file: it reports each
     ImportProgress, asks about duplicates, and returns the ImportResult."""
+    from app.core.store.importer import DuplicateDecision, ImportJob
+
     paths = list(files)
+    # A cancel answers the duplicate question this way, for the rest of the import.
+    skip_the_rest = DuplicateDecision("skip", apply_to_all=True)
 
     def work(context: JobContext) -> ImportResult:
         def ask(question: DuplicateQuestion) -> DuplicateDecision:
-            return context.ask(question, SKIP_THE_REST)
+            return context.ask(question, skip_the_rest)
 
         with SaveFile(save_file_path) as save_file:
             job = ImportJob(save_file, paths, ask, context.cancel)
@@ -112,7 +114,7 @@ class Importer(PageTask):
         super().shutdown()
 
     def progressed(self, items: list[object]) -> None:
-        progress = cast(ImportProgress, items[-1])  # the last says where it is
+        progress = cast("ImportProgress", items[-1])  # the last says where it is
         self.row.show_fraction(progress.fraction)
         if not self.cancelling:
             name = Path(progress.file).name
@@ -143,6 +145,8 @@ class Importer(PageTask):
         dialog.open()
 
     def done(self, result: object) -> None:
+        from app.core.store.importer import ImportResult
+
         assert isinstance(result, ImportResult)
         self.last_result = result
         parts = [f"Imported {result.imported:,} record{'' if result.imported == 1 else 's'}"]
@@ -256,6 +260,8 @@ class DuplicateDialog(QDialog):
 
     def decision(self) -> DuplicateDecision:
         """What was chosen; closing the dialog (Esc) means skip."""
+        from app.core.store.importer import DuplicateDecision
+
         return DuplicateDecision(self.action, self.apply_to_all.isChecked())
 
 
