@@ -97,6 +97,23 @@ def test_the_search_panel_is_built_when_first_shown(qtbot, account) -> None:
     assert window.results_menu.actions() == window.search_panel.actions_for_menu
 
 
+def test_a_search_dock_left_open_comes_back_with_its_panel(qtbot, account) -> None:
+    first = MainWindow(AccountSettings(ACCOUNT))
+    qtbot.addWidget(first)
+    first.show()
+    first.show_search()
+    first.close()  # the layout is kept: the dock was open
+
+    again = MainWindow(AccountSettings(ACCOUNT))
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitExposed(again)
+    assert again.search_dock.isVisible()
+    assert again.search_dock.widget() is not None  # built as the dock showed
+    assert again.search_dock.widget() is again.search_panel
+    assert again.results_menu.actions() == again.search_panel.actions_for_menu
+
+
 def test_a_record_a_killed_export_left_in_flight_is_settled_once_the_window_shows(
     qtbot, account
 ) -> None:
