@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from app.core.store.recovery import RecoveryReport
     from app.gui.account_report import AccountReportDialog
     from app.gui.options_page import ExportOptionsPage
+    from app.gui.records.detail import RecordView
     from app.gui.search import SearchPanel
     from app.gui.shortcuts_dialog import ShortcutsDialog
 
@@ -236,7 +237,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self._action("E&xit", self.close, QKeySequence.StandardKey.Quit))
 
-        edit = bar.addMenu("&Edit")
+        edit = self._edit_menu = bar.addMenu("&Edit")
         page = self.records_page
         for action in (
             page.toggle_flag_action,
@@ -245,22 +246,13 @@ class MainWindow(QMainWindow):
             page.delete_action,
             page.mark_exported_action,
             page.find_action,
-            page.detail.copy_action,
         ):
             edit.addAction(action)
-        edit.addSeparator()
-        detail = page.detail  # the record editor: its keys work in the record's text
-        for action in (
-            detail.save_action,
-            detail.revert_action,
-            detail.undo_action,
-            detail.redo_action,
-            detail.insert_field_action,
-            detail.delete_field_action,
-            detail.characters_action,
-        ):
-            edit.addAction(action)
-        edit.addSeparator()
+        # The record pane's actions join these menus when the pane is built: a record shown,
+        # or the menu opened (so that they are always there to be seen).
+        self._editor_section = edit.addSeparator()
+        self._editor_section_end = edit.addSeparator()
+        edit.aboutToShow.connect(lambda: page.detail)
         # Enabled after a Reset on Export Options, until the cataloger leaves that screen; it
         # stands for the page's own action, as the page is built only when first opened.
         self.undo_reset_action = QAction("Undo &Reset", self)
@@ -269,7 +261,7 @@ class MainWindow(QMainWindow):
         self.undo_reset_action.triggered.connect(self._undo_reset)
         edit.addAction(self.undo_reset_action)
 
-        action_menu = bar.addMenu("&Action")
+        action_menu = self._action_menu = bar.addMenu("&Action")
         action_menu.addAction(self.search_action)
         self.results_menu = action_menu.addMenu("Search Resul&ts")
         self.results_menu.aboutToShow.connect(lambda: self.search_panel)  # its actions
@@ -288,8 +280,9 @@ class MainWindow(QMainWindow):
         action_menu.addAction(page.cancel_validation_action)
         action_menu.addAction(self.validation_dock.toggleViewAction())
         action_menu.addSeparator()
-        action_menu.addAction(page.detail.history_action)
         action_menu.addAction(page.apply_template_action)
+        action_menu.aboutToShow.connect(lambda: page.detail)
+        page.detailBuilt.connect(self._add_record_pane_actions)
 
         general = bar.addMenu("&General")
         admin = general.addMenu("&Admin")
@@ -361,6 +354,26 @@ class MainWindow(QMainWindow):
         self.search_panel.reload_targets()
         self.search_panel.focus_terms()
         return self.search_panel
+
+    def _add_record_pane_actions(self, detail: RecordView) -> None:
+        edit = self._edit_menu
+        edit.insertAction(self._editor_section, detail.copy_action)
+        # The record editor's: their keys work in the record's text.
+        edit.insertActions(
+            self._editor_section_end,
+            [
+                detail.save_action,
+                detail.revert_action,
+                detail.undo_action,
+                detail.redo_action,
+                detail.insert_field_action,
+                detail.delete_field_action,
+                detail.characters_action,
+            ],
+        )
+        self._action_menu.insertAction(
+            self.records_page.apply_template_action, detail.history_action
+        )
 
     def _build_record_holdings(self) -> list[QAction]:
         """Set / Unset WorldCat Holdings on the selected records: through the search panel,
@@ -464,7 +477,7 @@ class MainWindow(QMainWindow):
     def _leave_record(self) -> bool:
         """Before logging off or quitting: a record with unsaved changes is saved or its
         changes discarded, as the cataloger answers (or they stay)."""
-        return self._shut_down or self.records_page.detail.confirm_leave()
+        return self._shut_down or self.records_page.confirm_leave()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._leave_options() or not self._leave_record() or not self.exports.confirm_stop():

@@ -56,8 +56,7 @@ def window_shortcuts(window: QMainWindow) -> list[Shortcut]:
 
 
 def _collect(menu: QMenu, path: list[str], found: list[Shortcut]) -> None:
-    if not menu.actions():
-        menu.aboutToShow.emit()  # a menu filled as it opens (Search Results): filled now
+    menu.aboutToShow.emit()  # a menu filled as it opens (Search Results, Edit): filled now
     for action in menu.actions():
         submenu = action.menu()
         if isinstance(submenu, QMenu):

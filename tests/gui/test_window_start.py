@@ -1,6 +1,6 @@
 """The first window asks for nothing it does not show: Export Options, and the keyring its
-password row reads, wait until the cataloger opens that screen; the search panel, the
-validator, pymarc and the dialogs of the record pane load when first used; the save file's
+password row reads, wait until the cataloger opens that screen; the search panel, the record
+pane, the validator and pymarc load when first used; the save file's
 check and the settling of a killed export run once the window shows, off the GUI thread."""
 
 from __future__ import annotations
@@ -9,6 +9,9 @@ import json
 import os
 import subprocess
 import sys
+
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QMenu, QPlainTextEdit, QWidget
 
 from app.core.settings.account_settings import AccountSettings
 from app.core.store.savefile import SaveFile
@@ -61,6 +64,9 @@ NOT_AT_START = (
     "app.core.sources.clients",  # the search clients, requests, ssl
     "ssl",
     "app.gui.search.panel",
+    "app.gui.records.detail",  # the record pane: built when a record is first shown
+    "app.gui.records.editor",
+    "app.core.marc.mrk",
     "app.gui.records.history_view",
     "app.gui.records.characters",
     "app.core.store.importer",  # File > Import's readers
@@ -80,7 +86,7 @@ def test_the_first_window_loads_only_what_it_shows(account) -> None:
         timeout=60,
     )
     loaded = set(json.loads(done.stderr.strip().splitlines()[-1]))
-    assert "app.gui.main_window" in loaded and "app.gui.records.detail" in loaded
+    assert "app.gui.main_window" in loaded and "app.gui.records.page" in loaded
     assert sorted(loaded & set(NOT_AT_START)) == []
 
 
@@ -95,6 +101,65 @@ def test_the_search_panel_is_built_when_first_shown(qtbot, account) -> None:
     assert window.search_dock.widget() is window.search_panel
     assert window.search_panel.isVisible()
     assert window.results_menu.actions() == window.search_panel.actions_for_menu
+
+
+def menu_named(window: MainWindow, title: str) -> QMenu:
+    for action in window.menuBar().actions():
+        if action.text().replace("&", "") == title:
+            menu = action.menu()
+            assert isinstance(menu, QMenu)
+            return menu
+    raise AssertionError(f"no {title} menu")
+
+
+def test_the_record_pane_is_built_when_a_menu_with_its_actions_opens(qtbot, account) -> None:
+    window = MainWindow(AccountSettings(ACCOUNT))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    page = window.records_page
+    assert page.shown_record_id is None
+    assert page.splitter.widget(1).findChild(QPlainTextEdit) is None  # no editor yet
+    edit = menu_named(window, "Edit")
+    edit.popup(window.mapToGlobal(QPoint(0, 0)))
+    qtbot.waitUntil(edit.isVisible)
+    texts = [a.text() for a in edit.actions()]
+    edit.close()
+    assert page.splitter.widget(1) is page.detail  # built as the menu opened
+    # In their places: Copy with the list's actions, the editor's between the separators.
+    assert texts[texts.index("&Find") + 1] == page.detail.copy_action.text()
+    editor = texts[texts.index("&Find") + 3 : texts.index("Undo &Reset") - 1]
+    assert editor == [
+        a.text()
+        for a in (
+            page.detail.save_action,
+            page.detail.revert_action,
+            page.detail.undo_action,
+            page.detail.redo_action,
+            page.detail.insert_field_action,
+            page.detail.delete_field_action,
+            page.detail.characters_action,
+        )
+    ]
+    action_texts = [a.text() for a in menu_named(window, "Action").actions()]
+    history = action_texts.index(page.detail.history_action.text())
+    assert action_texts[history + 1] == page.apply_template_action.text()
+    # Tab goes from the list into the pane.
+    assert tab_stops_after(page.table)[:3] == [
+        page.detail.copy_button,
+        page.detail.text,
+        page.detail.messages,
+    ]
+
+
+def tab_stops_after(widget: QWidget) -> list[QWidget]:
+    """The widgets Tab may stop at after ``widget`` (its own children left out)."""
+    stops, current = [], widget.nextInFocusChain()
+    while current is not widget and len(stops) < 100:
+        if current.focusPolicy() & Qt.FocusPolicy.TabFocus and not widget.isAncestorOf(current):
+            stops.append(current)
+        current = current.nextInFocusChain()
+    return stops
 
 
 def test_a_search_dock_left_open_comes_back_with_its_panel(qtbot, account) -> None:

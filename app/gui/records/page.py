@@ -24,7 +24,7 @@ import itertools
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (
@@ -48,7 +48,6 @@ from app.core.validation.messages import ValidationMessage
 from app.core.validation.run import ACCOUNT_LEVELS, AccountLevels
 from app.gui import messages
 from app.gui.jobs import JobRunner
-from app.gui.records.detail import RecordView
 from app.gui.records.filter_bar import FilterBar
 from app.gui.records.importing import Importer, dropped_files
 from app.gui.records.model import RecordsModel
@@ -56,6 +55,9 @@ from app.gui.records.page_base import PageBase
 from app.gui.records.record_actions import RecordActions
 from app.gui.records.table import RecordsTable
 from app.gui.records.validating import Validator
+
+if TYPE_CHECKING:
+    from app.gui.records.detail import RecordView
 
 WATCH_INTERVAL_MS = 1000
 # How long closing waits for an import or a validation to stop (each stops at its next
@@ -70,6 +72,7 @@ class RecordsPage(PageBase):
     currentRecordChanged = Signal(object)  # the id of the record in the pane, or None
     validatingChanged = Signal(bool)
     validationFinished = Signal(object)  # ValidationSummary, or None when it failed
+    detailBuilt = Signal(object)  # the record pane (RecordView), once built: its actions
 
     def __init__(
         self,
@@ -117,13 +120,12 @@ class RecordsPage(PageBase):
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self._build_record_actions()
         self.find_action = self.add_action("&Find", self._focus_search, "Ctrl+F")
-        self.detail = RecordView(
-            self._save_file, level_for=self._editor_level, export_charset=export_charset
-        )
-        self.table.addAction(self.detail.copy_action)  # Ctrl+Shift+C from the list too
-        self.table.addAction(self.detail.history_action)  # Ctrl+H from the list too
-        self.detail.saved.connect(self._record_saved)
-        self.detail.notice.connect(self.notice)
+        # The record pane (the editor, its validation as you type, its dialogs) is built
+        # when first needed: a record shown, or a menu with its actions opened.
+        self._detail: RecordView | None = None
+        self._export_charset = export_charset
+        self._no_record = QLabel("No record selected")
+        self._no_record.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self._build_validator(account_levels or AccountLevels)
         self._build_importer()
         self._lay_out()
@@ -182,7 +184,7 @@ class RecordsPage(PageBase):
         buttons.addStretch(1)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.table)
-        self.splitter.addWidget(self.detail)
+        self.splitter.addWidget(self._no_record)
         if self._results_in_page:
             self.splitter.addWidget(panel)
         self.splitter.setStretchFactor(0, 3)
@@ -201,16 +203,45 @@ class RecordsPage(PageBase):
             *self.filter_bar.fields,
             *self.record_actions.buttons,
             self.table,
-            self.detail.copy_button,
-            self.detail.text,
-            self.detail.messages,
             *(results if self._results_in_page else ()),
             importer.cancel_button,
             validator.cancel_validation_button,
             importer.details_button,
         ]
+        self._after_table = order[order.index(self.table) + 1]  # the pane goes between
         for first, second in itertools.pairwise(order):
             QWidget.setTabOrder(first, second)
+
+    @property
+    def detail(self) -> RecordView:
+        if self._detail is None:
+            self._detail = self._build_detail()
+            self.detailBuilt.emit(self._detail)
+        return self._detail
+
+    def _build_detail(self) -> RecordView:
+        from app.gui.records.detail import RecordView
+
+        view = RecordView(
+            self._save_file, level_for=self._editor_level, export_charset=self._export_charset
+        )
+        self.table.addAction(view.copy_action)  # Ctrl+Shift+C from the list too
+        self.table.addAction(view.history_action)  # Ctrl+H from the list too
+        view.saved.connect(self._record_saved)
+        view.notice.connect(self.notice)
+        self.splitter.replaceWidget(self.splitter.indexOf(self._no_record), view)
+        self._no_record.deleteLater()
+        order = (self.table, view.copy_button, view.text, view.messages, self._after_table)
+        for first, second in itertools.pairwise(order):
+            QWidget.setTabOrder(first, second)
+        return view
+
+    @property
+    def shown_record_id(self) -> int | None:
+        return self._detail.record_id if self._detail is not None else None
+
+    def confirm_leave(self) -> bool:
+        return self._detail is None or self._detail.confirm_leave()
 
     # -- what the list shows -------------------------------------------------------------
 
@@ -234,7 +265,8 @@ class RecordsPage(PageBase):
             return
         self._last_refresh = time.monotonic()
         self.guarded(self.model.refresh)
-        self.detail.show_record(self.detail.record_id)
+        if self._detail is not None:
+            self._detail.show_record(self._detail.record_id)
 
     def refresh_states(self) -> bool:
         """Read the list's validation column again, in place (a validation stored states);
@@ -268,9 +300,9 @@ class RecordsPage(PageBase):
 
     def _current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         record_id = self.model.record_id(current.row()) if current.isValid() else None
-        if record_id != self.detail.record_id:
-            edited = self.detail.record_id
-            if edited is not None and not self.detail.confirm_leave():
+        if record_id != self.shown_record_id:
+            edited = self.shown_record_id
+            if edited is not None and not self.confirm_leave():
                 # Stay on the record being edited: select it again once this change is over.
                 QTimer.singleShot(0, lambda: self.show_record(edited))
                 return
@@ -279,7 +311,8 @@ class RecordsPage(PageBase):
         self._update_actions()
 
     def _current_lost(self) -> None:
-        self.detail.show_record(None)
+        if self._detail is not None:
+            self._detail.show_record(None)
         self.currentRecordChanged.emit(None)
 
     def _update_actions(self) -> None:
@@ -288,7 +321,7 @@ class RecordsPage(PageBase):
         self.record_actions.update(selected, flagged)
         self.validator.update_actions(
             selected or self.table.currentIndex().isValid(),
-            self.detail.record_id is not None,
+            self.shown_record_id is not None,
             flagged,
         )
 
@@ -321,8 +354,8 @@ class RecordsPage(PageBase):
                 | QItemSelectionModel.SelectionFlag.Rows,
             )
             self.table.scrollTo(index)
-        elif self.detail.record_id != record_id:
-            if not self.detail.confirm_leave():
+        elif self.shown_record_id != record_id:
+            if not self.confirm_leave():
                 return
             self.detail.show_record(record_id)
             self.currentRecordChanged.emit(record_id)
@@ -334,7 +367,7 @@ class RecordsPage(PageBase):
         """Show a record in the editor with the cursor at its first problem (an export's
         ``invalid`` outcome, double-clicked in its report)."""
         self.show_record(record_id)
-        if self.detail.record_id == record_id:
+        if self.shown_record_id == record_id:
             self.detail.go_to_first_problem()
             self.detail.text.setFocus()
 
@@ -438,7 +471,8 @@ class RecordsPage(PageBase):
             return
         self._closed = True
         self._watch.stop()
-        self.detail.shutdown()
+        if self._detail is not None:
+            self._detail.shutdown()
         self.filter_bar.stop()
         self.validator.shutdown()
         self.importer.shutdown()

@@ -26,7 +26,20 @@ class PageBase(QWidget):
 
     model: RecordsModel
     table: RecordsTable
-    detail: RecordView
+
+    @property
+    def detail(self) -> RecordView:
+        """The record pane (built when first needed)."""
+        raise NotImplementedError
+
+    @property
+    def shown_record_id(self) -> int | None:
+        """The record in the pane; None while none is (or the pane is not built yet)."""
+        raise NotImplementedError
+
+    def confirm_leave(self) -> bool:
+        """False when the cataloger chose to stay on a record being edited."""
+        raise NotImplementedError
 
     @property
     def save_file(self) -> SaveFile:

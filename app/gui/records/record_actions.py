@@ -206,7 +206,7 @@ class RecordActions(QObject):
         ids = self._selected()
         if not ids:
             return False
-        if page.detail.record_id in ids and not page.detail.confirm_leave():
+        if page.shown_record_id in ids and not page.confirm_leave():
             return False
         try:
             from app.core.export.constant_data import all_templates

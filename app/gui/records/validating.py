@@ -179,7 +179,7 @@ class Validator(PageTask):
 
     @Slot()
     def validate_open_record(self) -> None:
-        record_id = self._page.detail.record_id
+        record_id = self._page.shown_record_id
         if record_id is not None:
             self.validate([record_id])
 
@@ -235,7 +235,7 @@ class Validator(PageTask):
         outcomes = cast(list[RecordValidation], items)
         self._count += len(outcomes)
         self._with_errors += sum(1 for o in outcomes if o.state == "errors")
-        shown = self._page.detail.record_id
+        shown = self._page.shown_record_id
         self._pane_stale = self._pane_stale or any(o.record_id == shown for o in outcomes)
         self.validation_panel.add(outcomes)
         total = self._total
@@ -254,9 +254,9 @@ class Validator(PageTask):
         self._last_refresh = time.monotonic()
         if not self._page.refresh_states():
             return
-        detail = self._page.detail
         # Only when its state changed: re-reading the pane would lose the reader's place.
-        if self._pane_stale and detail.record_id is not None:
+        if self._pane_stale and self._page.shown_record_id is not None:
+            detail = self._page.detail
             self._pane_stale = False
             picked = detail.current_message()
             detail.show_record(detail.record_id)
