@@ -8,18 +8,9 @@ from typing import TYPE_CHECKING
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QSize, Qt, QTimer, Signal, qVersion
-from PySide6.QtGui import (
-    QAction,
-    QCloseEvent,
-    QDragEnterEvent,
-    QDropEvent,
-    QGuiApplication,
-    QKeySequence,
-    QShowEvent,
-)
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QMainWindow,
     QMessageBox,
     QStackedWidget,
@@ -44,6 +35,8 @@ from app.gui.sizing import fit_title
 from app.gui.window_state import restore_layout, save_layout
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent
+
     from app.core.store.recovery import RecoveryReport
     from app.gui.account_report import AccountReportDialog
     from app.gui.options_page import ExportOptionsPage
@@ -444,6 +437,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"{shown} records shown, {flagged} flagged for export")
 
     def choose_import(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         paths, _ = QFileDialog.getOpenFileNames(self, "Import Records", "", IMPORT_FILTER)
         if paths:
             self.import_files([Path(p) for p in paths])

@@ -5,14 +5,16 @@ from __future__ import annotations
 from functools import cache
 
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QStyle
+from PySide6.QtWidgets import QApplication
 
+# The style's standard pixmap for each (QStyle.StandardPixmap, by name: QStyle's many enums
+# are set up on its first use, which the window's start does not need).
 _PIXMAPS = {
-    "errors": QStyle.StandardPixmap.SP_MessageBoxCritical,
-    "error": QStyle.StandardPixmap.SP_MessageBoxCritical,
-    "warnings": QStyle.StandardPixmap.SP_MessageBoxWarning,
-    "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
-    "valid": QStyle.StandardPixmap.SP_DialogApplyButton,
+    "errors": "SP_MessageBoxCritical",
+    "error": "SP_MessageBoxCritical",
+    "warnings": "SP_MessageBoxWarning",
+    "warning": "SP_MessageBoxWarning",
+    "valid": "SP_DialogApplyButton",
 }
 
 
@@ -27,4 +29,6 @@ def state_icon(state: str | None) -> QIcon | None:
 @cache
 def _icon(state: str) -> QIcon:
     # Looked up once per state: the list asks for every visible row on each repaint.
-    return QApplication.style().standardIcon(_PIXMAPS[state])
+    from PySide6.QtWidgets import QStyle
+
+    return QApplication.style().standardIcon(getattr(QStyle.StandardPixmap, _PIXMAPS[state]))

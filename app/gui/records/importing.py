@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -26,6 +25,8 @@ from app.gui.jobs import JobContext, JobRunner, Work
 from app.gui.records.page_task import PageTask, ProgressRow
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+
     # The importer (and its readers) loads with the first import, not with the window.
     from app.core.store.importer import (
         DuplicateAction,

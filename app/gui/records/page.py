@@ -27,12 +27,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import (
-    QCloseEvent,
-    QDragEnterEvent,
-    QDragMoveEvent,
-    QDropEvent,
-)
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -57,6 +51,8 @@ from app.gui.records.table import RecordsTable
 from app.gui.records.validating import Validator
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent
+
     from app.gui.records.detail import RecordView
 
 WATCH_INTERVAL_MS = 1000
