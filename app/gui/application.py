@@ -15,11 +15,11 @@ from app import APP_NAME, __version__
 from app.core.resources import resource_path
 from app.core.settings.accounts import AccountRegistry
 from app.core.settings.files import add_notice, take_notices
-from app.gui.logon import LogonDialog
 
 if TYPE_CHECKING:
     # Loaded once the cataloger has logged on: the Log On dialog shows without them.
     from app.core.settings.account_settings import AccountSettings
+    from app.gui.logon import LogonDialog
     from app.gui.main_window import MainWindow
 
 
@@ -36,6 +36,8 @@ class Controller(QObject):
         self.institutionFetched.connect(self.show_fetch_notices)
 
     def show_logon(self) -> None:
+        from app.gui.logon import LogonDialog
+
         self.logon = LogonDialog(AccountRegistry.load())
         self.logon.accepted.connect(self._logged_on)
         self.logon.rejected.connect(self.app.quit)

@@ -19,14 +19,13 @@ from PySide6.QtGui import QAction
 
 from app.core.settings.account_settings import AccountSettings
 from app.core.settings.options import option
-from app.core.settings.targets import HOLDINGS_TARGET_KEY as TARGET_KEY
-from app.core.settings.targets import KIND_NAMES, Target, TargetKind, Targets
-from app.core.sources.holdings import HoldingAction
 from app.core.store.rows import RecordRow
 from app.core.wording import count_of
 from app.gui import messages
 
 if TYPE_CHECKING:
+    from app.core.settings.targets import Target
+    from app.core.sources.holdings import HoldingAction
     from app.gui.records import RecordsPage
     from app.gui.search import SearchPanel
 
@@ -134,6 +133,10 @@ class RecordHoldings(QObject):
         """The WorldCat target to use, as the module says; None (having said why) when there
         is none or the cataloger cancelled the choice."""
         title, account = TITLES[action], self.account.account
+        # The targets load when a holdings action is first used, not with the window.
+        from app.core.settings.targets import HOLDINGS_TARGET_KEY as TARGET_KEY
+        from app.core.settings.targets import KIND_NAMES, TargetKind, Targets
+
         targets = Targets(account)
         named = str(self.account.without_secrets().options.get(TARGET_KEY) or "").strip()
         label = option(TARGET_KEY).label
