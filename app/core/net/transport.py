@@ -79,7 +79,12 @@ class Outcome(enum.StrEnum):
     UNCONFIRMED = "unconfirmed"  # sent, but no reply, an unclassifiable one, or a broken line
 
 
-@dataclass(frozen=True)
+# Looked up once: a member looked up on its enum class costs as much as a small function
+# call on Python 3.11, and this one is checked for every record sent.
+_UNCONFIRMED = Outcome.UNCONFIRMED
+
+
+@dataclass(frozen=True, init=False)
 class SendResult:
     """One record's outcome.
 
@@ -100,6 +105,28 @@ class SendResult:
     # was sent (they follow the previous record's reply). Neither changes an outcome.
     note: str | None = None
     earlier_note: str | None = None
+
+    def __init__(
+        self,
+        index: int,
+        outcome: Outcome,
+        reply: Reply | None,
+        attempts: int,
+        reason: str,
+        note: str | None = None,
+        earlier_note: str | None = None,
+    ) -> None:
+        # One result is made for each record sent: the fields go straight into the instance's
+        # dict, where a frozen dataclass's own __init__ makes an object.__setattr__ call for
+        # each (a third of the cost). tests/core/net/test_send_result.py keeps the two alike.
+        fields = self.__dict__
+        fields["index"] = index
+        fields["outcome"] = outcome
+        fields["reply"] = reply
+        fields["attempts"] = attempts
+        fields["reason"] = reason
+        fields["note"] = note
+        fields["earlier_note"] = earlier_note
 
 
 @dataclass(frozen=True)
@@ -150,6 +177,7 @@ class _Watch:
 
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
+        self._tls = sock if isinstance(sock, ssl.SSLSocket) else None
         self._poll: select.poll | None = None
         if hasattr(select, "poll"):
             try:
@@ -167,13 +195,21 @@ class _Watch:
             return True
         return bool(readable)
 
+    def quiet(self) -> bool:
+        """Nothing to read and no close or reset, without waiting: the usual state of a
+        kept connection before a request, told by one system call."""
+        if self._tls is not None and self._tls.pending() > 0:  # TLS bytes read off the socket
+            return False
+        if self._poll is not None:
+            return not self._poll.poll(0)
+        return not self.readable(0)
+
 
 def _look_at(sock: socket.socket, watch: _Watch | None = None) -> tuple[_Line, bytes]:
     """Without blocking: has the host closed the connection, or sent something unasked?
     Bytes found are read (the connection is not used again either way)."""
-    pending = isinstance(sock, ssl.SSLSocket) and sock.pending() > 0
-    if not pending and not (watch or _Watch(sock)).readable(0):
-        return _Line.QUIET, b""  # the usual case, in one system call
+    if (watch or _Watch(sock)).quiet():
+        return _Line.QUIET, b""
     received = bytearray()
     timeout = sock.gettimeout()
     sock.setblocking(False)
@@ -196,13 +232,26 @@ def _look_at(sock: socket.socket, watch: _Watch | None = None) -> tuple[_Line, b
 
 @dataclass(slots=True)
 class _Exchange:
-    """What came back for one request on one socket."""
+    """What came back for one request on one socket (never changed once made)."""
 
     raw: bytes | None = None  # the reply's bytes (NUL excluded), None when none arrived
     complete: bool = False  # ended by NUL, or by a clean close after some text
-    problem: str = ""  # why there is no complete reply
     extra: bytes = b""  # bytes after the NUL, which no request asked for
+    problem: str = ""  # why there is no complete reply
     closed: bool = False  # the host closed the connection
+
+
+@dataclass(frozen=True, slots=True)
+class _Judged:
+    """A complete reply's exchange and what it means for the record sent."""
+
+    exchange: _Exchange
+    reply: Reply
+    outcome: Outcome
+    reason: str
+    # The reply and its NUL as one receive brings it when nothing came with it (the
+    # connection left open, nothing after the NUL); None otherwise.
+    whole: bytes | None
 
 
 class ConnexionClient:
@@ -228,23 +277,23 @@ class ConnexionClient:
             end_marker=False,
         )
         self._end = END_MARKER if settings.notify else b""
+        self._half_close = not settings.notify  # Notify off: the end of a request is a FIN
         # A connection is kept only with Permanent and Notify both on.
         self._permanent = settings.permanent and settings.notify
         self._sock: socket.socket | None = None
         self._watch: _Watch | None = None  # the socket's, for looks before each request
         self._requests_on_socket = 0
-        # The last complete reply and its classification: a host that answers every
-        # record in the same words ("Import ok") is classified once (same bytes, same
-        # patterns and secrets: the same Reply).
-        self._last_received: bytes | None = None
-        self._last_reply: Reply | None = None
+        # The last complete reply, judged. A host answers most records in the same words
+        # ("Import ok"), and the same bytes mean the same (same patterns and secrets): the
+        # same judgement, and a receive bringing the same whole reply again is not looked
+        # into (the same exchange).
+        self._last: _Judged | None = None
         self._halted: str | None = None  # why the run stopped (not_sent)
         # False once the host closed a connection after its reply: from then on, in this
         # run, a new connection per record, so a request never races the host's close.
         self._reuse = True
         # True once a connection outlived a reply by CLOSE_GRACE: the host keeps connections.
         self._host_keeps = False
-        self._while_waiting: Callable[[], None] | None = None
         self.connections_opened = 0
 
     def __enter__(self) -> ConnexionClient:
@@ -309,25 +358,19 @@ class ConnexionClient:
         ``while_waiting`` is called once the request is on its way, before the reply is read
         (the export run prepares the next record meanwhile); it must not raise, and its time
         does not count against Timeout."""
-        self._while_waiting = while_waiting
         if self._halted is not None:
             return SendResult(index, Outcome.NOT_SENT, None, 0, self._halted)
         earlier_note = None
         attempts = 1
-        if self._sock is not None:
-            line, unasked = _look_at(self._sock, self._watch)
-            if line is _Line.CLOSED:
-                self._reuse = False
-            elif line is _Line.UNASKED:
-                earlier_note = self._note(unasked, "after its reply")
-            if line is not _Line.QUIET or not self._reuse:
-                self.close()
+        watch = self._watch
+        if self._sock is not None and not (self._reuse and watch is not None and watch.quiet()):
+            earlier_note = self._look_before_request()  # not the usual quiet kept connection
         if self._sock is None:
             connected = self._connect(cancel)
             if isinstance(connected, _NotSent):
                 return connected.at(index)
             attempts = connected
-        exchange = self._exchange(record, cancel)
+        exchange = self._exchange(record, cancel, while_waiting)
         if exchange.closed:
             self._reuse = False
         note = self._note(exchange.extra, "after its reply") if exchange.extra else None
@@ -342,9 +385,23 @@ class ConnexionClient:
             keep, late = self._outlives_reply()
             note = note or late
         result = self._judge(index, exchange, attempts, note, earlier_note)
-        if not keep or result.outcome is Outcome.UNCONFIRMED:
+        if not keep or result.outcome is _UNCONFIRMED:
             self.close()
         return result
+
+    def _look_before_request(self) -> str | None:
+        """A kept connection that is not quiet (or not to be reused) is closed before the
+        next request goes; a note of any bytes the host sent unasked on it."""
+        assert self._sock is not None
+        earlier_note = None
+        line, unasked = _look_at(self._sock, self._watch)
+        if line is _Line.CLOSED:
+            self._reuse = False
+        elif line is _Line.UNASKED:
+            earlier_note = self._note(unasked, "after its reply")
+        if line is not _Line.QUIET or not self._reuse:
+            self.close()
+        return earlier_note
 
     def _outlives_reply(self) -> tuple[bool, str | None]:
         """Whether the host leaves the connection open after a reply, watched once, so that
@@ -374,25 +431,44 @@ class ConnexionClient:
             return SendResult(
                 index, Outcome.UNCONFIRMED, None, attempts, exchange.problem, note, earlier_note
             )
-        reply = self._last_reply
-        if reply is None or not exchange.complete or exchange.raw != self._last_received:
-            reply = classify_reply(
-                exchange.raw,
-                complete=exchange.complete,
-                patterns=self._patterns,
-                secrets=self._secrets,
-            )
-            if exchange.complete:
-                self._last_received, self._last_reply = exchange.raw, reply
         if not exchange.complete:
-            outcome, reason = Outcome.UNCONFIRMED, exchange.problem
-        elif reply.kind is ReplyKind.SUCCESS:
-            outcome, reason = Outcome.EXPORTED, reply.text
-        elif reply.kind is ReplyKind.FAILURE:
-            outcome, reason = Outcome.REJECTED, reply.text
+            reply = self._classify(exchange.raw, complete=False)
+            return SendResult(
+                index, Outcome.UNCONFIRMED, reply, attempts, exchange.problem, note, earlier_note
+            )
+        last = self._last
+        if last is None or exchange is not last.exchange:  # not the last reply again
+            last = self._judge_complete(exchange)
+        return SendResult(
+            index, last.outcome, last.reply, attempts, last.reason, note, earlier_note
+        )
+
+    def _judge_complete(self, exchange: _Exchange) -> _Judged:
+        """A complete reply judged (as the last one when in the same words), and kept as the
+        last; with its bytes as a receive would bring them again when it came alone."""
+        assert exchange.raw is not None
+        alone = not exchange.extra and not exchange.closed
+        last = self._last
+        if last is not None and exchange.raw == last.exchange.raw:
+            if last.whole is not None or not alone:
+                return last
+            reply, outcome, reason = last.reply, last.outcome, last.reason
         else:
-            outcome, reason = Outcome.UNCONFIRMED, "The host's reply could not be understood"
-        return SendResult(index, outcome, reply, attempts, reason, note, earlier_note)
+            reply = self._classify(exchange.raw, complete=True)
+            if reply.kind is ReplyKind.SUCCESS:
+                outcome, reason = Outcome.EXPORTED, reply.text
+            elif reply.kind is ReplyKind.FAILURE:
+                outcome, reason = Outcome.REJECTED, reply.text
+            else:
+                outcome, reason = Outcome.UNCONFIRMED, "The host's reply could not be understood"
+        whole = exchange.raw + END_MARKER if alone else None
+        self._last = _Judged(exchange, reply, outcome, reason, whole)
+        return self._last
+
+    def _classify(self, raw: bytes, *, complete: bool) -> Reply:
+        return classify_reply(
+            raw, complete=complete, patterns=self._patterns, secrets=self._secrets
+        )
 
     def _note(self, data: bytes, when: str) -> str:
         shown = mask_secrets(data, self._secrets).decode("utf-8", errors="replace")
@@ -447,7 +523,12 @@ class ConnexionClient:
 
     # -- one request ----------------------------------------------------------------------
 
-    def _exchange(self, record: bytes, cancel: threading.Event | None) -> _Exchange:
+    def _exchange(
+        self,
+        record: bytes,
+        cancel: threading.Event | None,
+        while_waiting: Callable[[], None] | None,
+    ) -> _Exchange:
         sock = self._sock
         assert sock is not None
         if cancel is not None and cancel.is_set():
@@ -461,9 +542,8 @@ class ConnexionClient:
         problem = self._send_all(sock, request, cancel)
         if problem:
             return _Exchange(problem=problem)
-        waiting, self._while_waiting = self._while_waiting, None
-        if waiting is not None:
-            waiting()
+        if while_waiting is not None:
+            while_waiting()
         return self._read_reply(sock, cancel)
 
     def _send_all(
@@ -473,11 +553,11 @@ class ConnexionClient:
         on, whatever happens, the host may have the record."""
         timeout = self.settings.timeout
         deadline = time.monotonic() + timeout
-        view = memoryview(data)
+        view: bytes | memoryview = data
         try:
-            while view:
+            while True:
                 try:
-                    view = view[sock.send(view) :]
+                    sent = sock.send(view)
                 except (TimeoutError, BlockingIOError):  # a wait of CANCEL_POLL went by
                     if cancel is not None and cancel.is_set():
                         return "Cancelled while sending the record; the host may have part of it"
@@ -486,7 +566,11 @@ class ConnexionClient:
                             f"The host took more than {seconds_text(timeout)} to take the record; "
                             "it may have received part of it"
                         )
-            if not self.settings.notify:
+                    continue
+                if sent == len(view):  # usually at the first send
+                    break
+                view = memoryview(view)[sent:]
+            if self._half_close:
                 # The TCP half-close. SSLSocket.shutdown would also drop the TLS layer, so
                 # the reply could not be read: with TLS, shut the socket under it.
                 socket.socket.shutdown(sock, socket.SHUT_WR)
@@ -517,6 +601,9 @@ class ConnexionClient:
                     f"The connection broke before the reply was complete ({error_text(error)})",
                     closed=True,
                 )
+            last = self._last
+            if last is not None and chunk == last.whole and not received:
+                return last.exchange  # the last reply again, whole and alone
             if not chunk:
                 if received:
                     return _Exchange(bytes(received), complete=True, closed=True)
@@ -526,7 +613,7 @@ class ConnexionClient:
             end = chunk.find(END_MARKER)
             if end >= 0:
                 if not received:  # the usual case: the whole reply in one read
-                    return _Exchange(chunk[:end], complete=True, extra=chunk[end + 1 :])
+                    return _Exchange(chunk[:end], True, chunk[end + 1 :])  # complete
                 received += chunk[:end]
                 return _Exchange(bytes(received), complete=True, extra=chunk[end + 1 :])
             received += chunk
