@@ -11,13 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import errno
 import logging
-import select
 import socket
 import ssl
-import struct
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -38,13 +34,13 @@ from app.core.net.connection import (
 )
 from app.core.net.protocol import (
     END_MARKER,
-    MAX_STORED_REPLY_BYTES,
     Reply,
     ReplyKind,
     build_request,
     classify_reply,
     mask_secrets,
 )
+from app.core.net.socket_waits import Line, Watch, error_text, look_at, set_waits
 
 log = logging.getLogger(__name__)
 
@@ -135,101 +131,6 @@ class ConnectionCheck:
     message: str
 
 
-class _Line(enum.Enum):
-    """What a connection shows, without waiting, before a request is written on it."""
-
-    QUIET = "quiet"  # nothing to read: fit to carry a request
-    CLOSED = "closed"  # the host closed or reset its end
-    UNASKED = "unasked"  # the host sent bytes no request asked for
-
-
-# Where the system can wake a blocked send or receive itself after a time (SO_SNDTIMEO,
-# SO_RCVTIMEO, a struct timeval on Linux and macOS), a plain socket waits that way: each send
-# and receive is then one system call, where the socket's own timeout first polls the socket
-# (two more system calls a record). Every wait still ends within CANCEL_POLL to look at the
-# cancel event and Timeout; elsewhere, and with TLS, the socket's timeout does the same.
-_WAITS_IN_THE_KERNEL = sys.platform in ("linux", "darwin")
-
-
-def _set_waits(sock: socket.socket, wait: float) -> bool:
-    """Make each send and receive on ``sock`` wait at most ``wait`` seconds: by the system's
-    own timeouts on a plain socket where the platform has them (a wait that ends raises
-    BlockingIOError), by the socket's timeout otherwise (TimeoutError). Whether the system's
-    are used."""
-    if _WAITS_IN_THE_KERNEL and not isinstance(sock, ssl.SSLSocket):
-        seconds = int(wait)
-        value = struct.pack("@ll", seconds, max(1, round((wait - seconds) * 1_000_000)))
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, value)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, value)
-            sock.settimeout(None)  # blocking: no poll before each call
-            return True
-        except OSError:
-            pass
-    sock.settimeout(wait)
-    return False
-
-
-class _Watch:
-    """Whether a socket has something to read (bytes, or the host's close or reset) within a
-    wait: with poll where the platform has it (one system call, nothing to build for each
-    look), with select elsewhere."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self._sock = sock
-        self._tls = sock if isinstance(sock, ssl.SSLSocket) else None
-        self._poll: select.poll | None = None
-        if hasattr(select, "poll"):
-            try:
-                self._poll = select.poll()
-                self._poll.register(sock, select.POLLIN)
-            except (OSError, ValueError):
-                self._poll = None
-
-    def readable(self, seconds: float) -> bool:
-        if self._poll is not None:
-            return bool(self._poll.poll(seconds * 1000))  # any event: look at the socket
-        try:
-            readable, _, _ = select.select([self._sock], [], [], seconds)
-        except (OSError, ValueError):  # a descriptor select can't watch: ask the socket itself
-            return True
-        return bool(readable)
-
-    def quiet(self) -> bool:
-        """Nothing to read and no close or reset, without waiting: the usual state of a
-        kept connection before a request, told by one system call."""
-        if self._tls is not None and self._tls.pending() > 0:  # TLS bytes read off the socket
-            return False
-        if self._poll is not None:
-            return not self._poll.poll(0)
-        return not self.readable(0)
-
-
-def _look_at(sock: socket.socket, watch: _Watch | None = None) -> tuple[_Line, bytes]:
-    """Without blocking: has the host closed the connection, or sent something unasked?
-    Bytes found are read (the connection is not used again either way)."""
-    if (watch or _Watch(sock)).quiet():
-        return _Line.QUIET, b""
-    received = bytearray()
-    timeout = sock.gettimeout()
-    sock.setblocking(False)
-    try:
-        while len(received) <= MAX_STORED_REPLY_BYTES:
-            chunk = sock.recv(4096)
-            if not chunk:
-                return (_Line.UNASKED if received else _Line.CLOSED), bytes(received)
-            received += chunk
-    except (ssl.SSLWantReadError, BlockingIOError):
-        # A TLS socket can be readable with no application data (session tickets).
-        pass
-    except OSError:
-        return (_Line.UNASKED if received else _Line.CLOSED), bytes(received)
-    finally:
-        with contextlib.suppress(OSError):
-            sock.settimeout(timeout)
-    return (_Line.UNASKED if received else _Line.QUIET), bytes(received)
-
-
 @dataclass(slots=True)
 class _Exchange:
     """What came back for one request on one socket (never changed once made)."""
@@ -281,7 +182,7 @@ class ConnexionClient:
         # A connection is kept only with Permanent and Notify both on.
         self._permanent = settings.permanent and settings.notify
         self._sock: socket.socket | None = None
-        self._watch: _Watch | None = None  # the socket's, for looks before each request
+        self._watch: Watch | None = None  # the socket's, for looks before each request
         self._requests_on_socket = 0
         # The last complete reply, judged. A host answers most records in the same words
         # ("Import ok"), and the same bytes mean the same (same patterns and secrets): the
@@ -394,12 +295,12 @@ class ConnexionClient:
         next request goes; a note of any bytes the host sent unasked on it."""
         assert self._sock is not None
         earlier_note = None
-        line, unasked = _look_at(self._sock, self._watch)
-        if line is _Line.CLOSED:
+        line, unasked = look_at(self._sock, self._watch)
+        if line is Line.CLOSED:
             self._reuse = False
-        elif line is _Line.UNASKED:
+        elif line is Line.UNASKED:
             earlier_note = self._note(unasked, "after its reply")
-        if line is not _Line.QUIET or not self._reuse:
+        if line is not Line.QUIET or not self._reuse:
             self.close()
         return earlier_note
 
@@ -411,11 +312,11 @@ class ConnexionClient:
         if not self._watch.readable(CLOSE_GRACE):
             self._host_keeps = True
             return True, None
-        line, unasked = _look_at(self._sock, self._watch)
-        if line is _Line.CLOSED:  # the host closes after its replies: none kept this run
+        line, unasked = look_at(self._sock, self._watch)
+        if line is Line.CLOSED:  # the host closes after its replies: none kept this run
             self._reuse = False
             return False, None
-        if line is _Line.UNASKED:
+        if line is Line.UNASKED:
             return False, self._note(unasked, "after its reply")
         return True, None  # readable with nothing for us (a TLS session ticket)
 
@@ -504,20 +405,20 @@ class ConnexionClient:
                 continue
             # Each wait at most CANCEL_POLL, and no longer than Timeout itself: a reply later
             # than a short Timeout is not waited for until CANCEL_POLL is over.
-            _set_waits(self._sock, min(CANCEL_POLL, settings.timeout))
-            self._watch = _Watch(self._sock)
+            set_waits(self._sock, min(CANCEL_POLL, settings.timeout))
+            self._watch = Watch(self._sock)
             self._requests_on_socket = 0
             self.connections_opened += 1
             return attempts
 
     def _open_quiet(self, cancel: threading.Event | None) -> socket.socket:
         sock = open_connection(self.settings, self._resolver, self._tls, cancel)
-        line, unasked = _look_at(sock)
-        if line is _Line.QUIET:
+        line, unasked = look_at(sock)
+        if line is Line.QUIET:
             return sock
         sock.close()
         where = address_of(self.settings)
-        if line is _Line.CLOSED:
+        if line is Line.CLOSED:
             raise ConnectFailed(f"{where} closed the connection before any request")
         raise ConnectFailed(self._note(unasked, "before any request").replace("The host", where))
 
@@ -641,12 +542,6 @@ class _NotSent:
 
     def at(self, index: int) -> SendResult:
         return SendResult(index, Outcome.NOT_SENT, None, self.attempts, self.reason)
-
-
-def error_text(error: OSError) -> str:
-    if error.errno is not None and error.errno in errno.errorcode:
-        return error.strerror or errno.errorcode[error.errno]
-    return str(error) or type(error).__name__
 
 
 def send_records(
