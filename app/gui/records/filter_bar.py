@@ -7,6 +7,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
 
 from app.core.store.savefile import NOT_EXPORTED, NOT_VALIDATED, OUTCOME_NAMES, RecordQuery
+from app.core.wording import count_of
 
 SEARCH_DELAY_MS = 250
 VALIDATION_FILTERS = (
@@ -86,8 +87,7 @@ class FilterBar(QWidget):
         )
 
     def show_counts(self, shown: int, flagged: int) -> None:
-        total = f"{shown:,} record{'' if shown == 1 else 's'}"
-        self.counts.setText(f"{total}, {flagged:,} flagged")
+        self.counts.setText(f"{count_of(shown, 'record')}, {flagged:,} flagged")
 
     def stop(self) -> None:
         self._search_timer.stop()

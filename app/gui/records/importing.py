@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.store.savefile import SaveFile
+from app.core.wording import count_of
 from app.gui.jobs import JobContext, JobRunner, Work
 from app.gui.records.page_task import PageTask, ProgressRow
 
@@ -150,7 +151,7 @@ class Importer(PageTask):
 
         assert isinstance(result, ImportResult)
         self.last_result = result
-        parts = [f"Imported {result.imported:,} record{'' if result.imported == 1 else 's'}"]
+        parts = [f"Imported {count_of(result.imported, 'record')}"]
         if result.replaced:
             parts.append(f"{result.replaced:,} of them replacing saved copies")
         if result.skipped:

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from app.core.errors import ExportDeskError
 from app.core.export.unsettled import lock_path
+from app.core.wording import count_of
 from app.gui import messages
 
 if TYPE_CHECKING:
@@ -227,8 +228,7 @@ class RecordActions(QObject):
         name, chosen = messages.get_item(
             page,
             "Apply Constant Data",
-            f"Add the fields of which template to {len(ids):,} record"
-            f"{'' if len(ids) == 1 else 's'}?",
+            f"Add the fields of which template to {count_of(len(ids), 'record')}?",
             names,
         )
         if not chosen:

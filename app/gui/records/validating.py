@@ -25,6 +25,7 @@ from app.core.validation.run import (
     ValidationSummary,
 )
 from app.core.validation.stored import LEVEL_NAMES, messages_from_detail
+from app.core.wording import count_of
 from app.gui import messages
 from app.gui.jobs import JobContext, JobRunner, Work
 from app.gui.records.page_task import PageTask, ProgressRow
@@ -211,7 +212,7 @@ class Validator(PageTask):
         self._pane_stale = False
         self._count = self._with_errors = 0
         self._last_refresh = time.monotonic()
-        noun = f"{len(ids):,} record{'' if len(ids) == 1 else 's'}"
+        noun = count_of(len(ids), "record")
         at = (
             f"the account's levels ({account_levels.describe()})"
             if level == ACCOUNT_LEVELS
@@ -243,8 +244,7 @@ class Validator(PageTask):
         if not self.cancelling:
             errors = self._with_errors
             self.validation_label.setText(
-                f"Validated {self._count:,} of {total:,}"
-                f" ({errors:,} with error{'' if errors == 1 else 's'})"
+                f"Validated {self._count:,} of {total:,} ({count_of(errors, 'with error')})"
             )
         if time.monotonic() - self._last_refresh > REFRESH_DURING_VALIDATION_SECONDS:
             self._show_new_states()
