@@ -162,13 +162,6 @@ class ValidationResultsModel(QAbstractTableModel):
         messages = self._messages_of(entry)
         return messages[number] if number < len(messages) else None
 
-    def first_row_of(self, record_id: int) -> int | None:
-        """The first row of a record, or None when it is not shown."""
-        for place, number in enumerate(self._shown):
-            if self._entries[number].record_id == record_id:
-                return self._ends[place - 1] if place else 0
-        return None
-
     def _messages_of(self, entry: ResultEntry) -> list[ValidationMessage]:
         messages = self._messages.get(entry.record_id)
         if messages is None:

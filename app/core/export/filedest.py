@@ -167,10 +167,6 @@ class FileExport:
             raise _write_error(target, error) from error
         part.record_ids.append(record_id)
 
-    @property
-    def record_count(self) -> int:
-        return sum(len(part.record_ids) for part in self._parts.values())
-
     # -- finishing ------------------------------------------------------------------------
 
     def commit(self) -> tuple[Path, ...]:

@@ -411,8 +411,3 @@ class _Run:
         if outcome == "exported" and (result.local_id or result.local_url):
             self.save_file.set_local_system_id(item.record_id, result.local_id, result.local_url)
         return result
-
-
-def _drain(outcomes: list[RecordOutcome]) -> Iterator[RecordOutcome]:
-    while outcomes:
-        yield outcomes.pop(0)

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from app.core.store.connection import Connection, chunks, placeholders, translated
 from app.core.store.listing import RecordQuery, page_ids
 from app.core.store.records import RecordNotFound
 from app.core.store.rows import (
-    OUTCOMES,
     VALIDATION_STATES,
-    Outcome,
     StoredValidation,
     ValidationState,
     now,
@@ -104,36 +101,6 @@ class Flags(Connection):
         return int(
             self.conn.execute("SELECT count(*) FROM records WHERE flagged = 1").fetchone()[0]
         )
-
-    @translated
-    def set_status(
-        self,
-        record_ids: Iterable[int],
-        status: Outcome | None,
-        detail: str | None = None,
-        *,
-        exported_at: datetime | None = None,
-    ) -> int:
-        """Set the status column (None clears it); ``exported_at`` sets the last-exported
-        time too. Prefer :meth:`record_outcome`, which also writes the journal."""
-        if status is not None and status not in OUTCOMES:
-            raise ValueError(f"unknown status {status!r}")
-        ids = list(dict.fromkeys(record_ids))
-        changed = 0
-        with self.transaction():
-            for chunk in chunks(ids):
-                marks = placeholders(len(chunk))
-                if exported_at is None:
-                    sql = f"UPDATE records SET status = ?, status_detail = ? WHERE id IN ({marks})"
-                    params: list[Any] = [status, detail, *chunk]
-                else:
-                    sql = (
-                        "UPDATE records SET status = ?, status_detail = ?, last_exported = ? "
-                        f"WHERE id IN ({marks})"
-                    )
-                    params = [status, detail, time_text(exported_at), *chunk]
-                changed += self.conn.execute(sql, params).rowcount
-        return changed
 
     @translated
     def set_validation(
