@@ -13,13 +13,13 @@ from app.core.export.plan import ExportPlan
 from app.core.marc.charset import decode_record
 from app.core.marc.encode import EncodedRecord, encode_record, encode_utf8_fields
 from app.core.marc.fields import delete_fields, deleted_tags, kept_fields
-from app.core.marc.iso2709 import build_parsed, build_record, parse_record
+from app.core.marc.iso2709 import as_built, build_parsed, build_record, parse_record
 from app.core.marc.mrk import with_constant_data
 from app.core.marc.recode import marc8_record_to_utf8_parsed, utf8_fields
 from app.core.marc.record import ParsedRecord, StructureError
 from app.core.store.savefile import SaveFile, StoredRecord
 from app.core.validation.messages import ValidationResult
-from app.core.validation.validator import validate_record
+from app.core.validation.validator import validate_built, validate_record
 
 # Levels at which a record with errors is held back (EXPORT-OPTIONS.md): with none or
 # structure, errors are reported and the record still goes.
@@ -54,7 +54,8 @@ def prepare(raw: bytes, plan: ExportPlan) -> _Ready | str:
     first. For the XML formats the parsed fields are turned into UTF-8 (recode.utf8_fields)
     and written from there; only a record out of the ordinary (and UTF-8 to MARC-8) is
     decoded with pymarc, copied without the fields and encoded. What is validated is what a
-    MARC export of the same copy would send, handed to the validator already parsed.
+    MARC export of the same copy would send, handed to the validator already parsed (for
+    the XML formats without writing that copy: iso2709.as_built).
     """
     try:
         parsed = parse_record(raw)
@@ -72,6 +73,8 @@ def prepare(raw: bytes, plan: ExportPlan) -> _Ready | str:
     declared = "utf8" if parsed.leader[9:10] == "a" else "marc8"
     try:
         checked_parse: ParsedRecord | None = None
+        built: ParsedRecord | None = None
+        checked = b""
         as_marc = plan.fmt == "marc" or authority
         if as_marc and (declared, plan.charset) == ("marc8", "utf8"):
             raw, parsed = marc8_record_to_utf8_parsed(parsed)
@@ -89,7 +92,8 @@ def prepare(raw: bytes, plan: ExportPlan) -> _Ready | str:
             # The leader as the bytes have it (constant data may have rebuilt them).
             leader = raw[:24].decode("latin-1")
             encoded = encode_utf8_fields(leader, fields, plan.fmt)
-            checked, checked_parse = build_parsed(leader[:9] + "a" + leader[10:], fields)
+            # Validated as the MARC copy would be, without writing that copy.
+            built = as_built(leader[:9] + "a" + leader[10:], fields)
         else:
             copy = delete_fields(_parse(raw), plan.fields_to_delete)
             encoded = encode_record(copy, plan.fmt, plan.charset)
@@ -106,7 +110,10 @@ def prepare(raw: bytes, plan: ExportPlan) -> _Ready | str:
     warnings = list(encoded.warnings)
     if level != "none":
         kind = "auth" if authority else "bib"
-        result = validate_record(checked, level, kind, parsed=checked_parse)
+        if built is not None:
+            result = validate_built(built, level, kind)
+        else:
+            result = validate_record(checked, level, kind, parsed=checked_parse)
         if result.has_errors and level in HOLDING_LEVELS:
             return validation_detail(result, level)
         if result.has_errors:

@@ -186,8 +186,7 @@ def build_record(leader: str, fields: Sequence[Field]) -> bytes:
     total = base + positions[-1] + 1
     if total > MAX_RECORD_LENGTH:
         return _build_record_checked(leader, fields)
-    head = leader.ljust(LEADER_LENGTH)[:LEADER_LENGTH]
-    head = f"{total:05d}{head[5:10]}22{base:05d}{head[17:20]}4500"
+    head = _built_leader(leader, base, total)
     # Positions has one more item (the end): zip stops at the last field. printf-style
     # formatting of a tuple is the fastest way to write an entry.
     entries = zip(tags, lengths, positions, strict=False)
@@ -222,8 +221,7 @@ def _build_record_checked(leader: str, fields: Sequence[Field]) -> bytes:
         raise StructureError(
             f"the record would be {total} bytes long; ISO 2709 allows {MAX_RECORD_LENGTH}"
         )
-    head = leader.ljust(LEADER_LENGTH)[:LEADER_LENGTH]
-    head = f"{total:05d}{head[5:10]}22{base:05d}{head[17:20]}4500"
+    head = _built_leader(leader, base, total)
     # Leader and directory in one text, one byte a character (a tag that is not Latin-1
     # becomes "?"); then the fields, each with its terminator, and the record's.
     return (
@@ -234,6 +232,12 @@ def _build_record_checked(leader: str, fields: Sequence[Field]) -> bytes:
     )
 
 
+def _built_leader(leader: str, base: int, total: int) -> str:
+    """The leader a built record gets: its length, base address and the fixed positions."""
+    head = leader.ljust(LEADER_LENGTH)[:LEADER_LENGTH]
+    return f"{total:05d}{head[5:10]}22{base:05d}{head[17:20]}4500"
+
+
 def build_parsed(leader: str, fields: Sequence[Field]) -> tuple[bytes, ParsedRecord]:
     """:func:`build_record`, and what :func:`parse_record` would give for the bytes built,
     without reading them again."""
@@ -241,6 +245,25 @@ def build_parsed(leader: str, fields: Sequence[Field]) -> tuple[bytes, ParsedRec
     base, end = int(raw[12:17]), len(raw) - 1
     well_formed = raw.count(b"\x1e", base, end) == len(fields) and raw.find(b"\x1d", base, end) < 0
     return raw, ParsedRecord(raw[:LEADER_LENGTH].decode("latin-1"), tuple(fields), well_formed)
+
+
+def as_built(leader: str, fields: Sequence[Field]) -> ParsedRecord:
+    """What :func:`build_parsed` gives for these fields, without writing the record's bytes:
+    the leader as it would be built (length, base address), the fields as given. Raises
+    StructureError as :func:`build_record` does for what can't be built. For a copy that is
+    only to be validated (validator.validate_built), not written."""
+    lengths = list(map(len, map(_DATA, fields)))
+    if not fields or set(map(len, map(_TAG, fields))) != {3} or max(lengths) >= MAX_FIELD_LENGTH:
+        build_record(leader, fields)  # raises, saying what is wrong
+    base = LEADER_LENGTH + ENTRY_LENGTH * len(fields) + 1
+    total = base + sum(lengths) + len(fields) + 1
+    if total > MAX_RECORD_LENGTH:
+        build_record(leader, fields)
+    data = b"\x1e".join(map(_DATA, fields))
+    well_formed = data.count(b"\x1e") == len(fields) - 1 and b"\x1d" not in data
+    # One byte a character, as the built bytes have it (read back as Latin-1).
+    head = _built_leader(leader, base, total).encode("latin-1", "replace").decode("latin-1")
+    return ParsedRecord(head, tuple(fields), well_formed)
 
 
 class _Window:

@@ -151,13 +151,15 @@ def marc8_problem(data: bytes) -> str | None:
     return None
 
 
-def check_encoding(raw: bytes, parsed: ParsedRecord, findings: Findings) -> None:
-    """UTF-8 when leader/09 is a, MARC-8 when it is blank; control characters in either."""
+def check_encoding(data: bytes, parsed: ParsedRecord, findings: Findings) -> None:
+    """UTF-8 when leader/09 is a, MARC-8 when it is blank; control characters in either.
+    ``data``: bytes holding every field (the record's, or its fields' only); when they are
+    all UTF-8 without a control character, no field needs a look of its own."""
     scheme = parsed.leader[9]
     if scheme == "a":
-        control = raw[24:].translate(None, NOT_CONTROL)
+        control = data.translate(None, NOT_CONTROL)
         try:
-            raw.decode("utf-8")
+            data.decode("utf-8")
         except UnicodeDecodeError:
             pass
         else:

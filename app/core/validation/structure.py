@@ -8,6 +8,7 @@ cannot, so that the control number can still be shown.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -291,13 +292,18 @@ def parse_read_record(
         )
     if _check_leader(raw, leader, messages) is None:  # cannot happen for a well-formed parse
         raise AssertionError("a well-formed record has a usable base address")
-    fields: list[RawField] = []
+    return ParsedRecord(leader, counted_fields(read.fields), True)
+
+
+def counted_fields(fields: Iterable[tuple[str, bytes]]) -> list[RawField]:
+    """The (tag, data) fields with each one's occurrence among those of its tag."""
+    counted: list[RawField] = []
     counts: dict[str, int] = {}
-    for tag, data in read.fields:
+    for tag, data in fields:
         occurrence = counts.get(tag, 0) + 1
         counts[tag] = occurrence
-        fields.append(RawField(tag, data, occurrence))
-    return ParsedRecord(leader, fields, True)
+        counted.append(RawField(tag, data, occurrence))
+    return counted
 
 
 def _read_fields_fast(

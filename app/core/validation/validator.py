@@ -10,8 +10,10 @@ linked fields) is kept from that pass.
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 
 from app.core.errors import UsageError
+from app.core.marc.iso2709 import build_record
 from app.core.marc.record import ParsedRecord as ReadRecord
 from app.core.validation.encoding import check_encoding
 from app.core.validation.fields import (
@@ -38,6 +40,7 @@ from app.core.validation.relations import Scan, check_relationships
 from app.core.validation.structure import (
     ParsedRecord,
     RawField,
+    counted_fields,
     parse_read_record,
     parse_record,
 )
@@ -52,6 +55,10 @@ MAX_MESSAGES = 200  # per record; beyond that one message says how many more the
 # A delimiter followed by something other than a graphic code, or by a code and then a
 # delimiter or a field terminator (an empty subfield): BAD_CODE or EMPTY over a record.
 _CODE_PROBLEM = re.compile(rb"\x1f(?:[^\x21-\x7e]|.[\x1e\x1f])", re.DOTALL)
+# Tags the directory's reader takes as they are: three letters or digits each.
+_PLAIN_TAGS = re.compile("[0-9A-Za-z]*")
+_TAG = itemgetter(0)
+_DATA = itemgetter(1)
 
 
 def validate_record(
@@ -65,24 +72,59 @@ def validate_record(
     ``raw`` (app.core.marc.parse_record), when the caller has one: a well-formed record is
     then not read a second time. The result is the same with it or without.
     """
+    _check_choices(level, record_type)
+    messages: list[ValidationMessage] = []
+    record = _read(raw, parsed, messages if level != "none" else [])
+    leader06 = chr(raw[6]) if len(raw) > 6 else ""
+    start = int(record.leader[12:17]) if record is not None and record.sound else 0
+    return _validate(record, raw, start, leader06, level, record_type, messages)
+
+
+def validate_built(record: ReadRecord, level: str, record_type: str = "auto") -> ValidationResult:
+    """:func:`validate_record` of the bytes ``record`` stands for (a copy described by
+    iso2709.as_built: build_record of its leader and fields), without writing them: the
+    same result. An export to XML validates its copy so; only a MARC export needs the bytes.
+    """
+    _check_choices(level, record_type)
+    fields = record.fields
+    if not record.well_formed or not _PLAIN_TAGS.fullmatch("".join(map(_TAG, fields))):
+        # What the reader would make of the bytes is less plain: read them.
+        return validate_record(build_record(record.leader, fields), level, record_type, record)
+    # What the checks over the record's bytes look at: the fields, each with its terminator.
+    data = b"\x1e".join(map(_DATA, fields)) + b"\x1e\x1d"
+    parsed = ParsedRecord(record.leader, counted_fields(fields), True)
+    return _validate(parsed, data, 0, record.leader[6:7], level, record_type, [])
+
+
+def _check_choices(level: str, record_type: str) -> None:
     if level not in LEVELS:
         raise UsageError(f"Unknown validation level '{level}'; use one of {', '.join(LEVELS)}.")
     if record_type not in RECORD_TYPES:
         raise UsageError(
             f"Unknown record type '{record_type}'; use one of {', '.join(RECORD_TYPES)}."
         )
-    leader06 = chr(raw[6]) if len(raw) > 6 else ""
+
+
+def _validate(
+    record: ParsedRecord | None,
+    data: bytes,
+    start: int,
+    leader06: str,
+    level: str,
+    record_type: str,
+    messages: list[ValidationMessage],
+) -> ValidationResult:
+    """The checks of a record read (``messages`` holds what reading it found). ``data``
+    holds its fields, each followed by its terminator, from ``start`` on: the whole
+    record's bytes, or only its fields'."""
     kind = record_type if record_type != "auto" else ("auth" if leader06 == "z" else "bib")
-    messages: list[ValidationMessage] = []
     result = ValidationResult(kind, None, messages)
     if level == "none":
-        record = _read(raw, parsed, [])
         if record is not None:
             result.control_number = _control_number(record.fields)
         return result
 
     findings = Findings(messages)
-    record = _read(raw, parsed, messages)
     if record is None:
         return result
     result.control_number = _control_number(record.fields)
@@ -111,9 +153,9 @@ def validate_record(
             " directory is damaged (see above). Repair the record and validate it again.",
         )
         return result
-    check_encoding(raw, record, findings)
+    check_encoding(data, record, findings)
     deep = level in ("basic", "full")
-    scan = _check_fields(record, rules, findings, deep, _codes_plain(raw, leader))
+    scan = _check_fields(record, rules, findings, deep, _codes_plain(data, start))
     _check_required(scan, kind, findings)
     if not deep:
         return result
@@ -231,12 +273,13 @@ def _check_required(scan: Scan, kind: str, findings: Findings) -> None:
 # --- the pass over the fields -----------------------------------------------------------------
 
 
-def _codes_plain(raw: bytes, leader: str) -> bool:
-    """Whether no delimiter in the (sound) record's fields is followed by anything but a
-    graphic ASCII code and then some text: one search over the record, after which no
-    field needs looking at for a bad code or an empty subfield. Each field's data is
-    followed by its terminator in ``raw``, so one at the end of a field shows too."""
-    return _CODE_PROBLEM.search(raw, int(leader[12:17])) is None
+def _codes_plain(data: bytes, start: int) -> bool:
+    """Whether no delimiter in the (sound) record's fields (``data`` from ``start``) is
+    followed by anything but a graphic ASCII code and then some text: one search over the
+    record, after which no field needs looking at for a bad code or an empty subfield. Each
+    field's data is followed by its terminator in ``data``, so one at the end of a field
+    shows too."""
+    return _CODE_PROBLEM.search(data, start) is None
 
 
 def _check_fields(

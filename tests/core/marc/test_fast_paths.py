@@ -1,11 +1,13 @@
 """The fast paths of issue 16 give what the careful ways give, byte for byte: the reader's parse
 of a well-formed record, building a record, and an XML export written straight from the
 record's UTF-8 bytes (checked against the general way through pymarc, which the export used
-before, on records made to hold what XML and MARC make hard)."""
+before, on records made to hold what XML and MARC make hard), and validating the copy an XML
+export would send as MARC without writing its bytes."""
 
 from __future__ import annotations
 
 import random
+import sys
 import warnings
 from pathlib import Path
 
@@ -15,16 +17,20 @@ from app.core.marc.iso2709 import (
     _build_record_checked,
     _parse_carefully,
     _parse_well_formed,
+    as_built,
+    build_parsed,
     build_record,
     parse_record,
 )
 from app.core.marc.recode import utf8_fields
 from app.core.marc.record import Field, StructureError
 from app.core.marc.to_marcxml import fields_to_marcxml
+from app.core.validation.validator import validate_built, validate_record
 from tests.core.export.test_prepare_fast_path import general_way, outcome, plan_for
 from tests.fixtures.exporting import valid_bib
 from tests.fixtures.marc_builders import data_field
 
+BENCH = Path(__file__).resolve().parents[3] / "bench"
 MARKS = b'\x1e\x1d\x1f\x00\x0a\x0d\x1c\xef\xbf&<>"a 0|\x1b'
 
 
@@ -175,3 +181,98 @@ def test_the_marcxml_writer_escapes_text_and_attributes() -> None:
         b"  </datafield>\n"
         b"</record>\n"
     )
+
+
+def built_and_validated(leader: str, fields: list[Field], level: str, kind: str) -> object:
+    """What an export validating the MARC copy of these fields found, the bytes written."""
+    try:
+        raw, parsed = build_parsed(leader, fields)
+    except StructureError as error:
+        return str(error)
+    return validate_record(raw, level, kind, parsed=parsed)
+
+
+def validated_unbuilt(leader: str, fields: list[Field], level: str, kind: str) -> object:
+    """The same, the copy described (as_built) and validated without its bytes."""
+    try:
+        copy = as_built(leader, fields)
+    except StructureError as error:
+        return str(error)
+    return validate_built(copy, level, kind)
+
+
+def field_sets(records: list[bytes], seed: int) -> list[tuple[str, list[Field]]]:
+    """Each record's fields, some left out and shuffled, and fields that make building or
+    reading hard: terminators inside, odd or non-Latin-1 tags, too long, none at all."""
+    rng = random.Random(seed)
+    sets = []
+    for raw in records:
+        try:
+            parsed = parse_record(raw)
+        except StructureError:
+            continue
+        fields = list(parsed.fields)
+        sets.append((parsed.leader, fields))
+        sets.append((parsed.leader, rng.sample(fields, max(1, len(fields) // 2))))
+    odd = [
+        Field("500", b"  \x1faone\x1etwo"),  # a field terminator inside
+        Field("500", b"  \x1faend\x1d"),  # a record terminator inside
+        Field("5\x0700", b"  \x1fax"),  # a control character in the tag
+        Field("5-0", b"  \x1fax"),  # a tag the directory's reader does not take
+        Field("ä€1", b"  \x1fax"),  # not Latin-1: "?" in the directory
+        Field("50", b"  \x1fax"),  # too short a tag
+        Field("500", b"  \x1fa" + b"x" * 9996),  # the longest field
+        Field("500", b"  \x1fa" + b"x" * 9997),  # one byte too long
+        Field("500", b"  \x1fa\xff\xfe not UTF-8"),
+        Field("500", b"  \x1fa\x07 a control character"),
+        Field("001", b"\x07 in a control field"),
+        Field("245", b"\x1f\x07 no indicators, a bad code"),
+        Field("245", b"\x1fa"),  # no indicators, an empty subfield
+    ]
+    utf8 = parse_record(valid_bib(seed))
+    for leader, fields in ((utf8.leader, list(utf8.fields)), sets[0]):
+        # Each first and last: the checks over the record's bytes look at its start and end.
+        sets += [(leader, [*fields, extra]) for extra in odd]
+        sets += [(leader, [extra, *fields]) for extra in odd]
+        sets += [(leader, fields * 60), (leader, []), (leader[:10], fields), (" " * 24, fields)]
+    return sets
+
+
+def test_validating_a_copy_unbuilt_is_validating_it_built(test_data: Path) -> None:
+    sys.path.insert(0, str(BENCH))
+    try:
+        from marc_samples import generated_records
+    finally:
+        sys.path.remove(str(BENCH))
+    records = iso2709_records(test_data) + generated_records(40) + [valid_bib(n) for n in range(5)]
+    unbuilt = 0
+    for leader, fields in field_sets(records, 11):
+        for level in ("none", "structure", "basic", "full"):
+            for kind in ("auto", "bib", "auth"):
+                expected = built_and_validated(leader, fields, level, kind)
+                assert validated_unbuilt(leader, fields, level, kind) == expected, (level, kind)
+        unbuilt += not isinstance(expected, str)
+    assert unbuilt > len(records)  # most sets could be built, and were checked unbuilt
+
+
+def test_validating_unbuilt_copies_over_the_corpus(corpus: Path) -> None:
+    for leader, fields in field_sets(iso2709_records(corpus), 12):
+        for level in ("structure", "full"):
+            expected = built_and_validated(leader, fields, level, "auto")
+            assert validated_unbuilt(leader, fields, level, "auto") == expected
+
+
+def test_the_marcxml_writer_puts_control_fields_first_whatever_their_place() -> None:
+    raw = valid_bib(3, data_field("500", " ", " ", "a", "a note"))
+    parsed = parse_record(raw)
+    moved = list(parsed.fields)
+    moved.append(moved.pop(0))  # 001 after the data fields
+    in_order = fields_to_marcxml(parsed.leader, list(parsed.fields))
+    assert fields_to_marcxml(parsed.leader, moved) != in_order  # the 001 moved among controls
+    control_first = sorted(moved, key=lambda field: not field.is_control)
+    assert fields_to_marcxml(parsed.leader, moved) == fields_to_marcxml(
+        parsed.leader, control_first
+    )
+    assert in_order.index(b'tag="001"') < in_order.index(b"<datafield")
+    xml = fields_to_marcxml(parsed.leader, moved)
+    assert xml.rindex(b"<controlfield") < xml.index(b"<datafield")
