@@ -9,8 +9,10 @@ are written in that order (each group in the record's order). XML is Unicode: le
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from operator import itemgetter
+import re
+from collections.abc import Callable, Sequence
+from itertools import compress
+from operator import itemgetter, not_
 
 from pymarc import Record
 
@@ -84,32 +86,74 @@ def _plain(value: str, what: str) -> str:
 _SUBFIELD_OPEN = b'</subfield>\n    <subfield code="'
 # A subfield code (a byte) as MARCXML has it, with the end of the subfield before.
 _SUBFIELD_START = {
-    code: _SUBFIELD_OPEN + bytes([code]) + b'">'
+    bytes([code]): _SUBFIELD_OPEN + bytes([code]) + b'">'
     for code in b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 }
-_CODE = itemgetter(0)  # a subfield's code, after its delimiter
-_AFTER_CODE = itemgetter(slice(1, None))  # and its text
-_ATTRIBUTE_BYTES = {byte: xml_attribute(chr(byte)).encode("ascii") for byte in range(0x20, 0x7F)}
+_DELIMITER_AND_CODE = re.compile(b"\x1f(.)", re.DOTALL)
+# A data field's tagged text starts with the end of a subfield before its first one.
+_AFTER_FIRST_END = itemgetter(slice(len(b"</subfield>\n"), None))
 _RECORD_OPEN = f'<record xmlns="{MARC_NAMESPACE}">\n  <leader>'.encode("ascii")
 _FIELD_END = b"\x1e"
-_DATA = itemgetter(1)  # a field's data
-_SUBFIELDS = itemgetter(slice(2, None))  # a data field's data after its indicators
+_INDICATORS = itemgetter(slice(0, 2))  # a data field's data: its indicators
+_SUBFIELDS = itemgetter(slice(2, None))  # and what follows them
 _CONTROL_TAGS = frozenset(f"00{digit}" for digit in range(10))
+_CONTROL_END = b"</controlfield>\n"
+_DATA_END = b"</subfield>\n  </datafield>\n"
+
+
+class _Openings(dict[object, bytes]):
+    """A field's opening tag, worked out the first time its tag (and indicators) are seen."""
+
+    def __init__(self, make: Callable[..., bytes]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, key: object) -> bytes:
+        opening = self._make(*key) if isinstance(key, tuple) else self._make(key)
+        if len(self) < _OPENINGS_KEPT:  # a file of odd tags and indicators can't grow it
+            self[key] = opening
+        return opening
+
+
+_OPENINGS_KEPT = 4096
+
+
+def _control_opening(tag: str) -> bytes:
+    return f'  <controlfield tag="{tag}">'.encode("ascii")
+
+
+def _data_opening(tag: str, indicators: bytes) -> bytes:
+    first, second = (xml_attribute(chr(byte)) for byte in indicators)
+    return f'  <datafield tag="{tag}" ind1="{first}" ind2="{second}">\n'.encode("ascii")
+
+
+_CONTROL_OPENING = _Openings(_control_opening)
+_DATA_OPENING = _Openings(_data_opening)
 
 
 def fields_to_marcxml(leader: str, fields: Sequence[Field]) -> bytes:
-    """A ``<record>`` element, UTF-8, for fields that recode.utf8_fields gave (plain tags,
-    indicators and codes; UTF-8 text XML can hold). The record's text is escaped and its
-    subfields tagged in a few operations over the whole record, not one per subfield."""
+    """A ``<record>`` element, UTF-8, for fields that recode.utf8_fields gave (tags of letters
+    and digits, plain indicators, codes of letters and digits; UTF-8 text XML can hold).
+
+    Written with a few operations over the whole record and no step of Python per field or
+    subfield: the text escaped at once, each delimiter and its code turned into the tags
+    around subfields, each field's opening looked up by its tag (and indicators), and the
+    pieces interleaved."""
     leader = leader[:9] + "a" + leader[10:]
-    control = [field for field in fields if field.tag in _CONTROL_TAGS]
-    if list(fields[: len(control)]) == control:  # the usual order: control fields first
-        data_fields = list(fields[len(control) :])
-    else:
-        data_fields = [field for field in fields if field.tag not in _CONTROL_TAGS]
+    tags, datas = zip(*fields, strict=True) if fields else ((), ())
+    controls = sum(map(_CONTROL_TAGS.__contains__, tags))
+    if _CONTROL_TAGS.issuperset(tags[:controls]):  # the usual order: control fields first
+        control_tags, data_tags = tags[:controls], tags[controls:]
+        control_data, data_data = datas[:controls], datas[controls:]
+    else:  # a control field after a data field: the schema's order
+        is_control = list(map(_CONTROL_TAGS.__contains__, tags))
+        is_data = list(map(not_, is_control))
+        control_tags, data_tags = tuple(compress(tags, is_control)), tuple(compress(tags, is_data))
+        control_data = tuple(compress(datas, is_control))
+        data_data = tuple(compress(datas, is_data))
     # All the text at once: control fields, then the data fields' subfields, one field
     # terminator between fields (no field holds one).
-    text = _FIELD_END.join([*map(_DATA, control), *map(_SUBFIELDS, map(_DATA, data_fields))])
+    text = _FIELD_END.join([*control_data, *map(_SUBFIELDS, data_data)])
     if b"&" in text:
         text = text.replace(b"&", b"&amp;")
     if b"<" in text:
@@ -118,34 +162,24 @@ def fields_to_marcxml(leader: str, fields: Sequence[Field]) -> bytes:
         text = text.replace(b">", b"&gt;")
     if b"\r" in text:
         text = text.replace(b"\r", b"&#13;")
-    # Each part after a delimiter starts with its subfield's code: the code becomes its
-    # tags, the text after it follows.
-    parts = text.split(b"\x1f")
-    subfields = parts[1:]
-    tagged = [b""] * (2 * len(parts) - 1)
-    tagged[0] = parts[0]
-    tagged[1::2] = map(_SUBFIELD_START.__getitem__, map(_CODE, subfields))
-    tagged[2::2] = map(_AFTER_CODE, subfields)
+    # Each delimiter and the code after it become the end of the subfield before and the
+    # start of this one.
+    tagged = _DELIMITER_AND_CODE.split(text)  # text, code, text, code... text
+    tagged[1::2] = map(_SUBFIELD_START.__getitem__, tagged[1::2])
     pieces = b"".join(tagged).split(_FIELD_END)
-    attribute = _ATTRIBUTE_BYTES
-    out = [_RECORD_OPEN, xml_attribute(leader).encode("ascii"), b"</leader>\n"]
-    extend = out.extend
-    for (tag, _), piece in zip(control, pieces, strict=False):
-        extend((b'  <controlfield tag="', tag.encode("ascii"), b'">', piece, b"</controlfield>\n"))
-    for (tag, data), piece in zip(data_fields, pieces[len(control) :], strict=True):
-        # piece[12:]: the first subfield opens without closing one before it.
-        extend(
-            (
-                b'  <datafield tag="',
-                tag.encode("ascii"),
-                b'" ind1="',
-                attribute[data[0]],
-                b'" ind2="',
-                attribute[data[1]],
-                b'">\n',
-                piece[12:],
-                b"</subfield>\n  </datafield>\n",
-            )
-        )
-    out.append(b"</record>\n")
+    if len(pieces) != len(fields):
+        raise ValueError("fields_to_marcxml: a field holds a field terminator")
+    # Each field: its opening, its text, its end.
+    out = [b""] * (3 * len(fields) + 2)
+    out[0] = b"".join((_RECORD_OPEN, xml_attribute(leader).encode("ascii"), b"</leader>\n"))
+    end = 1 + 3 * controls
+    out[1:end:3] = map(_CONTROL_OPENING.__getitem__, control_tags)
+    out[2:end:3] = pieces[:controls]
+    out[3:end:3] = [_CONTROL_END] * controls
+    data_fields = len(fields) - controls
+    keys = zip(data_tags, map(_INDICATORS, data_data), strict=True)
+    out[end:-1:3] = map(_DATA_OPENING.__getitem__, keys)
+    out[end + 1 : -1 : 3] = map(_AFTER_FIRST_END, pieces[controls:])
+    out[end + 2 : -1 : 3] = [_DATA_END] * data_fields
+    out[-1] = b"</record>\n"
     return b"".join(out)
