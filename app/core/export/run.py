@@ -340,17 +340,22 @@ class _Run:
                     return
                 ids = [item.record_id for item in written]
                 self.save_file.mark_in_flight(ids, self.destination, "published")
-                with self.save_file.transaction():
-                    outcomes = [
-                        self._record(
-                            item,
-                            "exported",
-                            detail=f"written to {out.destination(item.record_id)}",
-                            warnings=item.ready.warnings if item.ready else (),
-                            replaced=item.ready.encoded.replaced if item.ready else (),
-                        )
-                        for item in written
-                    ]
+                outcomes = [
+                    RecordOutcome(
+                        item.index,
+                        item.record_id,
+                        item.title,
+                        "exported",
+                        detail=f"written to {out.destination(item.record_id)}",
+                        warnings=item.ready.warnings if item.ready else (),
+                        replaced=item.ready.encoded.replaced if item.ready else (),
+                    )
+                    for item in written
+                ]
+                self.save_file.record_outcomes(
+                    [(o.record_id, o.outcome, o.reply, o.detail) for o in outcomes],
+                    self.destination,
+                )
                 yield from outcomes
             if stopped_at is not None:
                 yield from self._cancel_from(stopped_at)

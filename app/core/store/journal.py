@@ -4,7 +4,7 @@ export run is handling, which a run killed midway leaves behind for the next to 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -45,6 +45,23 @@ _RECOVERED: dict[str, tuple[Outcome, str]] = {
     ),
 }
 
+# An attempt's journal row; the control number, unless given, the record's.
+_APPEND = (
+    "INSERT INTO journal (record_id, control_number, time, destination, outcome, host_reply, "
+    "detail) SELECT :record_id, coalesce(:control_number, (SELECT coalesce(oclc_number, "
+    "control_number) FROM records WHERE id = :record_id)), :time, :destination, :outcome, "
+    ":host_reply, :detail"
+)
+# The record's status after an attempt (see record_outcome).
+_SET_STATUS = (
+    "UPDATE records SET "
+    "status_detail = CASE WHEN :keeps AND status = 'unconfirmed' THEN status_detail "
+    "ELSE :status_detail END, "
+    "status = CASE WHEN :keeps AND status = 'unconfirmed' THEN status ELSE :outcome END, "
+    "last_exported = CASE WHEN :exported THEN :time ELSE last_exported END, "
+    "flagged = CASE WHEN :exported THEN 0 ELSE flagged END WHERE id = :record_id"
+)
+
 
 class Journal(Records, Flags):
     """The journal and the in-flight marks (a part of SaveFile)."""
@@ -58,10 +75,7 @@ class Journal(Records, Flags):
         if not self.conn.in_transaction:
             self.ensure_writable()
         cursor = self.conn.execute(
-            "INSERT INTO journal (record_id, control_number, time, destination, outcome, "
-            "host_reply, detail) SELECT :record_id, coalesce(:control_number, (SELECT "
-            "coalesce(oclc_number, control_number) FROM records WHERE id = :record_id)), "
-            ":time, :destination, :outcome, :host_reply, :detail",
+            _APPEND,
             {
                 "record_id": entry.record_id,
                 "control_number": entry.control_number,
@@ -84,39 +98,49 @@ class Journal(Records, Flags):
         host_reply: str | None = None,
         detail: str | None = None,
         when: datetime | None = None,
-    ) -> int:
+    ) -> None:
         """One export attempt, in one commit: the journal row, the status (with the host's
         reply or the detail), and for "exported" the last-exported time and the flag cleared
-        (every other outcome keeps the flag). Returns the journal row's id.
+        (every other outcome keeps the flag).
 
         An ``unconfirmed`` status stays when the attempt never reached a host (not_sent,
         cancelled, invalid): the host may still have the record from before, so an ordinary
         export must go on leaving it out. The journal has the attempt all the same."""
-        moment = when or now()
-        # Three statements, one commit: this runs once per record of every export.
+        self.record_outcomes([(record_id, outcome, host_reply, detail)], destination, when)
+
+    @translated
+    def record_outcomes(
+        self,
+        attempts: Sequence[tuple[int, Outcome, str | None, str | None]],
+        destination: str,
+        when: datetime | None = None,
+    ) -> None:
+        """Several attempts, each (record id, outcome, host reply, detail) written as
+        :meth:`record_outcome` writes one, all in one commit: an export file's records once
+        it is published (three statements for them all, not three for each)."""
+        for _, outcome, _, _ in attempts:
+            if outcome not in OUTCOMES:
+                raise ValueError(f"unknown outcome {outcome!r}")
+        moment = time_text(when or now())
+        rows = [
+            {
+                "record_id": record_id,
+                "control_number": None,
+                "time": moment,
+                "destination": destination,
+                "outcome": outcome,
+                "host_reply": reply,
+                "detail": detail,
+                "keeps": outcome in _KEEPS_UNCONFIRMED,
+                "status_detail": detail or reply,
+                "exported": outcome == "exported",
+            }
+            for record_id, outcome, reply, detail in attempts
+        ]
         with self.transaction():
-            entry_id = self.journal_append(
-                JournalEntry(record_id, outcome, destination, host_reply, detail, moment)
-            )
-            self.conn.execute(
-                "UPDATE records SET "
-                "status_detail = CASE WHEN :keeps AND status = 'unconfirmed' THEN status_detail "
-                "ELSE :detail END, "
-                "status = CASE WHEN :keeps AND status = 'unconfirmed' THEN status ELSE :outcome "
-                "END, "
-                "last_exported = CASE WHEN :exported THEN :time ELSE last_exported END, "
-                "flagged = CASE WHEN :exported THEN 0 ELSE flagged END WHERE id = :id",
-                {
-                    "keeps": outcome in _KEEPS_UNCONFIRMED,
-                    "detail": detail or host_reply,
-                    "outcome": outcome,
-                    "exported": outcome == "exported",
-                    "time": time_text(moment),
-                    "id": record_id,
-                },
-            )
-            self.conn.execute("DELETE FROM in_flight WHERE record_id = ?", (record_id,))
-        return entry_id
+            self.conn.executemany(_APPEND, rows)
+            self.conn.executemany(_SET_STATUS, rows)
+            self.conn.executemany("DELETE FROM in_flight WHERE record_id = :record_id", rows)
 
     @translated
     def journal(self, record_id: int | None = None, limit: int | None = 100) -> list[JournalEntry]:
