@@ -124,3 +124,53 @@ def test_an_attempt_that_never_reached_a_host_keeps_a_record_unconfirmed(
     assert save_file.get(record_id).status == "rejected"
     save_file.record_outcome(record_id, attempt, "TCP/IP")  # type: ignore[arg-type]
     assert save_file.get(record_id).status == attempt
+
+
+def test_several_outcomes_at_once_are_written_as_each_alone(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """record_outcomes (a published export file's records) leaves the save file as the same
+    outcomes written one by one would: journal rows in order, statuses, flags, marks."""
+    attempts = [
+        (0, "exported", None, "written to out.mrc"),
+        (1, "invalid", None, "2 validation errors"),
+        (2, "exported", "Import ok", None),
+        (3, "cancelled", None, "Cancelled before it was sent."),
+    ]
+    states = []
+    for together in (False, True):
+        with SaveFile(tmp_path / f"{together}.sqlite") as save_file:
+            ids = [add(save_file, n) for n in range(4)]
+            save_file.record_outcome(ids[3], "unconfirmed", "TCP/IP Alma", None, "no reply")
+            save_file.mark_in_flight(ids, "file out.mrc", "published")
+            written = [(ids[n], outcome, reply, detail) for n, outcome, reply, detail in attempts]
+            if together:
+                save_file.record_outcomes(written, "file out.mrc")
+            else:
+                for record_id, outcome, reply, detail in written:
+                    save_file.record_outcome(record_id, outcome, "file out.mrc", reply, detail)
+            rows = [save_file.get(record_id) for record_id in ids]
+            states.append(
+                (
+                    [(r.flagged, r.status, r.status_detail, r.last_exported is None) for r in rows],
+                    [
+                        (e.record_id, e.outcome, e.host_reply, e.detail, e.control_number)
+                        for e in reversed(save_file.journal())
+                    ],
+                    save_file.in_flight(),
+                )
+            )
+    assert states[0] == states[1]
+    statuses = [row[1] for row in states[1][0]]
+    # An unconfirmed record stays so when the attempt never reached a host.
+    assert statuses == ["exported", "invalid", "exported", "unconfirmed"]
+    assert states[1][2] == []
+
+
+def test_an_unknown_outcome_among_several_writes_none(save_file: SaveFile) -> None:
+    first, second = add(save_file, 1), add(save_file, 2)
+    with pytest.raises(ValueError, match="unknown outcome"):
+        save_file.record_outcomes(
+            [(first, "exported", None, None), (second, "lost", None, None)],  # type: ignore[list-item]
+            "file out.mrc",
+        )
+    assert save_file.journal() == []
+    assert save_file.get(first).flagged
