@@ -90,12 +90,12 @@ _SUBFIELD_START = {
     for code in b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 }
 _DELIMITER_AND_CODE = re.compile(b"\x1f(.)", re.DOTALL)
-# A data field's tagged text starts with the end of a subfield before its first one.
-_AFTER_FIRST_END = itemgetter(slice(len(b"</subfield>\n"), None))
 _RECORD_OPEN = f'<record xmlns="{MARC_NAMESPACE}">\n  <leader>'.encode("ascii")
 _FIELD_END = b"\x1e"
-_INDICATORS = itemgetter(slice(0, 2))  # a data field's data: its indicators
-_SUBFIELDS = itemgetter(slice(2, None))  # and what follows them
+# A data field's data: its indicators and first subfield's code (what its opening holds),
+# and what follows them.
+_OPENING_KEY = itemgetter(slice(0, 4))
+_AFTER_FIRST_CODE = itemgetter(slice(4, None))
 _CONTROL_TAGS = frozenset(f"00{digit}" for digit in range(10))
 _CONTROL_END = b"</controlfield>\n"
 _DATA_END = b"</subfield>\n  </datafield>\n"
@@ -122,9 +122,14 @@ def _control_opening(tag: str) -> bytes:
     return f'  <controlfield tag="{tag}">'.encode("ascii")
 
 
-def _data_opening(tag: str, indicators: bytes) -> bytes:
-    first, second = (xml_attribute(chr(byte)) for byte in indicators)
-    return f'  <datafield tag="{tag}" ind1="{first}" ind2="{second}">\n'.encode("ascii")
+def _data_opening(tag: str, start: bytes) -> bytes:
+    """A data field's opening and its first subfield's, from its tag and ``start``: the
+    indicators, the delimiter and the first code."""
+    first, second = (xml_attribute(chr(byte)) for byte in start[:2])
+    return (
+        f'  <datafield tag="{tag}" ind1="{first}" ind2="{second}">\n'
+        f'    <subfield code="{start[3:4].decode("ascii")}">'
+    ).encode("ascii")
 
 
 _CONTROL_OPENING = _Openings(_control_opening)
@@ -151,9 +156,10 @@ def fields_to_marcxml(leader: str, fields: Sequence[Field]) -> bytes:
         control_tags, data_tags = tuple(compress(tags, is_control)), tuple(compress(tags, is_data))
         control_data = tuple(compress(datas, is_control))
         data_data = tuple(compress(datas, is_data))
-    # All the text at once: control fields, then the data fields' subfields, one field
-    # terminator between fields (no field holds one).
-    text = _FIELD_END.join([*control_data, *map(_SUBFIELDS, data_data)])
+    # All the text at once: control fields, then the data fields' text after their first
+    # code (which their openings hold), one field terminator between fields (no field
+    # holds one).
+    text = _FIELD_END.join([*control_data, *map(_AFTER_FIRST_CODE, data_data)])
     if b"&" in text:
         text = text.replace(b"&", b"&amp;")
     if b"<" in text:
@@ -177,9 +183,9 @@ def fields_to_marcxml(leader: str, fields: Sequence[Field]) -> bytes:
     out[2:end:3] = pieces[:controls]
     out[3:end:3] = [_CONTROL_END] * controls
     data_fields = len(fields) - controls
-    keys = zip(data_tags, map(_INDICATORS, data_data), strict=True)
+    keys = zip(data_tags, map(_OPENING_KEY, data_data), strict=True)
     out[end:-1:3] = map(_DATA_OPENING.__getitem__, keys)
-    out[end + 1 : -1 : 3] = map(_AFTER_FIRST_END, pieces[controls:])
+    out[end + 1 : -1 : 3] = pieces[controls:]
     out[end + 2 : -1 : 3] = [_DATA_END] * data_fields
     out[-1] = b"</record>\n"
     return b"".join(out)
