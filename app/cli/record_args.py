@@ -14,7 +14,7 @@ def account_option(parser: argparse.ArgumentParser) -> None:
 
 
 def record_id(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise argparse.ArgumentTypeError(f"'{text}' is not a record id (a whole number)")
     return int(text)
 

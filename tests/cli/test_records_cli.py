@@ -109,6 +109,9 @@ def test_unknown_ids_change_nothing(cli, account: str, test_data: Path) -> None:
     assert cli("records", "flag", "--account", account).status == 2  # no ids, no --all
     assert cli("records", "flag", "--account", account, "3", "--all").status == 2
     assert cli("records", "delete", "--account", account, "abc").status == 2
+    # "²" is a digit to str.isdigit, not a record id.
+    odd = cli("records", "delete", "--account", account, "1\u00b2")
+    assert odd.status == 2 and "'1\u00b2' is not a record id" in odd.err
 
 
 def test_records_show(cli, account: str, test_data: Path) -> None:

@@ -87,6 +87,8 @@ def test_bad_usage_is_status_2(cli, account: str, sru: str) -> None:
     assert run.status == 2
     assert cli("search", "--account", account, "--target", sru, "--raw", "--index", "isbn",
                "x").status == 2  # fmt: skip
+    odd = cli("search", "--account", account, "--target", sru, "--limit", "\u00b2", "perl")
+    assert odd.status == 2 and "'\u00b2' is not a number from 1 to" in odd.err
 
 
 def test_retrieve_stores_and_flags_the_records(cli, account: str, sru: str) -> None:

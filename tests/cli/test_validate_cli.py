@@ -188,3 +188,17 @@ def test_command_runs_as_a_separate_process(bad_file: Path) -> None:
     assert done.returncode == 1
     assert len(done.stdout.splitlines()) == 3
     assert done.stderr == ""
+
+
+def test_a_base_address_holding_a_superscript_digit_is_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    raw = marc(bib_record())
+    path = tmp_path / "odd.mrc"
+    path.write_bytes(raw[:13] + b"\xb2" + raw[14:])  # "²" in the base address of data
+    assert main(["validate", "--json", str(path)]) == 1
+    captured = capsys.readouterr()
+    (line,) = json_lines(captured.out)
+    (error,) = line["errors"]  # type: ignore[misc]
+    assert "base address of data" in error["message"] and "0\u00b2" in error["message"]
+    assert captured.err == ""

@@ -335,7 +335,12 @@ def _head(head: bytes) -> tuple[str, int, str, dict[str, str], dict[str, str]]:
     lines = head.decode("iso-8859-1").split("\n")
     version, _, rest = lines[0].rstrip("\r").partition(" ")
     code, _, reason = rest.partition(" ")
-    if not version.startswith("HTTP/1.") or len(code) != 3 or not code.isdigit():
+    if (
+        not version.startswith("HTTP/1.")
+        or len(code) != 3
+        or not code.isascii()
+        or not code.isdigit()
+    ):
         raise BadAnswer(f"it does not begin as an HTTP answer does ({lines[0][:60]!r})")
     headers: dict[str, str] = {}
     known: dict[str, str] = {}

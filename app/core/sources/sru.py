@@ -222,7 +222,7 @@ class SruClient:
         parts = _children(root)
         self._raise_diagnostics(root if name == "diagnostics" else parts.get("diagnostics"))
         text = _text_of(parts.get("numberOfRecords"))
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):
             raise malformed(self.target, what, "it has no numberOfRecords")
         records_element = parts.get("records")
         entries: list[tuple[int, RecordRead]] = []
@@ -232,7 +232,8 @@ class SruClient:
         for index, element in enumerate(records_element):
             record_parts = _children(element)
             position_text = _text_of(record_parts.get("recordPosition"))
-            position = int(position_text) if position_text.isdigit() else start + index
+            numbered = position_text.isascii() and position_text.isdigit()
+            position = int(position_text) if numbered else start + index
             data = record_parts.get("recordData")
             if data is None:
                 continue

@@ -506,7 +506,8 @@ class SruServer:
 
 
 def _positive(text: str, name: str, minimum: int) -> int:
-    if not text.strip().isdigit() or int(text) < minimum:
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()) or int(text) < minimum:
         raise Diagnostic(6, "Unsupported parameter value", f"{name}={text}")
     return int(text)
 

@@ -303,7 +303,8 @@ def linkage_problem(value: bytes) -> str | None:
     """Subfield $6 reads 'ttt-nn' with optional '/r' (script) and '/r' (orientation)."""
     text = as_text(value)
     head = text.split("/", 1)[0]
-    if len(head) < 6 or head[3] != "-" or not head[:3].isdigit() or not head[4:6].isdigit():
+    digits = head[:3] + head[4:6]
+    if len(head) < 6 or head[3] != "-" or not (digits.isascii() and digits.isdigit()):
         return (
             f"'{text}' is not a linkage: it must be a tag, a hyphen and a two-digit occurrence"
             " number (880-01, 245-02), optionally followed by /script code."

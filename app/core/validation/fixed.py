@@ -103,7 +103,11 @@ def check_control_fields(
             _check_007(text, rules, field.occurrence, findings)
         elif tag == "005":
             if not (
-                len(text) == 16 and text[:14].isdigit() and text[14] == "." and text[15].isdigit()
+                len(text) == 16
+                and text.isascii()
+                and text[:14].isdigit()
+                and text[14] == "."
+                and text[15].isdigit()
             ):
                 findings.warning(
                     "005",

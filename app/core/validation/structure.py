@@ -48,7 +48,7 @@ def _check_leader(raw: bytes, leader: str, messages: list[ValidationMessage]) ->
     """Structural leader positions; returns the base address of data when it is usable."""
     size = len(raw)
     length = leader[0:5]
-    if not length.isdigit():
+    if not (length.isascii() and length.isdigit()):
         _error(
             messages,
             "LDR",
@@ -94,7 +94,7 @@ def _check_leader(raw: bytes, leader: str, messages: list[ValidationMessage]) ->
             f"Leader positions 20-23 (entry map) are {quoted(leader[20:24])}; they must be 4500.",
         )
     base_text = leader[12:17]
-    if not base_text.isdigit():
+    if not (base_text.isascii() and base_text.isdigit()):
         _error(
             messages,
             "LDR",

@@ -380,7 +380,7 @@ def _keep(
 
 def _unknown_tag(raw_field: RawField, rules: FormatRules, findings: Findings) -> None:
     tag = raw_field.tag
-    if not tag.isdigit():
+    if not (tag.isascii() and tag.isdigit()):
         text = f"Tag '{tag}' is not a MARC 21 tag: tags are three digits."
     else:
         text = (

@@ -1,0 +1,92 @@
+"""Numbers read from outside: a record's leader, an HTTP status line, an SRU answer, a
+Retry-After header. Python's ``str.isdigit`` is true of ², ³ and ¹ (bytes B2, B3 and B9 read as
+Latin-1), which ``int`` can't read; each place must say what is wrong, never raise."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from app.core.settings.targets import make_target
+from app.core.sources.faults import TargetError
+from app.core.sources.hits import SearchQuery
+from app.core.sources.kept_alive import BadAnswer
+from app.core.sources.retry import retry_after
+from app.core.sources.sru import SruClient
+from app.core.validation.validator import validate_record
+from tests.core.sources.test_kept_alive import client, scripted
+from tests.fixtures.exporting import valid_bib
+from tests.fixtures.marc_builders import data_field
+
+LOOKALIKES = ["\u00b2", "\u00b3", "\u00b9"]  # ² ³ ¹
+
+
+@pytest.mark.parametrize("digit", LOOKALIKES)
+def test_a_leader_length_or_base_address_holding_one_is_reported(digit: str) -> None:
+    raw = valid_bib(1)
+    byte = digit.encode("latin-1")
+    length_wrong = byte + raw[1:]
+    base_wrong = raw[:13] + byte + raw[14:]
+    for record, where in ((length_wrong, "position 00-04"), (base_wrong, "position 12-16")):
+        result = validate_record(record, "full")
+        found = [m for m in result.messages if m.tag == "LDR" and m.where == where]
+        assert found and found[0].severity == "error", result.messages
+        assert digit in found[0].message  # the cataloger sees what the leader holds
+
+
+@pytest.mark.parametrize("digit", LOOKALIKES)
+def test_an_http_status_holding_one_is_a_bad_answer(digit: str) -> None:
+    answer = f"HTTP/1.1 2{digit}0 OK\r\nContent-Length: 0\r\n\r\n".encode("latin-1")
+    with scripted(([answer], False)) as server, pytest.raises(BadAnswer, match="HTTP answer"):
+        client(server.url).get("/sru")
+
+
+def sru_answer(total: str, position: str) -> bytes:
+    body = (
+        '<searchRetrieveResponse xmlns="http://www.loc.gov/zing/srw/">'
+        f"<numberOfRecords>{total}</numberOfRecords><records><record>"
+        "<recordSchema>marcxml</recordSchema><recordPacking>xml</recordPacking><recordData>"
+        '<record xmlns="http://www.loc.gov/MARC21/slim"><leader>00000nam a2200000 a 4500</leader>'
+        '<controlfield tag="001">rec1</controlfield>'
+        '<datafield tag="245" ind1="0" ind2="0"><subfield code="a">A title</subfield></datafield>'
+        f"</record></recordData><recordPosition>{position}</recordPosition></record></records>"
+        "</searchRetrieveResponse>"
+    ).encode()
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {len(body)}\r\n\r\n"
+    return head.encode("ascii") + body
+
+
+@contextmanager
+def sru_serving(answer: bytes) -> Iterator[SruClient]:
+    with scripted(([answer], False)) as server:
+        target = make_target({"name": "Odd", "kind": "sru", "url": server.url, "timeout": 5})
+        with SruClient(target) as sru:
+            yield sru
+
+
+@pytest.mark.parametrize("digit", LOOKALIKES)
+def test_an_sru_answer_whose_numbers_hold_one(digit: str) -> None:
+    with (
+        sru_serving(sru_answer(f"1{digit}", "1")) as sru,
+        pytest.raises(TargetError, match="numberOfRecords"),
+    ):
+        sru.search(SearchQuery("title"))
+    with sru_serving(sru_answer("1", f"{digit}")) as sru:
+        page = sru.search(SearchQuery("title"))
+    assert page.total == 1
+    assert [hit.position for hit in page.hits] == [1]  # counted, as with no position
+
+
+@pytest.mark.parametrize("digit", LOOKALIKES)
+def test_a_retry_after_holding_one_is_not_a_wait(digit: str) -> None:
+    assert retry_after(f"1{digit}") is None
+    assert retry_after("12") == 12.0
+
+
+@pytest.mark.parametrize("digit", LOOKALIKES)
+def test_a_linkage_holding_one_is_not_a_linkage(digit: str) -> None:
+    linked = valid_bib(2, data_field("500", " ", " ", "6", f"88{digit}-01", "a", "A note"))
+    result = validate_record(linked, "full")
+    assert any("is not a linkage" in m.message for m in result.messages), result.messages
