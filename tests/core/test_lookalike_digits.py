@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from pymarc import Field
 
 from app.core.settings.targets import make_target
 from app.core.sources.faults import TargetError
@@ -18,7 +19,7 @@ from app.core.sources.sru import SruClient
 from app.core.validation.validator import validate_record
 from tests.core.sources.test_kept_alive import client, scripted
 from tests.fixtures.exporting import valid_bib
-from tests.fixtures.marc_builders import data_field
+from tests.fixtures.marc_builders import bib_record, data_field, marc
 
 LOOKALIKES = ["\u00b2", "\u00b3", "\u00b9"]  # ² ³ ¹
 
@@ -90,3 +91,18 @@ def test_a_linkage_holding_one_is_not_a_linkage(digit: str) -> None:
     linked = valid_bib(2, data_field("500", " ", " ", "6", f"88{digit}-01", "a", "A note"))
     result = validate_record(linked, "full")
     assert any("is not a linkage" in m.message for m in result.messages), result.messages
+
+
+@pytest.mark.parametrize("digit", LOOKALIKES)
+def test_a_005_holding_one_is_not_a_date_and_time(digit: str) -> None:
+    record = bib_record()
+    record.remove_fields("005")
+    record.add_ordered_field(Field(tag="005", data="20241231235959.0"))
+    raw = marc(record)
+    odd = raw.replace(b"235959.0", b"23595" + digit.encode("latin-1") + b".0")  # one byte for one
+
+    def warned(record: bytes) -> bool:
+        return any("date and time" in m.message for m in validate_record(record, "full").messages)
+
+    assert not warned(raw)
+    assert odd != raw and warned(odd)
