@@ -7,12 +7,13 @@ turns every --chunk records, so both meet the same moments of a busy machine. Pr
 records per second and the ratio to the baseline (1.0 = as fast; the goal is 0.9 or more
 on a permanent connection). The permanent case is measured a second time against the raw
 client doing the one look PROTOCOL.md requires before a reused socket is written to (one
-poll), for comparison. Both clients send one record first, not counted: the one-time cost
+poll), for comparison, and the raw client against itself (how far the machine alone moves
+a ratio). Both clients send one record first, not counted: the one-time cost
 of a new permanent connection is printed on its own line.
 
     python bench/transport.py [--records N] [--chunk N] [--runs N] [--fsync]
 
-Each comparison is made --runs times (5 by default); the ratio printed is the median of the
+Each comparison is made --runs times (9 by default); the ratio printed is the median of the
 runs, with their spread, so that one moment of a busy machine does not decide it.
 
 The receiver runs in its own process (so it does not share the client's interpreter lock),
@@ -174,15 +175,24 @@ def timed(client: RawClient | ExportDeskClient, records: list[bytes]) -> tuple[f
 
 
 def compare(
-    port: int, permanent: bool, records: list[bytes], chunk: int, checked: bool = False
+    port: int,
+    permanent: bool,
+    records: list[bytes],
+    chunk: int,
+    checked: bool = False,
+    against_itself: bool = False,
 ) -> list[list[float]]:
-    """[wall, cpu] seconds for the baseline and for ExportDesk, each sending every record once.
+    """[wall, cpu] seconds for the baseline and for ExportDesk, each sending every record once
+    (``against_itself``: a second raw client in ExportDesk's place, to show how far two runs
+    of the same client differ on this machine).
 
     The two take turns every ``chunk`` records (the one going first alternating too), so
     both meet the same moments of a busy machine.
     """
     baseline = RawClient(port, permanent, checked)
-    ours = ExportDeskClient(port, permanent)
+    ours: RawClient | ExportDeskClient = (
+        RawClient(port, permanent, checked) if against_itself else ExportDeskClient(port, permanent)
+    )
     totals = [[0.0, 0.0], [0.0, 0.0]]
     try:
         # One record each first, not counted: both connect and log on, and on a permanent
@@ -218,7 +228,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=5000)
     parser.add_argument("--chunk", type=int, default=100, help="records per turn")
-    parser.add_argument("--runs", type=int, default=5, help="comparisons, the median printed")
+    parser.add_argument("--runs", type=int, default=9, help="comparisons, the median printed")
     parser.add_argument("--fsync", action="store_true", help="the receiver fsyncs each record")
     args = parser.parse_args()
     records = make_records(args.records)
@@ -236,13 +246,15 @@ def main() -> int:
             f"turns of {args.chunk} records"
         )
         try:
-            for name, permanent, checked in (
-                ("connection per record", False, False),
-                ("permanent connection", True, False),
-                ("permanent, checked", True, True),
+            for name, permanent, checked, itself in (
+                ("connection per record", False, False, False),
+                ("permanent connection", True, False, False),
+                ("permanent, checked", True, True, False),
+                ("permanent, raw vs raw", True, False, True),
             ):
                 runs = [
-                    compare(port, permanent, records, args.chunk, checked) for _ in range(args.runs)
+                    compare(port, permanent, records, args.chunk, checked, itself)
+                    for _ in range(args.runs)
                 ]
                 ratios = sorted(base[0] / mine[0] for base, mine in runs)
                 # The run whose ratio is the median, for its rates and CPU figures.
@@ -250,8 +262,9 @@ def main() -> int:
                     run for run in runs if run[0][0] / run[1][0] == ratios[len(ratios) // 2]
                 )
                 n = len(records)
+                other = "raw again " if itself else "ExportDesk"
                 print(
-                    f"{name:22}  baseline {n / base:7.0f} rec/s   ExportDesk {n / mine:7.0f} "
+                    f"{name:22}  baseline {n / base:7.0f} rec/s   {other} {n / mine:7.0f} "
                     f"rec/s   ratio {ratios[len(ratios) // 2]:.2f} (median of {len(runs)}, "
                     f"{ratios[0]:.2f}-{ratios[-1]:.2f})   client CPU per record: "
                     f"{base_cpu / n * 1e6:.0f} µs vs {mine_cpu / n * 1e6:.0f} µs"
@@ -259,7 +272,8 @@ def main() -> int:
             print(
                 "(permanent, checked: the baseline also looks at the reused socket before each "
                 "request, as PROTOCOL.md requires of any client; the goal is set against the "
-                "plain one)"
+                "plain one. Raw vs raw: the raw client against itself, the same way: how far "
+                "this machine moves a ratio that should be 1.00)"
             )
             base_first, mine_first = first_record(port, records)
             print(
