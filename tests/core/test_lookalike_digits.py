@@ -1,6 +1,8 @@
 """Numbers read from outside: a record's leader, an HTTP status line, an SRU answer, a
 Retry-After header. Python's ``str.isdigit`` is true of ², ³ and ¹ (bytes B2, B3 and B9 read as
-Latin-1), which ``int`` can't read; each place must say what is wrong, never raise."""
+Latin-1), which ``int`` can't read; each place must say what is wrong, never raise. And
+numbers that must be ASCII (an authorization, an OCLC number) are not taken in another
+script's digits, which ``\\d`` matches."""
 
 from __future__ import annotations
 
@@ -106,3 +108,17 @@ def test_a_005_holding_one_is_not_a_date_and_time(digit: str) -> None:
 
     assert not warned(raw)
     assert odd != raw and warned(odd)
+
+
+def test_an_authorization_or_oclc_number_in_another_scripts_digits_is_not_one() -> None:
+    from app.core.errors import UsageError
+    from app.core.marc import parse_record, summarize
+    from app.core.settings.accounts import check_authorization
+
+    arabic_indic = "\u0661\u0660\u0660-\u0661\u0662\u0663-\u0664\u0665\u0666"  # 100-123-456
+    assert check_authorization(" 100-123-456 ") == "100-123-456"
+    with pytest.raises(UsageError, match="is not an authorization"):
+        check_authorization(arabic_indic)
+    for number, found in (("(OCoLC)ocm00012345", "12345"), ("(OCoLC)\u0661\u0662\u0663", None)):
+        raw = valid_bib(4, data_field("035", " ", " ", "a", number))
+        assert summarize(parse_record(raw)).oclc_number == found

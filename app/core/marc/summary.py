@@ -36,8 +36,9 @@ _HEADING_TAGS = (
     "182",
     "185",
 )
-# OCLC numbers come written as ocm01234567, ocn123456789, on1234567890 or bare digits.
-_OCLC_NUMBER = re.compile(r"(?:ocm|ocn|on)?0*(\d+)")
+# OCLC numbers come written as ocm01234567, ocn123456789, on1234567890 or bare digits
+# (ASCII digits: \d would take other scripts' digits too).
+_OCLC_NUMBER = re.compile(r"(?:ocm|ocn|on)?0*([0-9]+)")
 _OCLC_PREFIX = "(OCoLC)"
 
 

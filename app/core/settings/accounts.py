@@ -12,8 +12,9 @@ from app.core.atomicfile import write_atomic
 from app.core.errors import UsageError
 from app.core.settings.files import WrongShape, expect, load_json_file, report_damaged
 
-# An OCLC-style authorization: three groups of digits joined by hyphens, e.g. 100-123-456.
-_AUTHORIZATION = re.compile(r"\d+-\d+-\d+")
+# An OCLC-style authorization: three groups of digits joined by hyphens, e.g. 100-123-456;
+# ASCII digits (\d would take other scripts' digits too).
+_AUTHORIZATION = re.compile(r"[0-9]+-[0-9]+-[0-9]+")
 REGISTRY_FORMAT_VERSION = 1
 
 
