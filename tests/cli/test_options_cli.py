@@ -71,6 +71,9 @@ def test_set_then_show_round_trip(capsys) -> None:
         ("port=70000", "port"),
         ("timeout=0", "timeout"),
         ("retries=many", "retries"),
+        ("port=55_00", "port"),  # int() would take these three
+        ("port=\u0665\u0665\u0660\u0660", "port"),  # 5500 in Arabic-Indic digits
+        ("retries=\u00b2", "retries"),  # and this one not
         ("format=pdf", "format"),
         ("mark_for_export=maybe", "mark_for_export"),
         ("fields_to_delete=LDR", "fields_to_delete"),

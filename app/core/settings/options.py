@@ -106,11 +106,11 @@ class Option:
                 return False
             raise OptionError(self.key, f"'{text}' is not {self.accepted()}")
         if self.kind is Kind.INT:
-            try:
-                number = int(text)
-            except ValueError:
-                raise OptionError(self.key, f"'{text}' is not {self.accepted()}") from None
-            return self.check(number)
+            # Only ASCII digits: int() would also take 55_00, other scripts' digits, and
+            # isdigit() would pass ² (which int() refuses).
+            if not _WHOLE_NUMBER.fullmatch(text):
+                raise OptionError(self.key, f"'{text}' is not {self.accepted()}")
+            return self.check(int(text))
         if self.kind is Kind.FIELDS:
             return parse_field_patterns(text)
         if self.kind is Kind.CHOICE:  # typed by a person: MARC, Marc and marc are one choice
@@ -168,6 +168,7 @@ class Option:
         return str(value)
 
 
+_WHOLE_NUMBER = re.compile("[+-]?[0-9]+")
 _TRUE = {"on", "true", "yes", "1"}
 _FALSE = {"off", "false", "no", "0"}
 
