@@ -101,10 +101,9 @@ def _register_send(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
 
 def _int_in(low: int, high: int, name: str) -> Callable[[str], int]:
     def convert(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a whole number") from None
+        if not (text.isascii() and text.isdigit()):  # int() would take 55_00, other scripts' digits
+            raise argparse.ArgumentTypeError(f"{name} must be a whole number")
+        value = int(text)
         if not low <= value <= high:
             raise argparse.ArgumentTypeError(f"{name} must be between {low} and {high}")
         return value

@@ -335,6 +335,13 @@ def test_receive_takes_at_least_one_connection_at_once(
         main(["receive", "--port", "0", "--out", str(tmp_path / "in"), "--max-connections", "0"])
     assert exited.value.code == 2
     assert "max-connections must be between 1 and 1000" in capsys.readouterr().err
+    for odd in ("1_0", "\u0661\u0660"):  # int() takes both: 10
+        with pytest.raises(SystemExit) as exited:
+            main(
+                ["receive", "--port", "0", "--out", str(tmp_path / "in"), "--max-connections", odd]
+            )
+        assert exited.value.code == 2
+        assert "max-connections must be a whole number" in capsys.readouterr().err
 
 
 def test_receive_password_from_the_keyring(
