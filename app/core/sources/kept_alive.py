@@ -35,6 +35,9 @@ T = TypeVar("T")
 POLL = 0.1  # seconds: the longest any wait goes without looking at the cancel event
 _CHUNK = 65536  # bytes asked of the socket at a time (below malloc's mmap threshold)
 _MAX_HEAD = 256 * 1024  # the status line and headers together
+# An answer's body: a page of SRU records is a few megabytes at most. A server sending more
+# (or without end) is stopped here rather than filling the memory.
+MAX_BODY = 64 * 1024 * 1024
 _NO_BODY = (204, 304)
 _HEX = b"0123456789abcdefABCDEF"
 _PATH_SAFE = "/%:@!$&'()*+,;=~-._?"
@@ -272,10 +275,14 @@ class _Reader:
         self.data = b"".join(parts)
 
     def to_the_end(self) -> None:
-        """Reads until the connection ends."""
+        """Reads until the connection ends (at most MAX_BODY bytes)."""
         parts = [self.data]
+        have = len(self.data)
         while chunk := self.receive():
             parts.append(chunk)
+            have += len(chunk)
+            if have > MAX_BODY:
+                raise _too_large()
         self.data = b"".join(parts)
 
 
@@ -308,6 +315,8 @@ def _read_answer(
         if not (length.isascii() and length.isdigit()):
             raise BadAnswer(f"its Content-Length is not a number ({length[:40]!r})")
         size = int(length)
+        if size > MAX_BODY:
+            raise _too_large()
         if len(reader.data) < size:
             reader.at_least(size)
         body, reader.data = reader.data[:size], reader.data[size:]
@@ -317,6 +326,13 @@ def _read_answer(
     if reader.data:
         keep = False  # bytes past the answer: not a server to keep talking to
     return Answer(status, reason, headers, body), keep
+
+
+def _too_large() -> BadAnswer:
+    return BadAnswer(
+        f"its answer is larger than {MAX_BODY // (1024 * 1024)} MiB, far more than a page of "
+        "records; it was not read further"
+    )
 
 
 def _head_end(data: bytes) -> int:
@@ -369,7 +385,7 @@ def _chunked(reader: _Reader) -> bytes:
     """A body sent in chunks (each its size in hexadecimal, then its bytes), and the trailer
     headers after them (read, not kept)."""
     parts: list[bytes] = []
-    position = 0
+    position = total = 0
     while True:
         end = reader.line_end(position)
         size_text = reader.data[position:end].split(b";", 1)[0].strip()
@@ -379,6 +395,9 @@ def _chunked(reader: _Reader) -> bytes:
         position = end + 1
         if size == 0:
             break
+        total += size
+        if total > MAX_BODY:
+            raise _too_large()
         if len(reader.data) < position + size + 2:
             reader.at_least(position + size + 2)
         parts.append(reader.data[position : position + size])

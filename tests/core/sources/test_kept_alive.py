@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from app.core.sources.kept_alive import Answer, BadAnswer, KeptAlive
-from tests.core.sources.raw_http import read_request, serving, wait_closed
+from app.core.sources.kept_alive import MAX_BODY, Answer, BadAnswer, KeptAlive
+from tests.core.sources.raw_http import Handler, read_request, serving, wait_closed
 from tests.fixtures.network import LOOPBACK, TlsFiles
 from tests.fixtures.worldcat import WorldCatDouble
 
@@ -149,6 +149,50 @@ def test_a_new_connection_closed_without_an_answer_fails() -> None:
 def test_what_is_not_http_is_a_bad_answer(answer: bytes, problem: str) -> None:
     with scripted(([answer], False)) as server, pytest.raises(BadAnswer, match=problem):
         client(server.url).get("/sru")
+
+
+def endless(head: bytes, piece: bytes) -> Handler:
+    """A server answering with ``head`` and then ``piece`` again and again, without end."""
+
+    def handle(connection: socket.socket, stop: threading.Event) -> None:
+        if read_request(connection, b"", stop) is None:
+            return
+        connection.settimeout(5)
+        connection.sendall(head)
+        while not stop.is_set():
+            connection.sendall(piece)  # OSError once the client closes: the end
+
+    return handle
+
+
+@pytest.mark.parametrize(
+    ("head", "piece"),
+    [
+        (b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n", b"x" * 65536),  # to the end
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+            b"10000\r\n" + b"x" * 65536 + b"\r\n",
+        ),
+    ],
+    ids=["to-the-end", "chunked"],
+)
+def test_an_answer_without_end_is_stopped_before_it_fills_the_memory(
+    head: bytes, piece: bytes
+) -> None:
+    with serving(endless(head, piece)) as port:
+        started = time.monotonic()
+        with pytest.raises(BadAnswer, match=f"larger than {MAX_BODY // 2**20} MiB"):
+            client(f"http://{LOOPBACK}:{port}/sru").get("/sru")
+        assert time.monotonic() - started < 10
+
+
+def test_a_content_length_past_the_limit_is_refused_at_once() -> None:
+    answer = f"HTTP/1.1 200 OK\r\nContent-Length: {10**12}\r\n\r\nsome".encode()
+    with scripted(([answer], True)) as server:
+        started = time.monotonic()
+        with pytest.raises(BadAnswer, match="larger than"):
+            client(server.url).get("/sru")
+        assert time.monotonic() - started < 1  # not waiting for bytes that will not come
 
 
 def test_silence_past_the_timeout_is_a_timeout_error() -> None:
