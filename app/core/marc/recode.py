@@ -21,7 +21,7 @@ from app.core.marc.iso2709 import (
     build_parsed,
     build_record,
 )
-from app.core.marc.record import Field, ParsedRecord
+from app.core.marc.record import CONTROL_TAGS, Field, ParsedRecord
 
 _ESCAPE = b"\x1b"
 _CHARACTER_SETS_PRESENT = "066"  # says which MARC-8 sets a record uses: meaningless in UTF-8
@@ -72,7 +72,6 @@ _PLAIN_LEADER = re.compile(rb"[0-9]{5}[\x20-\x7e]{19}")
 _DATA_FIELD = re.compile(rb"[\x20-\x7e]{2}(?:\x1f[0-9A-Za-z][^\x1f]*)+")
 _BAD_CODE = re.compile(rb"\x1f[^0-9A-Za-z]")
 _DELIMITER = b"\x1f"
-_CONTROL_TAGS = frozenset(f"00{digit}" for digit in range(10))
 # A field terminator (or the directory's) not followed by a data field's start.
 _NOT_DATA_FIELD_START = re.compile(rb"\x1e(?![\x20-\x7e]{2}\x1f)")
 # Every byte but the control characters XML can't hold (tab, line feed and carriage return
@@ -128,7 +127,7 @@ def utf8_fields(raw: bytes, record: ParsedRecord, patterns: Sequence[str]) -> li
     kept = []
     for field in record.fields:
         tag = field[0]
-        if tag in _CONTROL_TAGS:
+        if tag in CONTROL_TAGS:
             control.append(field[1])
         if not dropped[tag]:
             kept.append(field)

@@ -46,5 +46,9 @@ class ParsedRecord:
         return (field for field in self.fields if field.tag == tag)
 
 
+# The control fields' tags, 001 to 009 (ASCII digits: what a directory or writer may hold).
+CONTROL_TAGS = frozenset(f"00{digit}" for digit in range(10))
+
+
 def is_control_tag(tag: str) -> bool:
     return tag.startswith("00") and tag.isdigit()

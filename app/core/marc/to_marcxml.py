@@ -17,7 +17,7 @@ from operator import itemgetter, not_
 from pymarc import Record
 
 from app.core.marc.encoding_report import RecordEncodingError, ReplacedCharacter
-from app.core.marc.record import Field
+from app.core.marc.record import CONTROL_TAGS, Field
 from app.core.marc.to_iso2709 import CHARACTER_SETS_PRESENT
 from app.core.marc.xmltext import is_xml_safe, xml_attribute, xml_text
 
@@ -96,7 +96,6 @@ _FIELD_END = b"\x1e"
 # and what follows them.
 _OPENING_KEY = itemgetter(slice(0, 4))
 _AFTER_FIRST_CODE = itemgetter(slice(4, None))
-_CONTROL_TAGS = frozenset(f"00{digit}" for digit in range(10))
 _CONTROL_END = b"</controlfield>\n"
 _DATA_END = b"</subfield>\n  </datafield>\n"
 
@@ -146,12 +145,12 @@ def fields_to_marcxml(leader: str, fields: Sequence[Field]) -> bytes:
     pieces interleaved."""
     leader = leader[:9] + "a" + leader[10:]
     tags, datas = zip(*fields, strict=True) if fields else ((), ())
-    controls = sum(map(_CONTROL_TAGS.__contains__, tags))
-    if _CONTROL_TAGS.issuperset(tags[:controls]):  # the usual order: control fields first
+    controls = sum(map(CONTROL_TAGS.__contains__, tags))
+    if CONTROL_TAGS.issuperset(tags[:controls]):  # the usual order: control fields first
         control_tags, data_tags = tags[:controls], tags[controls:]
         control_data, data_data = datas[:controls], datas[controls:]
     else:  # a control field after a data field: the schema's order
-        is_control = list(map(_CONTROL_TAGS.__contains__, tags))
+        is_control = list(map(CONTROL_TAGS.__contains__, tags))
         is_data = list(map(not_, is_control))
         control_tags, data_tags = tuple(compress(tags, is_control)), tuple(compress(tags, is_data))
         control_data = tuple(compress(datas, is_control))

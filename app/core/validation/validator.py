@@ -14,6 +14,7 @@ from operator import itemgetter
 
 from app.core.errors import UsageError
 from app.core.marc.iso2709 import build_record
+from app.core.marc.record import CONTROL_TAGS
 from app.core.marc.record import ParsedRecord as ReadRecord
 from app.core.validation.encoding import check_encoding
 from app.core.validation.fields import (
@@ -49,7 +50,6 @@ from app.core.validation.tables import FieldRule, FieldRules, FormatRules, forma
 LEVELS = ("none", "structure", "basic", "full")
 RECORD_TYPES = ("auto", "bib", "auth")
 HOLDINGS_TYPES = "uvxy"
-CONTROL_TAGS = frozenset(f"00{n}" for n in range(10))
 LINKAGE = b"\x1f6"
 MAX_MESSAGES = 200  # per record; beyond that one message says how many more there are
 # A delimiter followed by something other than a graphic code, or by a code and then a
