@@ -9,8 +9,9 @@ are written in that order (each group in the record's order). XML is Unicode: le
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from itertools import compress
 from operator import itemgetter, not_
 
@@ -100,27 +101,17 @@ _CONTROL_END = b"</controlfield>\n"
 _DATA_END = b"</subfield>\n  </datafield>\n"
 
 
-class _Openings(dict[object, bytes]):
-    """A field's opening tag, worked out the first time its tag (and indicators) are seen."""
-
-    def __init__(self, make: Callable[..., bytes]) -> None:
-        super().__init__()
-        self._make = make
-
-    def __missing__(self, key: object) -> bytes:
-        opening = self._make(*key) if isinstance(key, tuple) else self._make(key)
-        if len(self) < _OPENINGS_KEPT:  # a file of odd tags and indicators can't grow it
-            self[key] = opening
-        return opening
+# A field's opening is worked out the first time its tag (and indicators) are seen; a file of
+# odd tags and indicators can't grow what is kept past OPENINGS_KEPT.
+OPENINGS_KEPT = 4096
 
 
-_OPENINGS_KEPT = 4096
-
-
+@functools.lru_cache(maxsize=OPENINGS_KEPT)
 def _control_opening(tag: str) -> bytes:
     return f'  <controlfield tag="{tag}">'.encode("ascii")
 
 
+@functools.lru_cache(maxsize=OPENINGS_KEPT)
 def _data_opening(tag: str, start: bytes) -> bytes:
     """A data field's opening and its first subfield's, from its tag and ``start``: the
     indicators, the delimiter and the first code."""
@@ -129,10 +120,6 @@ def _data_opening(tag: str, start: bytes) -> bytes:
         f'  <datafield tag="{tag}" ind1="{first}" ind2="{second}">\n'
         f'    <subfield code="{start[3:4].decode("ascii")}">'
     ).encode("ascii")
-
-
-_CONTROL_OPENING = _Openings(_control_opening)
-_DATA_OPENING = _Openings(_data_opening)
 
 
 def fields_to_marcxml(leader: str, fields: Sequence[Field]) -> bytes:
@@ -178,12 +165,11 @@ def fields_to_marcxml(leader: str, fields: Sequence[Field]) -> bytes:
     out = [b""] * (3 * len(fields) + 2)
     out[0] = b"".join((_RECORD_OPEN, xml_attribute(leader).encode("ascii"), b"</leader>\n"))
     end = 1 + 3 * controls
-    out[1:end:3] = map(_CONTROL_OPENING.__getitem__, control_tags)
+    out[1:end:3] = map(_control_opening, control_tags)
     out[2:end:3] = pieces[:controls]
     out[3:end:3] = [_CONTROL_END] * controls
     data_fields = len(fields) - controls
-    keys = zip(data_tags, map(_OPENING_KEY, data_data), strict=True)
-    out[end:-1:3] = map(_DATA_OPENING.__getitem__, keys)
+    out[end:-1:3] = map(_data_opening, data_tags, map(_OPENING_KEY, data_data))
     out[end + 1 : -1 : 3] = pieces[controls:]
     out[end + 2 : -1 : 3] = [_DATA_END] * data_fields
     out[-1] = b"</record>\n"
