@@ -55,7 +55,8 @@ def restore_layout(
         if isinstance(split, QByteArray):
             splitter.restoreState(split)
         columns = str(settings.value("columns") or "")
-        widths = [int(w) for w in columns.split(",") if w.strip().isascii() and w.strip().isdigit()]
+        texts = [text.strip() for text in columns.split(",")]
+        widths = [int(text) for text in texts if text.isascii() and text.isdigit()]
         if len(widths) == header.count():
             for index, width in enumerate(widths):
                 if header.sectionResizeMode(index) != QHeaderView.ResizeMode.Stretch:
