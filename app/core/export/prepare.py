@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pymarc import Record
@@ -16,7 +18,7 @@ from app.core.marc.fields import delete_fields, deleted_tags, kept_fields
 from app.core.marc.iso2709 import as_built, build_parsed, build_record, parse_record
 from app.core.marc.mrk import with_constant_data
 from app.core.marc.recode import marc8_record_to_utf8_parsed, utf8_fields
-from app.core.marc.record import ParsedRecord, StructureError
+from app.core.marc.record import StructureError
 from app.core.store.savefile import SaveFile, StoredRecord
 from app.core.validation.messages import ValidationResult
 from app.core.validation.validator import validate_built, validate_record
@@ -71,10 +73,9 @@ def prepare(raw: bytes, plan: ExportPlan) -> _Ready | str:
         plan = dataclasses.replace(plan, fields_to_delete=())
     authority = parsed.leader[6:7] == "z"
     declared = "utf8" if parsed.leader[9:10] == "a" else "marc8"
+    # What is validated, given the level and the record type: the MARC copy that would go.
+    check: Callable[[str, str], ValidationResult]
     try:
-        checked_parse: ParsedRecord | None = None
-        built: ParsedRecord | None = None
-        checked = b""
         as_marc = plan.fmt == "marc" or authority
         if as_marc and (declared, plan.charset) == ("marc8", "utf8"):
             raw, parsed = marc8_record_to_utf8_parsed(parsed)
@@ -87,13 +88,15 @@ def prepare(raw: bytes, plan: ExportPlan) -> _Ready | str:
             else:
                 data, checked_parse = build_parsed(parsed.leader, kept)
             encoded = EncodedRecord(data, "marc", plan.charset)
-            checked = data
+            check = functools.partial(validate_record, data, parsed=checked_parse)
         elif fields is not None:
             # The leader as the bytes have it (constant data may have rebuilt them).
             leader = raw[:24].decode("latin-1")
             encoded = encode_utf8_fields(leader, fields, plan.fmt)
             # Validated as the MARC copy would be, without writing that copy.
-            built = as_built(leader[:9] + "a" + leader[10:], fields)
+            check = functools.partial(
+                validate_built, as_built(leader[:9] + "a" + leader[10:], fields)
+            )
         else:
             copy = delete_fields(_parse(raw), plan.fields_to_delete)
             encoded = encode_record(copy, plan.fmt, plan.charset)
@@ -102,6 +105,7 @@ def prepare(raw: bytes, plan: ExportPlan) -> _Ready | str:
                 if encoded.format == "marc"
                 else encode_record(copy, "marc", "utf8").data
             )
+            check = functools.partial(validate_record, checked)
     except (ExportDeskError, StructureError) as error:
         return str(error)
     except Exception as error:  # pymarc raises many kinds on broken records
@@ -109,11 +113,7 @@ def prepare(raw: bytes, plan: ExportPlan) -> _Ready | str:
     level = plan.validate_auth if authority else plan.validate_bib
     warnings = list(encoded.warnings)
     if level != "none":
-        kind = "auth" if authority else "bib"
-        if built is not None:
-            result = validate_built(built, level, kind)
-        else:
-            result = validate_record(checked, level, kind, parsed=checked_parse)
+        result = check(level, "auth" if authority else "bib")
         if result.has_errors and level in HOLDING_LEVELS:
             return validation_detail(result, level)
         if result.has_errors:
