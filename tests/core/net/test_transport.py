@@ -372,8 +372,16 @@ def test_a_connection_the_host_closed_is_replaced_quietly(start_receiver: Receiv
 class ScriptedHost:
     """A host playing one script per connection, in order, to make races happen on cue."""
 
-    def __init__(self, *scripts: Callable[[socket.socket, list[bytes]], None]) -> None:
-        self.server = socket.create_server((LOOPBACK, 0))
+    def __init__(
+        self,
+        *scripts: Callable[[socket.socket, list[bytes]], None],
+        receive_buffer: int | None = None,
+    ) -> None:
+        self.server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if receive_buffer is not None:  # set before listening, so the window is small too
+            self.server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        self.server.bind((LOOPBACK, 0))
+        self.server.listen()
         self.port: int = self.server.getsockname()[1]
         self.scripts = scripts
         self.received: list[list[bytes]] = []  # the requests read, per connection
