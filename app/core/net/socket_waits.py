@@ -8,11 +8,13 @@ from __future__ import annotations
 import contextlib
 import enum
 import errno
+import functools
 import select
 import socket
 import ssl
 import struct
 import sys
+from collections.abc import Callable
 
 from app.core.net.protocol import MAX_STORED_REPLY_BYTES
 
@@ -67,6 +69,12 @@ class Watch:
                 self._poll.register(sock, select.POLLIN)
             except (OSError, ValueError):
                 self._poll = None
+        # unread(): truthy when something waits to be read, without waiting. It is the look
+        # before every request on a kept connection, so on a plain socket it is the poll
+        # itself (a partial is called without a Python frame of its own).
+        self.unread: Callable[[], object] = self._unread
+        if self._poll is not None and self._tls is None:
+            self.unread = functools.partial(self._poll.poll, 0)
 
     def readable(self, seconds: float) -> bool:
         if self._poll is not None:
@@ -77,14 +85,15 @@ class Watch:
             return True
         return bool(readable)
 
+    def _unread(self) -> bool:
+        if self._tls is not None and self._tls.pending() > 0:  # TLS bytes read off the socket
+            return True
+        return self.readable(0)
+
     def quiet(self) -> bool:
         """Nothing to read and no close or reset, without waiting: the usual state of a
         kept connection before a request, told by one system call."""
-        if self._tls is not None and self._tls.pending() > 0:  # TLS bytes read off the socket
-            return False
-        if self._poll is not None:
-            return not self._poll.poll(0)
-        return not self.readable(0)
+        return not self.unread()
 
 
 def look_at(sock: socket.socket, watch: Watch | None = None) -> tuple[Line, bytes]:

@@ -263,15 +263,50 @@ class ConnexionClient:
             return SendResult(index, Outcome.NOT_SENT, None, 0, self._halted)
         earlier_note = None
         attempts = 1
-        watch = self._watch
-        if self._sock is not None and not (self._reuse and watch is not None and watch.quiet()):
+        sock, watch = self._sock, self._watch
+        if sock is not None and (not self._reuse or watch is None or watch.unread()):
             earlier_note = self._look_before_request()  # not the usual quiet kept connection
-        if self._sock is None:
+            sock = self._sock
+        if sock is None:
             connected = self._connect(cancel)
             if isinstance(connected, _NotSent):
                 return connected.at(index)
-            attempts = connected
-        exchange = self._exchange(record, cancel, while_waiting)
+            attempts, sock = connected, self._sock
+            assert sock is not None
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()  # the last moment at which nothing of the record has gone
+        if self._requests_on_socket:
+            request = record + self._end
+        else:
+            request = self._logon + record + self._end
+        self._requests_on_socket += 1
+        problem = self._send_all(sock, request, cancel)
+        if problem:
+            return self._conclude(index, _Exchange(problem=problem), attempts, earlier_note)
+        if while_waiting is not None:
+            while_waiting()
+        exchange = self._read_reply(sock, cancel)
+        last = self._last
+        if (
+            last is None
+            or exchange is not last.exchange
+            or not (self._permanent and self._host_keeps and self._reuse)
+        ):
+            return self._conclude(index, exchange, attempts, earlier_note)
+        # The usual record on a kept connection: the host's last reply again, whole and
+        # alone (so nothing after it and the connection open), from a host known to keep
+        # connections. _conclude would judge it the same and keep the connection.
+        if last.outcome is _UNCONFIRMED:
+            self.close()
+        return SendResult(
+            index, last.outcome, last.reply, attempts, last.reason, None, earlier_note
+        )
+
+    def _conclude(
+        self, index: int, exchange: _Exchange, attempts: int, earlier_note: str | None
+    ) -> SendResult:
+        """The record's result from what came back for it, and whether the connection is
+        kept for the next record."""
         if exchange.closed:
             self._reuse = False
         note = self._note(exchange.extra, "after its reply") if exchange.extra else None
@@ -424,29 +459,6 @@ class ConnexionClient:
 
     # -- one request ----------------------------------------------------------------------
 
-    def _exchange(
-        self,
-        record: bytes,
-        cancel: threading.Event | None,
-        while_waiting: Callable[[], None] | None,
-    ) -> _Exchange:
-        sock = self._sock
-        assert sock is not None
-        if cancel is not None and cancel.is_set():
-            # The last moment at which nothing of the record has gone.
-            raise Cancelled()
-        if self._requests_on_socket == 0:
-            request = self._logon + record + self._end
-        else:
-            request = record + self._end
-        self._requests_on_socket += 1
-        problem = self._send_all(sock, request, cancel)
-        if problem:
-            return _Exchange(problem=problem)
-        if while_waiting is not None:
-            while_waiting()
-        return self._read_reply(sock, cancel)
-
     def _send_all(
         self, sock: socket.socket, data: bytes, cancel: threading.Event | None
     ) -> str | None:
@@ -484,7 +496,7 @@ class ConnexionClient:
         a NUL, or a clean close after some text, completes a reply."""
         timeout = self.settings.timeout
         deadline = time.monotonic() + timeout
-        received = bytearray()
+        received: bytearray | None = None  # made when a reply comes in pieces
         while True:
             try:
                 chunk = sock.recv(4096)
@@ -517,7 +529,10 @@ class ConnexionClient:
                     return _Exchange(chunk[:end], True, chunk[end + 1 :])  # complete
                 received += chunk[:end]
                 return _Exchange(bytes(received), complete=True, extra=chunk[end + 1 :])
-            received += chunk
+            if received is None:
+                received = bytearray(chunk)
+            else:
+                received += chunk
             if time.monotonic() >= deadline:  # a host trickling bytes never lets recv time out
                 return self._cut(
                     received, f"No complete reply within {seconds_text(timeout)} after sending"
@@ -529,7 +544,7 @@ class ConnexionClient:
                 )
 
     @staticmethod
-    def _cut(received: bytearray, problem: str, *, closed: bool = False) -> _Exchange:
+    def _cut(received: bytearray | None, problem: str, *, closed: bool = False) -> _Exchange:
         """A reply cut short is never classified: the record is unconfirmed."""
         problem += "; the host may have the record"
         return _Exchange(bytes(received) if received else None, problem=problem, closed=closed)
