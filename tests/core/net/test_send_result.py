@@ -104,3 +104,26 @@ def test_the_same_words_in_pieces_or_cut_short_are_judged_as_such() -> None:
     cut = results[2].reply
     assert cut is not None and cut.kind is ReplyKind.UNKNOWN and not cut.complete
     assert results[2].reason.startswith("No complete reply within 0.3 s")
+
+
+def test_a_reply_not_understood_again_is_unconfirmed_each_time_and_drops_the_connection() -> None:
+    # The same words again from a host that keeps connections take the short way; a reply
+    # that could not be understood still ends the connection it came on, each time.
+    puzzling = b"Something happened\n\x00"
+
+    def script(conn: socket.socket, requests: list[bytes]) -> None:
+        requests.append(read_request(conn))
+        conn.sendall(puzzling)
+        conn.recv(1)  # until the client drops it
+
+    host = ScriptedHost(script, script, script)
+    try:
+        with ConnexionClient(settings_for(host.port, permanent=True)) as client:
+            results = list(client.send_records(RECORDS))
+            assert not client.connected
+    finally:
+        host.close()
+    assert outcomes(results) == ["unconfirmed"] * 3
+    assert {r.reason for r in results} == {"The host's reply could not be understood"}
+    assert results[2].reply is results[1].reply  # the same judgement, reused
+    assert [len(requests) for requests in host.received] == [1, 1, 1]  # one per connection
