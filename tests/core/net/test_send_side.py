@@ -9,6 +9,7 @@ bytes it is given)."""
 from __future__ import annotations
 
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -69,10 +70,11 @@ def test_cancel_while_the_host_is_not_taking_the_record() -> None:
 
 
 def test_a_host_slow_to_take_the_record_within_the_timeout_gets_it_whole() -> None:
-    # The host takes nothing for longer than one wait of the client (CANCEL_POLL), then
-    # reads the whole record and answers: waiting on the host is not a failure.
+    # The host takes nothing for five waits of the client (CANCEL_POLL); the client's send
+    # buffer grows for the first second or so, so later waits pass with nothing taken at
+    # all. Then it reads the whole record and answers: waiting on a host is not a failure.
     def script(conn: socket.socket, requests: list[bytes]) -> None:
-        time.sleep(CANCEL_POLL * 2)
+        time.sleep(CANCEL_POLL * 5)
         received = bytearray()
         while not received.endswith(b"\x00"):
             chunk = conn.recv(1 << 20)
@@ -90,3 +92,20 @@ def test_a_host_slow_to_take_the_record_within_the_timeout_gets_it_whole() -> No
         host.close()
     assert result.outcome is Outcome.EXPORTED
     assert host.received == [[HUGE + b"\x00"]]
+
+
+def test_a_host_that_resets_the_connection_part_way_leaves_the_record_unconfirmed() -> None:
+    def script(conn: socket.socket, requests: list[bytes]) -> None:
+        requests.append(conn.recv(65536))  # a part of the request, then a reset
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    host = ScriptedHost(script, receive_buffer=SMALL_BUFFER)
+    try:
+        with ConnexionClient(settings_for(host.port, timeout=10.0)) as client:
+            result = client.send(HUGE)
+            assert not client.connected
+    finally:
+        host.close()
+    assert result.outcome is Outcome.UNCONFIRMED
+    assert result.reason.startswith("The connection broke while sending the record (")
+    assert host.received[0][0]  # some of it had arrived
