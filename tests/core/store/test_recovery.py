@@ -10,6 +10,7 @@ import pytest
 
 from app.core.store.recovery import recover
 from app.core.store.savefile import JournalEntry, SaveFile, SaveFileDamaged, SaveFileError
+from app.core.store.schema import SCHEMA_VERSION
 from tests.fixtures.damage import build_saved, damage_index, digest
 
 
@@ -107,3 +108,22 @@ def test_recover_through_the_core_api(account: str) -> None:
     # A second run finds nothing to do.
     again = recover(saved.path, account=account)
     assert not again.damaged and again.aside is None
+
+
+def test_recovering_a_damaged_file_of_a_newer_exportdesk_is_left_to_that_exportdesk(
+    account: str,
+) -> None:
+    # Copying its rows into this version's tables could drop what the newer one keeps.
+    saved = build_saved(account)
+    damage_index(saved.path)
+    conn = sqlite3.connect(saved.path)
+    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    conn.close()
+    before = digest(saved.path)
+    with pytest.raises(SaveFileError, match="written by a newer ExportDesk") as raised:
+        recover(saved.path, account=account)
+    assert f"format {SCHEMA_VERSION + 1}" in str(raised.value)
+    assert digest(saved.path) == before
+    assert sorted(
+        p.name for p in saved.path.parent.iterdir() if p.name.startswith(saved.path.name)
+    ) == [saved.path.name]  # nothing set aside, nothing half recovered
