@@ -188,6 +188,42 @@ def test_xml_that_stops_being_well_formed_keeps_the_records_before(test_data: Pa
     assert lines[20][43:44] == b"&"  # expat stops just after the bare ampersand
 
 
+def entity_file(declarations: str, text: str) -> bytes:
+    return (
+        f'<?xml version="1.0"?>\n<!DOCTYPE collection [\n{declarations}]>\n'
+        '<collection xmlns="http://www.loc.gov/MARC21/slim"><record>'
+        "<leader>00000nam a2200000 a 4500</leader>"
+        '<controlfield tag="001">entities</controlfield>'
+        f'<datafield tag="245" ind1="1" ind2="0"><subfield code="a">{text}</subfield>'
+        "</datafield></record></collection>\n"
+    ).encode()
+
+
+def test_entities_that_multiply_are_stopped_not_expanded(make_file) -> None:
+    # "Billion laughs": ten levels of ten references, a 10^10-fold text from 1 KB. The
+    # parser's limit on amplification stops it at once, as XML that is not well formed.
+    levels = ['<!ENTITY e0 "laugh">']
+    levels += [f'<!ENTITY e{n} "{f"&e{n - 1};" * 10}">' for n in range(1, 11)]
+    path = make_file("laughs.xml", entity_file("\n".join(levels), "&e10;"))
+    records, errors = split(list(read_records(path)))
+    assert records == []
+    assert len(errors) == 1 and "amplification" in errors[0].reason
+    assert "the rest of the file was not read" in errors[0].reason
+
+
+def test_an_external_entity_is_never_fetched(make_file, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the contents of another file")
+    path = make_file(
+        "external.xml", entity_file(f'<!ENTITY x SYSTEM "{secret.as_uri()}">', "Title &x;")
+    )
+    records, errors = split(list(read_records(path)))
+    assert errors == []
+    (record,) = records
+    assert b"another file" not in record.raw
+    assert record.parsed.first("245") is not None
+
+
 def test_a_record_missing_a_tag_is_reported_and_the_next_one_loads(make_file) -> None:
     path = make_file(
         "tagless.xml",
