@@ -72,6 +72,6 @@ def last_export(account: str) -> LastExport | None:
         return LastExport(time, counts, str(data.get("destination", "")), str(data["connection"]))
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
         log.warning("The summary of the last export (%s) can't be read: %s", where, error)
         return None

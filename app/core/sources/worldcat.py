@@ -84,10 +84,19 @@ def check_oclc_number(text: str) -> str:
     return number
 
 
+def json_of(response: requests.Response) -> Any:
+    """The answer's JSON. Raises ValueError when it is not JSON, and also when it nests
+    deeper than Python's reader goes (which raises RecursionError): no API answers so."""
+    try:
+        return response.json()
+    except RecursionError:
+        raise ValueError("the JSON is nested far too deeply") from None
+
+
 def api_message(response: requests.Response) -> str:
     """What OCLC's error body says (its JSON's detail, title or message), short."""
     try:
-        data: Any = response.json()
+        data: Any = json_of(response)
     except ValueError:
         text = response.text.strip().splitlines()[0] if response.text.strip() else ""
         return text[:200]
@@ -198,6 +207,8 @@ class WorldCatClient:
         """A token request that failed: a retry, or an error naming what OCLC said."""
         if isinstance(error, requests.RequestException):
             return transport_failure(self.target, error)
+        if isinstance(error, RecursionError):  # bookops read JSON nested far too deeply
+            return malformed(self.target, "the token request", "the JSON is nested far too deeply")
         if isinstance(error, KeyError | ValueError | TypeError):
             return malformed(self.target, "the token request", f"{type(error).__name__} {error}")
         if not isinstance(error, TokenRefused):
@@ -227,7 +238,7 @@ class WorldCatClient:
                 token = _Token(self.target, self._secret, self._http)
             except (requests.RequestException, WorldcatAuthorizationError) as error:
                 raise self._token_failure(error) from None
-            except (KeyError, ValueError, TypeError) as error:
+            except (KeyError, ValueError, TypeError, RecursionError) as error:
                 raise self._token_failure(error) from None
             session = MetadataSession(
                 authorization=token, agent=USER_AGENT, timeout=self.target.timeout
@@ -291,6 +302,7 @@ class WorldCatClient:
             WorldcatAuthorizationError,
             KeyError,
             ValueError,
+            RecursionError,
         ) as error:
             raise self._token_failure(error) from None
 
@@ -330,7 +342,7 @@ class WorldCatClient:
             cancel,
         )
         try:
-            data = response.json()
+            data = json_of(response)
             total = int(data.get("numberOfRecords", 0))
             entries = data.get("briefRecords") or []
             if not isinstance(entries, list):
@@ -406,9 +418,9 @@ class WorldCatClient:
         except TargetDiagnostic as refused:
             return HoldingResult(number, "failed", refused.problem)
         try:
-            data = response.json()
-        except ValueError:
-            raise malformed(self.target, what, "not JSON") from None
+            data = json_of(response)
+        except ValueError as error:
+            raise malformed(self.target, what, str(error) or "not JSON") from None
         if not isinstance(data, dict):
             raise malformed(self.target, what, "not a JSON object")
         message = str(data.get("message") or "")

@@ -47,7 +47,7 @@ def messages_from_detail(detail: str | None) -> list[ValidationMessage]:
         if not isinstance(items, list):
             raise ValueError("not a list")
         return [_message(item) for item in items]
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, RecursionError):
         return [ValidationMessage("LDR", None, None, "warning", detail)]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from app.core.sources.faults import (
     TargetAuthorization,
     TargetCancelled,
     TargetDiagnostic,
+    TargetError,
     TargetResponseError,
     TargetUnreachable,
 )
@@ -240,3 +242,38 @@ def test_cancel_while_waiting_to_retry(client: WorldCatClient, worldcat: WorldCa
     thread.join(5)
     assert not thread.is_alive()
     assert len(outcome) == 1 and isinstance(outcome[0], TargetCancelled)
+
+
+# An answer nested far deeper than any API's (Python's JSON reader gives up with a
+# RecursionError, not a ValueError): the answer can't be read, said as for any other.
+DEEP = b"[" * 100_000 + b"]" * 100_000
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "call", "said"),
+    [
+        ("/worldcat/search", 200, lambda c: c.search(SearchQuery("perl")), "the search can't"),
+        ("/worldcat/search", 400, lambda c: c.search(SearchQuery("perl")), "refused the search"),
+        ("/oauth/token", 200, lambda c: c.search(SearchQuery("perl")), "the token request can't"),
+        ("/worldcat/manage", 200, lambda c: c.holdings("set", "22"), "holdings on 22 can't"),
+    ],
+    ids=["search", "error body", "token", "holdings"],
+)
+def test_an_answer_nested_without_end_is_a_bad_answer(
+    worldcat: WorldCatDouble,
+    tls_files: TlsFiles,
+    path: str,
+    status: int,
+    call: Callable[[WorldCatClient], object],
+    said: str,
+) -> None:
+    worldcat.add_record("22", "Perl basics")
+    client = WorldCatClient(worldcat_target(worldcat, tls_files), SECRET, FAST)
+    worldcat.fail_next(status, raw=DEEP, path=path)
+    with pytest.raises(TargetError) as raised:
+        call(client)
+    message = str(raised.value)
+    assert message.startswith("Target 'WorldCat' (WorldCat): ") and said in message
+    if status == 200:
+        assert message.endswith("can't be read: the JSON is nested far too deeply")
+    assert len(message) < 400  # the answer quoted short, not whole

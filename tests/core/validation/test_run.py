@@ -218,3 +218,10 @@ def test_a_schema_1_save_file_is_migrated(tmp_path: Path) -> None:
         # Text from before the messages were JSON still shows, as one warning.
         (message,) = messages_from_detail(row.validation_detail)
         assert message.message == "Field 245 is missing"
+
+
+def test_a_stored_detail_nested_without_end_is_one_warning() -> None:
+    # A save file that lies: the messages' JSON nested deeper than Python's reader goes.
+    detail = "[" * 100_000 + "]" * 100_000
+    (message,) = messages_from_detail(detail)
+    assert message.severity == "warning" and message.message == detail
