@@ -323,7 +323,10 @@ def _matcher(index: str, relation: str, term: str) -> Matcher:
 
 def parse_cql(query: str) -> Matcher:
     """The query as a matcher; raises Diagnostic for what this server does not understand."""
-    return _Parser(query).parse()
+    try:
+        return _Parser(query).parse()
+    except RecursionError:  # thousands of parentheses deep: the parser recurses per level
+        raise Diagnostic(10, "Query syntax error", "nested too deeply") from None
 
 
 class SruServer:

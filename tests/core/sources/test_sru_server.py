@@ -79,6 +79,7 @@ def test_retrieve_finds_a_record_by_its_001(server: SruServer) -> None:
         ('dc.title = "not closed', "10"),
         ("dc.title < x", "19"),
         ("a prox b", "37"),
+        ("(" * 5000 + "perl" + ")" * 5000, "10"),  # nested deeper than the parser goes
     ],
 )
 def test_what_it_does_not_understand_is_a_diagnostic(
