@@ -51,4 +51,4 @@ CONTROL_TAGS = frozenset(f"00{digit}" for digit in range(10))
 
 
 def is_control_tag(tag: str) -> bool:
-    return tag.startswith("00") and tag.isdigit()
+    return tag in CONTROL_TAGS
