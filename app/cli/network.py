@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
+from app.core.digits import ascii_digits
 from app.core.errors import OptionError, UsageError
 from app.core.marc import ReadError, read_records
 from app.core.net.receiver import (
@@ -101,7 +102,7 @@ def _register_send(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
 
 def _int_in(low: int, high: int, name: str) -> Callable[[str], int]:
     def convert(text: str) -> int:
-        if not (text.isascii() and text.isdigit()):  # int() would take 55_00, other scripts' digits
+        if not ascii_digits(text):
             raise argparse.ArgumentTypeError(f"{name} must be a whole number")
         value = int(text)
         if not low <= value <= high:

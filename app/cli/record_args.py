@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from app.core.digits import ascii_digits
 from app.core.settings.accounts import require_known_account
 from app.core.store.savefile import SaveFile
 
@@ -14,7 +15,7 @@ def account_option(parser: argparse.ArgumentParser) -> None:
 
 
 def record_id(text: str) -> int:
-    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+    if not ascii_digits(text) or int(text) < 1:
         raise argparse.ArgumentTypeError(f"'{text}' is not a record id (a whole number)")
     return int(text)
 

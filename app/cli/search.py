@@ -20,6 +20,7 @@ import sys
 from typing import Any
 
 from app.cli.targets import account_option, open_targets, target_options
+from app.core.digits import ascii_digits
 from app.core.errors import UsageError
 from app.core.settings.secrets import Vault
 from app.core.settings.targets import SEARCH_INDEXES
@@ -80,7 +81,7 @@ def register(subparsers: Any) -> None:
 
 
 def _limit(text: str) -> int:
-    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_LIMIT:
+    if not ascii_digits(text) or not 1 <= int(text) <= MAX_LIMIT:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number from 1 to {MAX_LIMIT}")
     return int(text)
 

@@ -12,6 +12,7 @@ from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QHeaderView, QMainWindow, QSplitter
 
 from app.core import paths
+from app.core.digits import ascii_digits
 
 FILE_NAME = "window.ini"
 
@@ -56,7 +57,7 @@ def restore_layout(
             splitter.restoreState(split)
         columns = str(settings.value("columns") or "")
         texts = [text.strip() for text in columns.split(",")]
-        widths = [int(text) for text in texts if text.isascii() and text.isdigit()]
+        widths = [int(text) for text in texts if ascii_digits(text)]
         if len(widths) == header.count():
             for index, width in enumerate(widths):
                 if header.sectionResizeMode(index) != QHeaderView.ResizeMode.Stretch:

@@ -15,6 +15,7 @@ from itertools import accumulate, repeat
 from operator import add, itemgetter, mul
 from typing import BinaryIO
 
+from app.core.digits import ascii_digits
 from app.core.marc.readresults import ReadError, ReadResult, RecordRead
 from app.core.marc.record import Field, ParsedRecord, StructureError
 
@@ -163,7 +164,7 @@ def _explain_directory(directory: str) -> None:
     """Raise the StructureError naming the first directory entry that is not well formed."""
     for number, start in enumerate(range(0, len(directory), ENTRY_LENGTH), start=1):
         entry = directory[start : start + ENTRY_LENGTH]
-        if not (entry[3:].isascii() and entry[3:].isdigit()):
+        if not ascii_digits(entry[3:]):
             raise StructureError(
                 f"directory entry {number} (tag '{entry[:3]}') has a length or position "
                 f"that is not a number ('{entry[3:]}')"

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
+from app.core.digits import ascii_digits
 from app.core.sources.retry import Cancelled
 
 T = TypeVar("T")
@@ -312,7 +313,7 @@ def _read_answer(
     elif "chunked" in known.get("transfer-encoding", "").lower():
         body = _chunked(reader)
     elif length is not None:
-        if not (length.isascii() and length.isdigit()):
+        if not ascii_digits(length):
             raise BadAnswer(f"its Content-Length is not a number ({length[:40]!r})")
         size = int(length)
         if size > MAX_BODY:

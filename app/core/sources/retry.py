@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
+from app.core.digits import ascii_digits
+
 T = TypeVar("T")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -46,7 +48,7 @@ def retry_after(value: str | None, now: datetime | None = None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isascii() and value.isdigit():
+    if ascii_digits(value):
         return float(value)
     try:
         moment = email.utils.parsedate_to_datetime(value)

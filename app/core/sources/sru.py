@@ -23,6 +23,7 @@ import threading
 import xml.etree.ElementTree as ET
 from urllib.parse import quote_plus
 
+from app.core.digits import ascii_digits
 from app.core.marc.marcxml import MARC_NAMESPACE, read_marcxml, record_from_element
 from app.core.marc.readresults import ReadError, RecordRead
 from app.core.settings.targets import Target, TargetKind
@@ -222,7 +223,7 @@ class SruClient:
         parts = _children(root)
         self._raise_diagnostics(root if name == "diagnostics" else parts.get("diagnostics"))
         text = _text_of(parts.get("numberOfRecords"))
-        if not (text.isascii() and text.isdigit()):
+        if not ascii_digits(text):
             raise malformed(self.target, what, "it has no numberOfRecords")
         records_element = parts.get("records")
         entries: list[tuple[int, RecordRead]] = []
@@ -232,7 +233,7 @@ class SruClient:
         for index, element in enumerate(records_element):
             record_parts = _children(element)
             position_text = _text_of(record_parts.get("recordPosition"))
-            numbered = position_text.isascii() and position_text.isdigit()
+            numbered = ascii_digits(position_text)
             position = int(position_text) if numbered else start + index
             data = record_parts.get("recordData")
             if data is None:

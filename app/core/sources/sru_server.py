@@ -30,6 +30,7 @@ from xml.sax.saxutils import escape
 
 from pymarc import Record
 
+from app.core.digits import ascii_digits
 from app.core.marc.charset import decode_record
 from app.core.marc.summary import oclc_number
 from app.core.marc.to_marcxml import record_to_marcxml
@@ -510,7 +511,7 @@ class SruServer:
 
 def _positive(text: str, name: str, minimum: int) -> int:
     text = text.strip()
-    if not (text.isascii() and text.isdigit()) or int(text) < minimum:
+    if not ascii_digits(text) or int(text) < minimum:
         raise Diagnostic(6, "Unsupported parameter value", f"{name}={text}")
     return int(text)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from app.core.digits import ascii_digits
 from app.core.validation.findings import ORDINALS, Findings, as_text, field_name
 from app.core.validation.messages import Severity
 from app.core.validation.structure import RawField
@@ -304,7 +305,7 @@ def linkage_problem(value: bytes) -> str | None:
     text = as_text(value)
     head = text.split("/", 1)[0]
     digits = head[:3] + head[4:6]
-    if len(head) < 6 or head[3] != "-" or not (digits.isascii() and digits.isdigit()):
+    if len(head) < 6 or head[3] != "-" or not ascii_digits(digits):
         return (
             f"'{text}' is not a linkage: it must be a tag, a hyphen and a two-digit occurrence"
             " number (880-01, 245-02), optionally followed by /script code."

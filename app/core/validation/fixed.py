@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.core.digits import ascii_digits
 from app.core.validation.fields import format_name
 from app.core.validation.findings import Findings, nth
 from app.core.validation.structure import ParsedRecord
@@ -102,13 +103,7 @@ def check_control_fields(
         elif tag == "007" and rules.kind == "bib":
             _check_007(text, rules, field.occurrence, findings)
         elif tag == "005":
-            if not (
-                len(text) == 16
-                and text.isascii()
-                and text[:14].isdigit()
-                and text[14] == "."
-                and text[15].isdigit()
-            ):
+            if not (len(text) == 16 and text[14] == "." and ascii_digits(text[:14] + text[15])):
                 findings.warning(
                     "005",
                     field.occurrence,

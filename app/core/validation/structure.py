@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import pairwise
 
+from app.core.digits import ascii_digits
 from app.core.marc.record import ParsedRecord as ReadRecord
 from app.core.validation.messages import ValidationMessage
 from app.core.validation.tables import quoted
@@ -48,7 +49,7 @@ def _check_leader(raw: bytes, leader: str, messages: list[ValidationMessage]) ->
     """Structural leader positions; returns the base address of data when it is usable."""
     size = len(raw)
     length = leader[0:5]
-    if not (length.isascii() and length.isdigit()):
+    if not ascii_digits(length):
         _error(
             messages,
             "LDR",
@@ -94,7 +95,7 @@ def _check_leader(raw: bytes, leader: str, messages: list[ValidationMessage]) ->
             f"Leader positions 20-23 (entry map) are {quoted(leader[20:24])}; they must be 4500.",
         )
     base_text = leader[12:17]
-    if not (base_text.isascii() and base_text.isdigit()):
+    if not ascii_digits(base_text):
         _error(
             messages,
             "LDR",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from app.core.digits import ascii_digits
 from app.core.errors import ExportDeskError
 from app.core.resources import resource_path
 
@@ -474,7 +475,7 @@ class FieldRules(dict[str, FieldRule | None]):
         self._holdings = holdings
 
     def __missing__(self, tag: str) -> FieldRule | None:
-        if not (len(tag) == 3 and tag.isascii() and tag.isdigit()):
+        if not (len(tag) == 3 and ascii_digits(tag)):
             return None
         rule = self._compile(tag)
         self[tag] = rule

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from operator import itemgetter
 
+from app.core.digits import ascii_digits
 from app.core.errors import UsageError
 from app.core.marc.iso2709 import build_record
 from app.core.marc.record import CONTROL_TAGS
@@ -380,7 +381,7 @@ def _keep(
 
 def _unknown_tag(raw_field: RawField, rules: FormatRules, findings: Findings) -> None:
     tag = raw_field.tag
-    if not (tag.isascii() and tag.isdigit()):
+    if not ascii_digits(tag):
         text = f"Tag '{tag}' is not a MARC 21 tag: tags are three digits."
     else:
         text = (
