@@ -84,13 +84,21 @@ def check_oclc_number(text: str) -> str:
     return number
 
 
+class TooDeep(ValueError):
+    """JSON nested deeper than Python's reader goes (which raises RecursionError, not
+    ValueError): no API answers so."""
+
+    def __init__(self) -> None:
+        super().__init__("the JSON is nested far too deeply")
+
+
 def json_of(response: requests.Response) -> Any:
-    """The answer's JSON. Raises ValueError when it is not JSON, and also when it nests
-    deeper than Python's reader goes (which raises RecursionError): no API answers so."""
+    """The answer's JSON. Raises ValueError when it is not JSON (TooDeep when it nests
+    without end)."""
     try:
         return response.json()
     except RecursionError:
-        raise ValueError("the JSON is nested far too deeply") from None
+        raise TooDeep() from None
 
 
 def api_message(response: requests.Response) -> str:
@@ -159,7 +167,10 @@ class _Token(WorldcatAccessToken):
         if response.status_code != 200:
             self.server_response = response
             raise TokenRefused(response)
-        super()._parse_server_response(response)
+        try:
+            super()._parse_server_response(response)  # bookops reads the JSON itself
+        except RecursionError:
+            raise TooDeep() from None
 
 
 class WorldCatClient:
@@ -207,8 +218,8 @@ class WorldCatClient:
         """A token request that failed: a retry, or an error naming what OCLC said."""
         if isinstance(error, requests.RequestException):
             return transport_failure(self.target, error)
-        if isinstance(error, RecursionError):  # bookops read JSON nested far too deeply
-            return malformed(self.target, "the token request", "the JSON is nested far too deeply")
+        if isinstance(error, TooDeep):
+            return malformed(self.target, "the token request", str(error))
         if isinstance(error, KeyError | ValueError | TypeError):
             return malformed(self.target, "the token request", f"{type(error).__name__} {error}")
         if not isinstance(error, TokenRefused):
@@ -238,7 +249,7 @@ class WorldCatClient:
                 token = _Token(self.target, self._secret, self._http)
             except (requests.RequestException, WorldcatAuthorizationError) as error:
                 raise self._token_failure(error) from None
-            except (KeyError, ValueError, TypeError, RecursionError) as error:
+            except (KeyError, ValueError, TypeError) as error:
                 raise self._token_failure(error) from None
             session = MetadataSession(
                 authorization=token, agent=USER_AGENT, timeout=self.target.timeout
@@ -302,7 +313,6 @@ class WorldCatClient:
             WorldcatAuthorizationError,
             KeyError,
             ValueError,
-            RecursionError,
         ) as error:
             raise self._token_failure(error) from None
 
