@@ -6,19 +6,15 @@ script's digits, which ``\\d`` matches."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
 from pymarc import Field
 
-from app.core.settings.targets import make_target
 from app.core.sources.faults import TargetError
 from app.core.sources.hits import SearchQuery
 from app.core.sources.kept_alive import BadAnswer
 from app.core.sources.retry import retry_after
-from app.core.sources.sru import SruClient
 from app.core.validation.validator import validate_record
+from tests.core.sources.sru_answers import sru_answer, sru_answering
 from tests.core.sources.test_kept_alive import client, scripted
 from tests.fixtures.exporting import valid_bib
 from tests.fixtures.marc_builders import bib_record, data_field, marc
@@ -46,37 +42,14 @@ def test_an_http_status_holding_one_is_a_bad_answer(digit: str) -> None:
         client(server.url).get("/sru")
 
 
-def sru_answer(total: str, position: str) -> bytes:
-    body = (
-        '<searchRetrieveResponse xmlns="http://www.loc.gov/zing/srw/">'
-        f"<numberOfRecords>{total}</numberOfRecords><records><record>"
-        "<recordSchema>marcxml</recordSchema><recordPacking>xml</recordPacking><recordData>"
-        '<record xmlns="http://www.loc.gov/MARC21/slim"><leader>00000nam a2200000 a 4500</leader>'
-        '<controlfield tag="001">rec1</controlfield>'
-        '<datafield tag="245" ind1="0" ind2="0"><subfield code="a">A title</subfield></datafield>'
-        f"</record></recordData><recordPosition>{position}</recordPosition></record></records>"
-        "</searchRetrieveResponse>"
-    ).encode()
-    head = f"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {len(body)}\r\n\r\n"
-    return head.encode("ascii") + body
-
-
-@contextmanager
-def sru_serving(answer: bytes) -> Iterator[SruClient]:
-    with scripted(([answer], False)) as server:
-        target = make_target({"name": "Odd", "kind": "sru", "url": server.url, "timeout": 5})
-        with SruClient(target) as sru:
-            yield sru
-
-
 @pytest.mark.parametrize("digit", LOOKALIKES)
 def test_an_sru_answer_whose_numbers_hold_one(digit: str) -> None:
     with (
-        sru_serving(sru_answer(f"1{digit}", "1")) as sru,
+        sru_answering(sru_answer(f"1{digit}")) as sru,
         pytest.raises(TargetError, match="numberOfRecords"),
     ):
         sru.search(SearchQuery("title"))
-    with sru_serving(sru_answer("1", f"{digit}")) as sru:
+    with sru_answering(sru_answer(position=digit)) as sru:
         page = sru.search(SearchQuery("title"))
     assert page.total == 1
     assert [hit.position for hit in page.hits] == [1]  # counted, as with no position
