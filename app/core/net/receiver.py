@@ -239,7 +239,8 @@ class Receiver(_Session):
         return record_files(self.out_dir)
 
     def wait_until(self, condition: Callable[[Receiver], bool], timeout: float = 5.0) -> bool:
-        """Wait until ``condition(receiver)`` holds (checked at each connection and request)."""
+        """Wait until ``condition(receiver)`` holds (checked at each connection, each request
+        once its records are saved, and each request answered)."""
         with self._changed:
             return self._changed.wait_for(lambda: condition(self), timeout)
 

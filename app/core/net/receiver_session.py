@@ -230,6 +230,8 @@ class _Session:
             reason = f"could not save the record: {error.strerror or error}"
             reply = b"Unsuccessful request" if koha else f"Error: {reason}\n".encode()
             return self._finish(conn, request, ended_by, (), reply, False, reason)
+        with self._lock:  # the records are saved: a waiter sees them before the reply goes
+            self._changed.notify_all()
 
         if koha:
             number = int(files[0].stem)
